@@ -1,0 +1,197 @@
+"""Settings: presets, the OSR plugin's ``data.json`` and our own ``flashmark.yaml``.
+
+Precedence (lowest first): the ``pytextgen`` preset (flashmark's default), then the
+vault's ``.obsidian/plugins/obsidian-spaced-repetition/data.json`` when present, then
+``flashmark.yaml`` at the vault root. Each layer only sets the keys it names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from flashmark.errors import ConfigError
+
+OSR_DATA_JSON = Path(".obsidian/plugins/obsidian-spaced-repetition/data.json")
+CONFIG_FILE = "flashmark.yaml"
+STATE_DIR = ".flashmark"
+
+
+@dataclass(frozen=True, slots=True)
+class ParserSettings:
+    """What the parser needs to cut a note into questions."""
+
+    single_line_separator: str = ":@:"
+    single_line_reversed_separator: str = "::@::"
+    multiline_separator: str = "?@?"
+    multiline_reversed_separator: str = "??@??"
+    cloze_patterns: tuple[str, ...] = ("{@{[123;;]answer[;;hint]}@}", "<@<[123;;]answer[;;hint]>@>")
+    # Tags (without "#") that make a note a flashcard note; empty: every note is.
+    flashcard_tags: tuple[str, ...] = ()
+    comment_on_same_line: bool = True
+
+    def fingerprint(self) -> str:
+        """A short hash: cached parse results are only valid for the same settings."""
+        blob = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.blake2b(blob, digest_size=8).hexdigest()
+
+
+PRESETS: dict[str, ParserSettings] = {
+    "pytextgen": ParserSettings(),
+    "osr": ParserSettings(
+        single_line_separator="::",
+        single_line_reversed_separator=":::",
+        multiline_separator="?",
+        multiline_reversed_separator="??",
+        cloze_patterns=("==[123;;]answer[;;hint]==",),
+        flashcard_tags=("flashcards",),
+        comment_on_same_line=False,
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulingSettings:
+    algorithm: str = "fsrs"  # "fsrs" or "sm2" (what the vault's plugin is set to)
+    desired_retention: float = 0.9
+    maximum_interval: int = 36500
+    state_format: str = "fsrs"  # how new entries are written: "fsrs" or "sm2"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    parser: ParserSettings = field(default_factory=ParserSettings)
+    scheduling: SchedulingSettings = field(default_factory=SchedulingSettings)
+    sources: tuple[str, ...] = ()  # which files contributed, for `flashmark config`-like output
+
+
+# OSR data.json key -> ParserSettings field
+_OSR_PARSER_KEYS = {
+    "singleLineCardSeparator": "single_line_separator",
+    "singleLineReversedCardSeparator": "single_line_reversed_separator",
+    "multilineCardSeparator": "multiline_separator",
+    "multilineReversedCardSeparator": "multiline_reversed_separator",
+    "cardCommentOnSameLine": "comment_on_same_line",
+}
+
+
+def _strip_hash(tags: list[Any], source: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.strip("#").strip():
+            raise ConfigError(f"{source}: flashcard tags must be non-empty strings, got {tag!r}")
+        out.append(tag.strip().lstrip("#"))
+    return tuple(out)
+
+
+def _from_osr(data: dict[str, Any], parser: ParserSettings, sched: SchedulingSettings,
+              source: str) -> tuple[ParserSettings, SchedulingSettings]:
+    settings = data.get("settings", data)
+    if not isinstance(settings, dict):
+        raise ConfigError(f"{source}: expected an object with a 'settings' object")
+    changes: dict[str, Any] = {}
+    for key, attr in _OSR_PARSER_KEYS.items():
+        if key in settings:
+            changes[attr] = settings[key]
+    if "clozePatterns" in settings:
+        pats = settings["clozePatterns"]
+        if not isinstance(pats, list) or not all(isinstance(p, str) for p in pats):
+            raise ConfigError(f"{source}: 'clozePatterns' must be a list of strings")
+        # flashmark also reads `<@<...>@>` clozes next to the vault's own patterns.
+        extra = tuple(p for p in ParserSettings().cloze_patterns[1:] if p not in pats)
+        changes["cloze_patterns"] = (*pats, *extra)
+    if "flashcardTags" in settings:
+        changes["flashcard_tags"] = _strip_hash(settings["flashcardTags"], source)
+    sched_changes: dict[str, Any] = {}
+    if "algorithm" in settings and isinstance(settings["algorithm"], str):
+        sched_changes["algorithm"] = "fsrs" if settings["algorithm"].upper() == "FSRS" else "sm2"
+    if isinstance(settings.get("fsrsDesiredRetention"), int | float):
+        sched_changes["desired_retention"] = float(settings["fsrsDesiredRetention"])
+    if isinstance(settings.get("maximumInterval"), int):
+        sched_changes["maximum_interval"] = settings["maximumInterval"]
+    return _replace_checked(parser, changes, source), replace(sched, **sched_changes)
+
+
+def _replace_checked(obj: Any, changes: dict[str, Any], source: str) -> Any:
+    types = {f.name: f.type for f in fields(obj)}
+    for name, value in changes.items():
+        expected = types[name]
+        if expected in ("str",) and (not isinstance(value, str) or not value):
+            raise ConfigError(f"{source}: '{name}' must be a non-empty string, got {value!r}")
+        if expected == "bool" and not isinstance(value, bool):
+            raise ConfigError(f"{source}: '{name}' must be true or false, got {value!r}")
+    return replace(obj, **changes)
+
+
+def _from_yaml(data: dict[str, Any], parser: ParserSettings, sched: SchedulingSettings,
+               source: str) -> tuple[ParserSettings, SchedulingSettings]:
+    known_top = {"preset", "parser", "scheduling"}
+    unknown = set(data) - known_top
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}",
+                          hint=f"known keys: {', '.join(sorted(known_top))}")
+    if "preset" in data:
+        name = data["preset"]
+        if name not in PRESETS:
+            raise ConfigError(f"{source}: unknown preset {name!r}",
+                              hint=f"use one of: {', '.join(PRESETS)}")
+        parser = PRESETS[name]
+    p = data.get("parser") or {}
+    if not isinstance(p, dict):
+        raise ConfigError(f"{source}: 'parser' must be a mapping")
+    parser_names = {f.name for f in fields(ParserSettings)}
+    bad = set(p) - parser_names
+    if bad:
+        raise ConfigError(f"{source}: unknown parser setting(s) {', '.join(sorted(bad))}",
+                          hint=f"known: {', '.join(sorted(parser_names))}")
+    changes = dict(p)
+    for key in ("cloze_patterns", "flashcard_tags"):
+        if key in changes:
+            value = changes[key]
+            if not isinstance(value, list):
+                raise ConfigError(f"{source}: parser.{key} must be a list")
+            changes[key] = (_strip_hash(value, source) if key == "flashcard_tags"
+                            else tuple(str(v) for v in value))
+    parser = _replace_checked(parser, changes, source)
+    s = data.get("scheduling") or {}
+    if not isinstance(s, dict):
+        raise ConfigError(f"{source}: 'scheduling' must be a mapping")
+    sched_names = {f.name for f in fields(SchedulingSettings)}
+    bad = set(s) - sched_names
+    if bad:
+        raise ConfigError(f"{source}: unknown scheduling setting(s) {', '.join(sorted(bad))}",
+                          hint=f"known: {', '.join(sorted(sched_names))}")
+    return parser, replace(sched, **s)
+
+
+def load_settings(vault: Path) -> Settings:
+    """Read the vault's settings; a broken file is a ConfigError, never a traceback."""
+    parser = ParserSettings()
+    sched = SchedulingSettings()
+    sources: list[str] = []
+    osr = vault / OSR_DATA_JSON
+    if osr.is_file():
+        try:
+            data = json.loads(osr.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{osr}: cannot read the plugin settings: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigError(f"{osr}: expected a JSON object")
+        parser, sched = _from_osr(data, parser, sched, str(osr))
+        sources.append(str(OSR_DATA_JSON))
+    own = vault / CONFIG_FILE
+    if own.is_file():
+        import yaml  # only vaults with a flashmark.yaml pay for importing PyYAML
+
+        try:
+            ydata = yaml.safe_load(own.read_bytes()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{own}: cannot read: {exc}") from exc
+        if not isinstance(ydata, dict):
+            raise ConfigError(f"{own}: expected a mapping at the top level")
+        parser, sched = _from_yaml(ydata, parser, sched, CONFIG_FILE)
+        sources.append(CONFIG_FILE)
+    return Settings(parser=parser, scheduling=sched, sources=tuple(sources))

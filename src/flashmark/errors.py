@@ -1,0 +1,64 @@
+"""One error hierarchy for everything a user can get wrong.
+
+Every error carries a message written for a human and the process exit code the
+CLI uses for it. Code below ``cli`` raises these and never prints.
+"""
+
+from __future__ import annotations
+
+# Exit codes (documented in the README and in ``flashmark --help``).
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # `check` found problems; `generate --check` found stale sections
+EXIT_USAGE = 2  # bad command line (argparse uses 2 as well)
+EXIT_INPUT = 3  # the vault, a note or a config file cannot be used as given
+EXIT_CONFLICT = 4  # a note changed under us and the change could not be applied
+EXIT_INTERNAL = 70  # a bug in flashmark (EX_SOFTWARE)
+
+
+class FlashmarkError(Exception):
+    """Base class: ``str(err)`` is the message shown to the user."""
+
+    exit_code: int = EXIT_INPUT
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  hint: {self.hint}"
+        return self.message
+
+
+class ConfigError(FlashmarkError):
+    """`flashmark.yaml` or the plugin's `data.json` holds something we cannot use."""
+
+
+class VaultError(FlashmarkError):
+    """The vault folder is missing, unreadable or not a folder."""
+
+
+class NoteReadError(FlashmarkError):
+    """A note could not be read or decoded (it is skipped and left untouched)."""
+
+    def __init__(self, path: str, reason: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{path}: {reason}", hint=hint)
+        self.path = path
+        self.reason = reason
+
+
+class CardNotFoundError(FlashmarkError):
+    """No card in the vault has the given id."""
+
+
+class ConflictError(FlashmarkError):
+    """A note changed on disk in a way that makes an edit impossible to place."""
+
+    exit_code = EXIT_CONFLICT
+
+
+class UsageError(FlashmarkError):
+    """The command line asks for something that cannot be done."""
+
+    exit_code = EXIT_USAGE

@@ -1,0 +1,178 @@
+"""Frozen data types shared by every layer.
+
+Offsets: ``Span.start``/``Span.end`` are byte offsets into the note's file bytes
+(a UTF-8 BOM, when present, counts as its 3 bytes), so a writer can splice the file
+without decoding it again. Lines are 0-based here; the CLI shows them 1-based.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import NewType
+
+CardId = NewType("CardId", str)
+
+
+class QuestionType(StrEnum):
+    ONE_SIDED = "one_sided"
+    REVERSIBLE = "reversible"
+    MULTILINE = "multiline"
+    MULTILINE_REVERSIBLE = "multiline_reversible"
+    CLOZE = "cloze"
+
+
+class Rating(StrEnum):
+    AGAIN = "again"
+    HARD = "hard"
+    GOOD = "good"
+    EASY = "easy"
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A byte range of the file with the 0-based lines it starts and ends on."""
+
+    start: int
+    end: int
+    line: int
+    end_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """One cloze deletion: its offsets are into ``Question.text`` (characters)."""
+
+    start: int
+    end: int
+    answer: str
+    hint: str | None
+    number: int | None  # explicit group number (`{@{2;;x}@}`), None when unnumbered
+
+
+# --- SR entries -----------------------------------------------------------------
+# Every entry keeps ``text``: its exact source (without the leading "!"), so that a
+# comment whose entries are not touched is written back byte for byte.
+
+
+@dataclass(frozen=True, slots=True)
+class Sm2Entry:
+    """Legacy `!YYYY-MM-DD,interval,ease` entry (ease is the SM-2 factor x100)."""
+
+    due: dt.date
+    interval: int
+    ease: int
+    text: str
+
+    @property
+    def is_new(self) -> bool:
+        """The placeholder `!2000-01-01,1,250` and interval 0 mean "never reviewed"."""
+        return self.interval == 0 or self.text == PLACEHOLDER_TEXT
+
+
+@dataclass(frozen=True, slots=True)
+class FsrsEntry:
+    """`!fsrs,DUE,IVL,S,D,STATE,REPS,LAPSES,STEP,LAST` as the OSR plugin writes it."""
+
+    due: dt.datetime  # aware, UTC
+    interval: int
+    stability: float
+    difficulty: float
+    state: int  # 0 new, 1 learning, 2 review, 3 relearning
+    reps: int
+    lapses: int
+    step: int
+    last_review: dt.datetime | None
+    text: str
+
+    @property
+    def is_new(self) -> bool:
+        return self.state == 0
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """An entry we could not read: kept verbatim, reported by `flashmark check`."""
+
+    text: str
+    reason: str
+
+    @property
+    def is_new(self) -> bool:
+        return False
+
+
+SrEntry = Sm2Entry | FsrsEntry | RawEntry
+
+PLACEHOLDER_TEXT = "2000-01-01,1,250"
+
+
+@dataclass(frozen=True, slots=True)
+class SrComment:
+    """A `<!--SR:...-->` comment: where it is and its body (between "SR:" and "-->").
+
+    The entries are decoded on demand (``flashmark.syntax.srcodec.parse_body``): a
+    scan of a large vault needs only each entry's due date, not full objects.
+    """
+
+    span: Span
+    body: str
+
+    @property
+    def legacy_single(self) -> bool:
+        """The old single-card form `<!--SR:date,ivl,ease-->` (no leading "!")."""
+        return not self.body.startswith("!")
+
+    @property
+    def entry_texts(self) -> list[str]:
+        if self.legacy_single:
+            return [self.body] if self.body else []
+        return self.body[1:].split("!")
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question as written in a note; it yields ``card_count`` cards (siblings)."""
+
+    type: QuestionType
+    span: Span  # first line start .. last line end (SR comment included)
+    text: str  # the question's lines joined by "\n", SR comment removed
+    front: str  # for cloze questions: the whole text (see ``deletions``)
+    back: str
+    deletions: tuple[Deletion, ...]
+    groups: tuple[tuple[int, ...], ...]  # cloze: deletion indexes asked by each sibling
+    sr: SrComment | None
+    deck: str | None
+    anchor: int  # byte offset where a new SR comment goes (after one space)
+    ends_with_fence: bool  # a new SR comment must go on the next line
+    ordinal: int = 0  # how many earlier questions in the note have the same text
+
+    @property
+    def card_count(self) -> int:
+        if self.type is QuestionType.CLOZE:
+            return len(self.groups)
+        if self.type in (QuestionType.REVERSIBLE, QuestionType.MULTILINE_REVERSIBLE):
+            return 2
+        return 1
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong in a note, found while parsing (see `flashmark check`)."""
+
+    line: int  # 0-based
+    code: str  # stable short code, e.g. "sr-count-mismatch"
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedNote:
+    """Everything the parser found in one note."""
+
+    is_flashcard_note: bool
+    deck: str | None
+    tags: tuple[str, ...]
+    questions: tuple[Question, ...]
+    problems: tuple[Problem, ...] = field(default=())

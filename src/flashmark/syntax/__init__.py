@@ -1,0 +1,124 @@
+"""Pure parsing: note text in, questions with exact source spans out. No IO here."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from flashmark.config import ParserSettings
+from flashmark.model import ParsedNote, Problem, Question, QuestionType, RawEntry
+from flashmark.syntax import srcodec
+from flashmark.syntax.cloze import compile_cloze
+from flashmark.syntax.frontmatter import frontmatter_end, frontmatter_tags
+from flashmark.syntax.inline import inline_tags
+from flashmark.syntax.lines import LineTable
+from flashmark.syntax.scanner import scan
+
+__all__ = ["note_deck", "parse_note"]
+
+
+def _matches(tag: str, flashcard_tags: tuple[str, ...]) -> bool:
+    return any(tag == ft or tag.startswith(ft + "/") for ft in flashcard_tags)
+
+
+def note_deck(tags: list[str], flashcard_tags: tuple[str, ...]) -> str | None:
+    for tag in tags:
+        if _matches(tag, flashcard_tags):
+            return tag
+    return None
+
+
+def _body_tags(table: LineTable, start: int) -> list[str]:
+    """Inline tags outside fenced code."""
+    tags: list[str] = []
+    fence = ""
+    for line in table.lines[start:]:
+        head = line.lstrip()
+        if fence:
+            if head.startswith(fence):
+                fence = ""
+            continue
+        if head.startswith(("```", "~~~")):
+            fence = head[:3]
+            continue
+        if "#" in line:
+            tags.extend(inline_tags(line))
+    return tags
+
+
+def parse_note(text: str, settings: ParserSettings, *, all_notes: bool = False) -> ParsedNote:
+    """Parse one note.
+
+    ``text`` is the whole decoded file (a leading BOM may stay: offsets then count it as
+    the 3 bytes it is in the file). A note is a flashcard note when it carries one of
+    ``settings.flashcard_tags`` (or a sub-tag) in its frontmatter or inline, or when no
+    flashcard tag is configured; others yield no questions unless ``all_notes``.
+    """
+    flashcard_tags = settings.flashcard_tags
+    # Fast reject: a note whose text names no flashcard tag cannot be a flashcard note.
+    if flashcard_tags and not all_notes and not any(t in text for t in flashcard_tags):
+        return ParsedNote(False, None, (), ())
+    table = LineTable(text)
+    fm_end = frontmatter_end(table.lines)
+    tags = frontmatter_tags(table.lines, fm_end) if fm_end > 0 else []
+    deck = note_deck(tags, flashcard_tags)
+    start = fm_end + 1
+    if deck is None and flashcard_tags and any(t in text for t in flashcard_tags):
+        body = _body_tags(table, start)
+        tags.extend(body)
+        deck = note_deck(body, flashcard_tags)
+    is_flashcard = deck is not None or not flashcard_tags
+    if not is_flashcard and not all_notes:
+        return ParsedNote(False, None, tuple(tags), ())
+    if not _may_have_cards(text, settings):
+        return ParsedNote(is_flashcard, deck, tuple(tags), ())
+    questions, problems = scan(table, start, settings, deck)
+    questions = _number_duplicates(questions)
+    problems.extend(_sr_problems(questions))
+    problems.sort(key=lambda p: p.line)
+    return ParsedNote(is_flashcard, deck, tuple(tags), tuple(questions), tuple(problems))
+
+
+def _may_have_cards(text: str, settings: ParserSettings) -> bool:
+    seps = (settings.single_line_separator, settings.single_line_reversed_separator,
+            settings.multiline_separator, settings.multiline_reversed_separator)
+    if any(s and s in text for s in seps):
+        return True
+    return any(o in text for o in compile_cloze(settings.cloze_patterns).openers)
+
+
+def _number_duplicates(questions: list[Question]) -> list[Question]:
+    """Give each question its ordinal among earlier questions with the same text."""
+    seen: dict[tuple[QuestionType, str], int] = {}
+    out = []
+    for q in questions:
+        key = (q.type, q.text)
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        out.append(q if n == 0 else replace(q, ordinal=n))
+    return out
+
+
+def _sr_problems(questions: list[Question]) -> list[Problem]:
+    problems = []
+    for q in questions:
+        if q.sr is None:
+            continue
+        n_entries = len(q.sr.entry_texts)
+        n_cards = q.card_count
+        if n_entries != n_cards:
+            what = "deletions" if q.type is QuestionType.CLOZE else "cards"
+            problems.append(Problem(
+                q.sr.span.line, "sr-count-mismatch",
+                f"SR comment has {n_entries} entr{'y' if n_entries == 1 else 'ies'} but the "
+                f"{q.type.value} question has {n_cards} {what}: "
+                + ("the extra entries are kept but belong to no card"
+                   if n_entries > n_cards else
+                   "the cards without an entry are treated as new")))
+        if not srcodec.body_is_valid(q.sr.body):
+            for e in srcodec.parse_body(q.sr.body)[0]:
+                if isinstance(e, RawEntry):
+                    problems.append(Problem(
+                        q.sr.span.line, "sr-malformed",
+                        f"unreadable SR entry '!{e.text}': {e.reason} (kept as is)",
+                    ))
+    return problems

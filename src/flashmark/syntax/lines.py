@@ -1,0 +1,55 @@
+"""Line table: the note cut into lines with character and byte offsets.
+
+Only "\\n", "\\r\\n" and a bare "\\r" end a line (the OSR plugin ignores a bare "\\r";
+`str.splitlines` would also split on form feeds and Unicode separators).
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import accumulate
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+class LineTable:
+    """``lines[i]`` without its ending; ``starts[i]`` its first character offset."""
+
+    __slots__ = ("_byte_starts", "ascii", "lines", "starts", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        if "\r" in text:
+            self.lines = _NEWLINE.split(text)
+            starts = [0]
+            starts.extend(m.end() for m in _NEWLINE.finditer(text))
+            self.starts = starts
+        else:
+            self.lines = text.split("\n")
+            self.starts = [0, *accumulate(len(line) + 1 for line in self.lines[:-1])]
+        self.ascii = text.isascii()
+        self._byte_starts: list[int] | None = None
+
+    def line_end(self, i: int) -> int:
+        """Character offset just after line ``i``'s content (before its newline)."""
+        return self.starts[i] + len(self.lines[i])
+
+    def byte_offset(self, line: int, col: int) -> int:
+        """Byte offset (UTF-8) of character ``col`` of ``line``."""
+        if self.ascii:
+            return self.starts[line] + col
+        return self._non_ascii_offset(line, col)
+
+    def _non_ascii_offset(self, line: int, col: int) -> int:
+        if self._byte_starts is None:
+            text = self.text
+            starts = self.starts
+            ends = [*starts[1:], len(text)]
+            self._byte_starts = [0, *accumulate(
+                len(text[s:e].encode("utf-8", "surrogatepass")) for s, e in zip(starts, ends,
+                                                                                strict=True)
+            )][:-1]
+        lt = self.lines[line]
+        prefix = lt[:col]
+        return self._byte_starts[line] + (len(prefix) if prefix.isascii()
+                                          else len(prefix.encode("utf-8", "surrogatepass")))

@@ -1,0 +1,348 @@
+"""Cut a note into questions (SPEC section 1).
+
+This follows the OSR plugin's line scanner so that the same notes give the same
+questions, and fixes the extent bugs listed in docs/compatibility.md:
+
+* an HTML comment hides exactly its own lines (OSR: the line after a one-line
+  comment too, and everything after a multi-line comment);
+* a one-line card right after a multi-line or cloze block ends that block instead
+  of dropping it;
+* a separator counts when any occurrence on the line is outside inline code;
+* a bare "\\r" ends a line; a blank line inside ``$$`` display math does not end
+  the block; a fence may be indented (list items) and closes like CommonMark;
+* clozes inside inline code or fenced code are not deletions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flashmark.config import ParserSettings
+from flashmark.model import (
+    Deletion,
+    Problem,
+    Question,
+    QuestionType,
+    Span,
+    SrComment,
+)
+from flashmark.syntax.cloze import ClozeSyntax, compile_cloze
+from flashmark.syntax.inline import code_spans, find_outside_code, in_spans
+from flashmark.syntax.lines import LineTable
+
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
+_MARKERS = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:[-*+][ \t]|\d+[.)][ \t])?")
+_BLOCK_ID = re.compile(r"\s\^[A-Za-z0-9-]+\s*$")
+_SR_COMMENT = re.compile(r"<!--SR:(.*?)-->")
+
+
+@dataclass(slots=True)
+class Block:
+    """A question's raw extent before its text is interpreted."""
+
+    type: QuestionType
+    lines: list[int]  # line indexes that belong to the question (comment lines left out)
+    separator_line: int = -1  # multi-line cards: the line holding the separator
+    inline_at: int = -1  # one-line cards: column of the separator
+    inline_separator: str = ""
+
+
+class _Scanner:
+    def __init__(self, table: LineTable, start: int, settings: ParserSettings,
+                 cloze: ClozeSyntax) -> None:
+        self.table = table
+        self.lines = table.lines
+        self.start = start
+        self.cloze = cloze
+        seps = [(settings.single_line_reversed_separator, QuestionType.REVERSIBLE),
+                (settings.single_line_separator, QuestionType.ONE_SIDED)]
+        seps.sort(key=lambda s: len(s[0]), reverse=True)  # the longest separator wins
+        self.inline_separators = [s for s in seps if s[0]]
+        self.ml_sep = settings.multiline_separator
+        self.mlr_sep = settings.multiline_reversed_separator
+        self.blocks: list[Block] = []
+        self.problems: list[Problem] = []
+
+    def _inline_separator(self, line: str) -> tuple[str, QuestionType, int] | None:
+        for sep, qtype in self.inline_separators:
+            if sep in line:
+                pos = find_outside_code(line, sep)
+                if pos >= 0:
+                    return sep, qtype, pos
+        return None
+
+    def _has_cloze(self, line: str) -> bool:
+        if not any(o in line for o in self.cloze.openers):
+            return False
+        if "`" not in line:
+            return self.cloze.regex.search(line) is not None
+        spans = code_spans(line)
+        return any(not in_spans(m.start(), spans) for m in self.cloze.regex.finditer(line))
+
+    def scan(self) -> list[Block]:
+        lines = self.lines
+        n = len(lines)
+        i = self.start
+        block: list[int] = []
+        btype: QuestionType | None = None
+        sep_line = -1
+        in_math = False
+
+        def flush() -> None:
+            nonlocal block, btype, sep_line
+            if btype is not None and block:
+                self.blocks.append(Block(btype, block, sep_line))
+            block, btype, sep_line = [], None, -1
+
+        while i < n:
+            line = lines[i]
+            head = line.lstrip()
+            if head.startswith("<!--") and not head.startswith("<!--SR:"):
+                j = i
+                pos = line.find("<!--") + 4
+                while line.find("-->", pos) < 0:
+                    j += 1
+                    if j >= n:
+                        self.problems.append(Problem(
+                            i, "unclosed-comment",
+                            "HTML comment '<!--' is never closed with '-->': the rest of the "
+                            "note is hidden", "warning"))
+                        break
+                    line, pos = lines[j], 0
+                i = j + 1
+                continue
+            if not head and not in_math:
+                flush()
+                i += 1
+                continue
+            block.append(i)
+            found = self._inline_separator(line)
+            if found is not None:
+                sep, qtype, col = found
+                if btype is not None and len(block) > 1:
+                    block.pop()
+                    flush()
+                card = [i]
+                if i + 1 < n and lines[i + 1].lstrip().startswith("<!--SR:"):
+                    i += 1
+                    card.append(i)
+                self.blocks.append(Block(qtype, card, inline_at=col, inline_separator=sep))
+                block, btype, sep_line, in_math = [], None, -1, False
+                i += 1
+                continue
+            stripped = head.rstrip()
+            if stripped == self.mlr_sep and self.mlr_sep:
+                btype, sep_line = QuestionType.MULTILINE_REVERSIBLE, i
+            elif stripped == self.ml_sep and self.ml_sep:
+                btype, sep_line = QuestionType.MULTILINE, i
+            else:
+                fence = _FENCE.match(line)
+                if fence is not None:
+                    i = self._skip_fence(i, fence[1], block)
+                    continue
+                if btype is None and self._has_cloze(line):
+                    btype = QuestionType.CLOZE
+                if "$$" in line and line.count("$$") % 2 == 1:
+                    in_math = False if in_math else self._opens_math(i)
+            i += 1
+        flush()
+        return self.blocks
+
+    def _opens_math(self, i: int) -> bool:
+        """Does line ``i`` open ``$$`` display math that a later line closes?
+
+        Only a line that starts with ``$$`` (after quote and list markers) opens a
+        block; a stray ``$$`` in prose does not glue paragraphs together.
+        """
+        if not _MARKERS.sub("", self.lines[i]).lstrip().startswith("$$"):
+            return False
+        lines = self.lines
+        for j in range(i + 1, len(lines)):
+            later = lines[j]
+            if "$$" in later and later.count("$$") % 2 == 1:
+                return True
+            if _FENCE.match(later) or later.lstrip().startswith("#"):
+                return False
+        return False
+
+    def _skip_fence(self, i: int, run: str, block: list[int]) -> int:
+        """Add the fence's lines to ``block``; return the line after its closing fence."""
+        lines = self.lines
+        char = run[0]
+        for j in range(i + 1, len(lines)):
+            block.append(j)
+            close = lines[j].strip()
+            if close.startswith(run) and not close.strip(char):
+                return j + 1
+        self.problems.append(Problem(i, "unclosed-fence",
+                                     f"code fence {run!r} is never closed: the rest of the "
+                                     "note is code", "warning"))
+        return len(lines)
+
+
+def _strip_sr(text: str) -> tuple[str, int, int]:
+    """Find the last SR comment of a line: (line without it, start, end) or (text, -1, -1)."""
+    start = text.rfind("<!--SR:")
+    if start < 0:
+        return text, -1, -1
+    end = text.find("-->", start + 7)
+    if end < 0:
+        return text, -1, -1
+    end += 3
+    return text[:start].rstrip() + text[end:], start, end
+
+
+class _Builder:
+    def __init__(self, table: LineTable, cloze: ClozeSyntax, deck: str | None,
+                 flashcard_tags: tuple[str, ...]) -> None:
+        self.table = table
+        self.cloze = cloze
+        self.deck = deck
+        self.flashcard_tags = flashcard_tags
+        self.problems: list[Problem] = []
+
+    def build(self, block: Block) -> Question | None:
+        table = self.table
+        lines = table.lines
+        byte_offset = table.byte_offset
+        idx = block.lines
+        first, last = idx[0], idx[-1]
+        # The SR comment sits at the end of the last line, or alone on the last line.
+        sr: SrComment | None = None
+        content = [lines[k] for k in idx]
+        last_text, sr_start, sr_end = _strip_sr(content[-1])
+        if sr_start >= 0:
+            sr = SrComment(Span(byte_offset(last, sr_start), byte_offset(last, sr_end),
+                                last, last), content[-1][sr_start + 7:sr_end - 3])
+            if last_text.strip():
+                content[-1] = last_text
+            else:
+                content.pop()
+                idx = idx[:-1]
+                if not content:
+                    return None
+        if len(content) > 1:
+            for k in range(len(content) - 1):
+                if "<!--SR:" in content[k]:
+                    self.problems.append(Problem(
+                        idx[k], "misplaced-sr-comment",
+                        "an SR comment in the middle of a card: flashmark reads only the one "
+                        "on the card's last line"))
+        content_last = idx[-1]
+        texts = [c.rstrip() for c in content]
+        qtext = "\n".join(texts)
+        # Where a new SR comment would go: end of the last content line, before a block id.
+        last_line_text = lines[content_last]
+        if sr is not None and content_last == last:
+            end_col = len(last_line_text)
+        else:
+            end_col = len(last_line_text.rstrip())
+            if "^" in last_line_text:
+                bid = _BLOCK_ID.search(last_line_text, 0, end_col)
+                if bid is not None:
+                    end_col = bid.start()
+        ends_with_fence = content_last != idx[0] and _FENCE.match(last_line_text) is not None
+        anchor = byte_offset(content_last, end_col)
+        span = Span(byte_offset(first, 0), byte_offset(last, len(lines[last])), first, last)
+        deck = self._card_deck(qtext) if qtext[0] == "#" else self.deck
+        deletions: tuple[Deletion, ...] = ()
+        groups: tuple[tuple[int, ...], ...] = ()
+        front = back = ""
+        qtype = block.type
+        if qtype is QuestionType.CLOZE:
+            deletions, groups = self._deletions(qtext, first)
+            if not deletions:
+                return None
+        elif qtype is QuestionType.ONE_SIDED or qtype is QuestionType.REVERSIBLE:
+            one = texts[0]
+            pos = block.inline_at
+            front = one[:pos].strip()
+            back = one[pos + len(block.inline_separator):].strip()
+            if "^" in back:
+                bid = _BLOCK_ID.search(back)
+                if bid is not None:
+                    back = back[:bid.start()].rstrip()
+        else:
+            cut = idx.index(block.separator_line) if block.separator_line in idx else len(idx)
+            front = "\n".join(texts[:cut]).strip("\n")
+            back = "\n".join(texts[cut + 1:]).strip("\n")
+        return Question(qtype, span, qtext, front, back, deletions, groups, sr, deck,
+                        anchor, ends_with_fence)
+
+    def _card_deck(self, qtext: str) -> str | None:
+        """A flashcard tag at the very start of a card's text sets that card's deck."""
+        if qtext.startswith("#") and self.flashcard_tags:
+            tag = qtext[1:].split(None, 1)[0] if len(qtext) > 1 else ""
+            for ft in self.flashcard_tags:
+                if tag == ft or tag.startswith(ft + "/"):
+                    return tag
+        return self.deck
+
+    def _deletions(self, qtext: str, first_line: int
+                   ) -> tuple[tuple[Deletion, ...], tuple[tuple[int, ...], ...]]:
+        masked = _masked_ranges(qtext)
+        fields = self.cloze.fields
+        found: list[Deletion] = []
+        for m in self.cloze.regex.finditer(qtext):
+            if masked and in_spans(m.start(), masked):
+                continue
+            for a, h, n in fields:
+                answer = m.group(a)
+                if answer is not None:
+                    number = m.group(n) if n else None
+                    found.append(Deletion(m.start(), m.end(), answer, m.group(h) if h else None,
+                                          int(number) if number is not None else None))
+                    break
+        if not found:
+            return (), ()
+        numbers = [d.number for d in found if d.number is not None]
+        if not numbers:
+            return tuple(found), tuple((k,) for k in range(len(found)))
+        # Numbered clozes: sibling k asks every deletion numbered k+1 (as the OSR plugin
+        # counts them, so existing SR comments keep their slots); unnumbered ones follow.
+        top = max(numbers)
+        groups = [tuple(k for k, d in enumerate(found) if d.number == n) for n in range(1, top + 1)]
+        for n, group in enumerate(groups, start=1):
+            if not group:
+                self.problems.append(Problem(first_line, "cloze-number-gap",
+                                             f"no cloze is numbered {n} (numbers go up to {top}):"
+                                             f" card {n} of this block asks nothing", "warning"))
+        groups.extend((k,) for k, d in enumerate(found) if d.number is None)
+        return tuple(found), tuple(groups)
+
+
+def _masked_ranges(text: str) -> list[tuple[int, int]]:
+    """Ranges of ``text`` inside inline code or fenced code."""
+    if "`" not in text and "~~~" not in text:
+        return []
+    ranges: list[tuple[int, int]] = []
+    pos = 0
+    fence_run = ""
+    fence_start = 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        m = _FENCE.match(line)
+        if fence_run:
+            close = line.strip()
+            if close.startswith(fence_run) and not close.strip(fence_run[0]):
+                ranges.append((fence_start, end))
+                fence_run = ""
+        elif m is not None:
+            fence_run, fence_start = m[1], pos
+        elif "`" in line:
+            ranges.extend((pos + a, pos + b) for a, b in code_spans(line))
+        pos = end + 1
+    if fence_run:
+        ranges.append((fence_start, len(text)))
+    return ranges
+
+
+def scan(table: LineTable, start: int, settings: ParserSettings, deck: str | None
+         ) -> tuple[list[Question], list[Problem]]:
+    cloze = compile_cloze(settings.cloze_patterns)
+    scanner = _Scanner(table, start, settings, cloze)
+    blocks = scanner.scan()
+    builder = _Builder(table, cloze, deck, settings.flashcard_tags)
+    questions = [q for q in map(builder.build, blocks) if q is not None]
+    return questions, scanner.problems + builder.problems

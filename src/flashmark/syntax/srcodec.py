@@ -1,0 +1,127 @@
+"""The `<!--SR:...-->` comment codec (SPEC section 2).
+
+``parse_entries`` never fails: an entry it cannot read becomes a :class:`RawEntry`
+that is written back verbatim. ``format_comment(parse_comment(x)) == x`` holds for
+every comment, and ``format_*_entry`` reproduce what the OSR plugin writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flashmark.model import FsrsEntry, RawEntry, Sm2Entry, SrEntry
+
+COMMENT_START = "<!--SR:"
+COMMENT_END = "-->"
+
+_SM2 = re.compile(r"(\d{4}-\d{2}-\d{2}),(\d+),(\d+)")
+_FSRS = re.compile(
+    r"fsrs,(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z),(\d+),"
+    r"(\d+(?:\.\d+)?(?:e[-+]?\d+)?),(\d+(?:\.\d+)?(?:e[-+]?\d+)?),"
+    r"([0-3]),(\d+),(\d+),(\d+),(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z|-)"
+)
+
+
+_VALID_BODY = re.compile(f"(?:!(?:{_SM2.pattern}|{_FSRS.pattern}))+")
+
+
+def body_is_valid(body: str) -> bool:
+    """True when every entry of the body is well formed (one regex: the fast path)."""
+    return _VALID_BODY.fullmatch(body) is not None
+
+
+def _utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+
+
+def parse_entry(text: str) -> SrEntry:
+    """Parse one entry (the text between two "!", without the "!")."""
+    m = _SM2.fullmatch(text)
+    if m:
+        try:
+            due = dt.date.fromisoformat(m[1])
+        except ValueError:
+            return RawEntry(text, f"invalid date {m[1]!r}")
+        return Sm2Entry(due, int(m[2]), int(m[3]), text)
+    m = _FSRS.fullmatch(text)
+    if m:
+        try:
+            due_at = _utc(m[1])
+            last = None if m[9] == "-" else _utc(m[9])
+        except ValueError:
+            return RawEntry(text, "invalid timestamp")
+        return FsrsEntry(due_at, int(m[2]), float(m[3]), float(m[4]), int(m[5]), int(m[6]),
+                         int(m[7]), int(m[8]), last, text)
+    if text.startswith("fsrs,"):
+        return RawEntry(text, "an FSRS entry needs 10 fields: fsrs,DUE,IVL,S,D,STATE,REPS,"
+                              "LAPSES,STEP,LAST")
+    return RawEntry(text, "expected !YYYY-MM-DD,INTERVAL,EASE or !fsrs,...")
+
+
+def parse_body(body: str) -> tuple[tuple[SrEntry, ...], bool]:
+    """Entries of a comment body (between "<!--SR:" and "-->").
+
+    Returns the entries and whether the body is the old single-card form
+    ``date,interval,ease`` without a leading "!".
+    """
+    if not body.startswith("!"):
+        if _SM2.fullmatch(body):
+            return (parse_entry(body),), True
+        return ((RawEntry(body, "an SR comment must start with '!'"),) if body else ()), False
+    return tuple(parse_entry(part) for part in body[1:].split("!")), False
+
+
+def format_body(entries: tuple[SrEntry, ...] | list[SrEntry], legacy_single: bool = False) -> str:
+    if legacy_single and len(entries) == 1:
+        return entries[0].text
+    return "".join("!" + e.text for e in entries)
+
+
+def format_comment(entries: tuple[SrEntry, ...] | list[SrEntry], legacy_single: bool = False) -> str:
+    return COMMENT_START + format_body(entries, legacy_single) + COMMENT_END
+
+
+# --- writing new entries ------------------------------------------------------------
+
+
+def js_number(value: float) -> str:
+    """Format like OSR: ``Number(x.toFixed(8)).toString()`` (no trailing zeros)."""
+    text = f"{value:.8f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def iso_ms(moment: dt.datetime) -> str:
+    """`2030-03-17T00:00:00.000Z`: UTC with milliseconds, like JavaScript's toISOString."""
+    utc = moment.astimezone(dt.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def sm2_entry(due: dt.date, interval: int, ease: int) -> Sm2Entry:
+    return Sm2Entry(due, interval, ease, f"{due.isoformat()},{interval},{ease}")
+
+
+def fsrs_entry(*, due: dt.datetime, interval: int, stability: float, difficulty: float,
+               state: int, reps: int, lapses: int, step: int,
+               last_review: dt.datetime | None) -> FsrsEntry:
+    # Round-trip through the text so the entry holds exactly what a re-read would give.
+    text = ",".join((
+        "fsrs", iso_ms(due), str(interval), js_number(stability), js_number(difficulty),
+        str(state), str(reps), str(lapses), str(step),
+        "-" if last_review is None else iso_ms(last_review),
+    ))
+    entry = parse_entry(text)
+    assert isinstance(entry, FsrsEntry)
+    return entry
+
+
+def canonical_text(entry: SrEntry) -> str:
+    """What we would write for this entry's values (equals ``entry.text`` for OSR's output)."""
+    if isinstance(entry, Sm2Entry):
+        return sm2_entry(entry.due, entry.interval, entry.ease).text
+    if isinstance(entry, FsrsEntry):
+        return fsrs_entry(due=entry.due, interval=entry.interval, stability=entry.stability,
+                          difficulty=entry.difficulty, state=entry.state, reps=entry.reps,
+                          lapses=entry.lapses, step=entry.step,
+                          last_review=entry.last_review).text
+    return entry.text
