@@ -65,6 +65,7 @@ class SchedulingSettings:
 class Settings:
     parser: ParserSettings = field(default_factory=ParserSettings)
     scheduling: SchedulingSettings = field(default_factory=SchedulingSettings)
+    ignore: tuple[str, ...] = ()  # globs of vault-relative paths that are not notes
     sources: tuple[str, ...] = ()  # which files contributed, for `flashmark config`-like output
 
 
@@ -85,6 +86,12 @@ def _strip_hash(tags: list[Any], source: str) -> tuple[str, ...]:
             raise ConfigError(f"{source}: flashcard tags must be non-empty strings, got {tag!r}")
         out.append(tag.strip().lstrip("#"))
     return tuple(out)
+
+
+def _globs(value: Any, source: str, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{source}: '{key}' must be a list of glob strings")
+    return tuple(value)
 
 
 def _from_osr(data: dict[str, Any], parser: ParserSettings, sched: SchedulingSettings,
@@ -128,7 +135,7 @@ def _replace_checked(obj: Any, changes: dict[str, Any], source: str) -> Any:
 
 def _from_yaml(data: dict[str, Any], parser: ParserSettings, sched: SchedulingSettings,
                source: str) -> tuple[ParserSettings, SchedulingSettings]:
-    known_top = {"preset", "parser", "scheduling"}
+    known_top = {"preset", "parser", "scheduling", "ignore"}
     unknown = set(data) - known_top
     if unknown:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}",
@@ -171,6 +178,7 @@ def load_settings(vault: Path) -> Settings:
     """Read the vault's settings; a broken file is a ConfigError, never a traceback."""
     parser = ParserSettings()
     sched = SchedulingSettings()
+    ignore: tuple[str, ...] = ()
     sources: list[str] = []
     osr = vault / OSR_DATA_JSON
     if osr.is_file():
@@ -181,6 +189,9 @@ def load_settings(vault: Path) -> Settings:
         if not isinstance(data, dict):
             raise ConfigError(f"{osr}: expected a JSON object")
         parser, sched = _from_osr(data, parser, sched, str(osr))
+        osr_settings = data.get("settings", data)
+        if "noteFoldersToIgnore" in osr_settings:
+            ignore = _globs(osr_settings["noteFoldersToIgnore"], str(osr), "noteFoldersToIgnore")
         sources.append(str(OSR_DATA_JSON))
     own = vault / CONFIG_FILE
     if own.is_file():
@@ -193,5 +204,7 @@ def load_settings(vault: Path) -> Settings:
         if not isinstance(ydata, dict):
             raise ConfigError(f"{own}: expected a mapping at the top level")
         parser, sched = _from_yaml(ydata, parser, sched, CONFIG_FILE)
+        if "ignore" in ydata:
+            ignore = _globs(ydata["ignore"], CONFIG_FILE, "ignore")
         sources.append(CONFIG_FILE)
-    return Settings(parser=parser, scheduling=sched, sources=tuple(sources))
+    return Settings(parser=parser, scheduling=sched, ignore=ignore, sources=tuple(sources))

@@ -11,7 +11,7 @@ from flashmark.syntax.cloze import compile_cloze
 from flashmark.syntax.frontmatter import frontmatter_end, frontmatter_tags
 from flashmark.syntax.inline import inline_tags
 from flashmark.syntax.lines import LineTable
-from flashmark.syntax.scanner import scan
+from flashmark.syntax.scanner import lint_lines, scan
 
 __all__ = ["note_deck", "parse_note"]
 
@@ -45,13 +45,15 @@ def _body_tags(table: LineTable, start: int) -> list[str]:
     return tags
 
 
-def parse_note(text: str, settings: ParserSettings, *, all_notes: bool = False) -> ParsedNote:
+def parse_note(text: str, settings: ParserSettings, *, all_notes: bool = False,
+               lint: bool = False) -> ParsedNote:
     """Parse one note.
 
     ``text`` is the whole decoded file (a leading BOM may stay: offsets then count it as
     the 3 bytes it is in the file). A note is a flashcard note when it carries one of
     ``settings.flashcard_tags`` (or a sub-tag) in its frontmatter or inline, or when no
     flashcard tag is configured; others yield no questions unless ``all_notes``.
+    ``lint`` adds the slower checks `flashmark check` reports (unbalanced markers, ...).
     """
     flashcard_tags = settings.flashcard_tags
     # Fast reject: a note whose text names no flashcard tag cannot be a flashcard note.
@@ -74,6 +76,9 @@ def parse_note(text: str, settings: ParserSettings, *, all_notes: bool = False) 
     questions, problems = scan(table, start, settings, deck)
     questions = _number_duplicates(questions)
     problems.extend(_sr_problems(questions))
+    if lint:
+        problems.extend(lint_lines(table, start, settings))
+        problems.extend(_duplicate_problems(questions))
     problems.sort(key=lambda p: p.line)
     return ParsedNote(is_flashcard, deck, tuple(tags), tuple(questions), tuple(problems))
 
@@ -95,6 +100,20 @@ def _number_duplicates(questions: list[Question]) -> list[Question]:
         n = seen.get(key, 0)
         seen[key] = n + 1
         out.append(q if n == 0 else replace(q, ordinal=n))
+    return out
+
+
+def _duplicate_problems(questions: list[Question]) -> list[Problem]:
+    first_line: dict[tuple[QuestionType, str], int] = {}
+    out = []
+    for q in questions:
+        key = (q.type, q.text)
+        if q.ordinal == 0:
+            first_line[key] = q.span.line
+        else:
+            out.append(Problem(q.span.line, "duplicate-card",
+                               f"same text as the card on line {first_line[key] + 1}: the two are"
+                               " told apart only by their order in the note", "warning"))
     return out
 
 

@@ -1,8 +1,14 @@
 """Cloze patterns in the OSR plugin's syntax, compiled to one regular expression.
 
 `{@{[123;;]answer[;;hint]}@}`: the literal text around the keyword ``answer`` is the
-delimiter; ``[...]`` holding digits is the optional group number (before or after),
-``[...]`` holding ``hint`` the optional hint. Matches are on one line and non-greedy.
+delimiter; an optional ``[...]`` holding digits before ``answer`` is the group number,
+an optional ``[...]`` holding ``hint`` after it is the hint. A deletion is on one line
+and non-greedy: it ends at the first closing delimiter.
+
+The regex only finds ``head(.+?)tail``; number and hint are then split off the inner
+text with string operations. That gives the same result as OSR's regex (lazy answer,
+then an optional hint up to the delimiter) and is several times faster in Python's
+`re`, which scans for the literal tail instead of backtracking at every character.
 """
 
 from __future__ import annotations
@@ -17,74 +23,96 @@ _OPTIONAL = re.compile(r"\[([^\]]*)\]")
 
 
 @dataclass(frozen=True, slots=True)
+class PatternParts:
+    head: str
+    tail: str
+    number: tuple[str, str] | None  # text around the digits, e.g. ("", ";;")
+    hint: tuple[str, str] | None  # text around the hint, e.g. (";;", "")
+
+
+@dataclass(frozen=True, slots=True)
 class ClozeSyntax:
     regex: re.Pattern[str]
-    openers: tuple[str, ...]  # literal text each pattern starts with (fast pre-check)
-    closers: tuple[str, ...]
-    count: int  # number of patterns (groups are a{i}, n{i}, h{i})
-    # per pattern: group numbers of (answer, hint, number); 0 when the pattern has none
-    fields: tuple[tuple[int, int, int], ...] = ()
+    parts: tuple[PatternParts, ...]
+    openers: tuple[str, ...]
+    # per pattern: strings whose absence from a deletion means "no number, no hint"
+    markers: tuple[tuple[str, ...], ...]
+
+    def fields(self, m: re.Match[str]) -> tuple[str, str | None, int | None]:
+        """(answer, hint, number) of a match of ``regex``."""
+        i = m.lastindex or 1
+        inner = m.group(i)
+        markers = self.markers[i - 1]
+        if not any(mk in inner for mk in markers):
+            return inner, None, None
+        part = self.parts[i - 1]
+        number: int | None = None
+        hint: str | None = None
+        if part.number is not None:
+            before, after = part.number
+            if inner.startswith(before):
+                digits_end = len(before)
+                while digits_end < len(inner) and inner[digits_end].isdigit():
+                    digits_end += 1
+                if (digits_end > len(before) and inner.startswith(after, digits_end)
+                        and len(inner) > digits_end + len(after)):
+                    number = int(inner[len(before):digits_end])
+                    inner = inner[digits_end + len(after):]
+        if part.hint is not None:
+            before, after = part.hint
+            cut = inner.find(before, 1) if before else -1
+            if cut > 0 and inner.endswith(after) and len(inner) - len(after) > cut + len(before):
+                hint = inner[cut + len(before):len(inner) - len(after)]
+                inner = inner[:cut]
+        return inner, hint, number
 
 
-def _pattern_regex(pattern: str, i: int) -> tuple[str, str, str]:
-    if "answer" not in pattern:
-        raise ConfigError(f"cloze pattern {pattern!r} has no 'answer' keyword",
-                          hint="write it like {{[123;;]answer[;;hint]}}")
-    out: list[str] = []
-    pos = 0
-    for m in _OPTIONAL.finditer(pattern):
-        out.append(_literal(pattern[pos:m.start()], i))
+def parse_pattern(pattern: str) -> PatternParts:
+    if pattern.count("answer") != 1:
+        raise ConfigError(f"cloze pattern {pattern!r} must contain the keyword 'answer' once",
+                          hint="write it like {@{[123;;]answer[;;hint]}@}")
+    before, _, after = pattern.partition("answer")
+    number = hint = None
+    m = _OPTIONAL.search(before)
+    if m is not None:
         inner = m[1]
-        if "hint" in inner:
-            before, _, after = inner.partition("hint")
-            out.append(f"(?:{re.escape(before)}(?P<h{i}>.+?){re.escape(after)})?")
-        elif re.search(r"\d", inner):
-            parts = re.split(r"\d+", inner, maxsplit=1)
-            out.append(f"(?:{re.escape(parts[0])}(?P<n{i}>\\d+){re.escape(parts[1])})?")
-        else:
-            out.append(re.escape(m[0]))
-        pos = m.end()
-    out.append(_literal(pattern[pos:], i))
-    body = "".join(out)
-    head = pattern.split("answer")[0]
-    head = _OPTIONAL.split(head)[0]
-    tail = pattern.split("answer")[-1]
-    tail = _OPTIONAL.sub("", tail)
-    return body, head, tail
+        digits = re.search(r"\d+", inner)
+        if digits is None or m.end() != len(before):
+            raise ConfigError(f"cloze pattern {pattern!r}: only a group number like [123;;] "
+                              "may stand right before 'answer'")
+        number = (inner[:digits.start()], inner[digits.end():])
+        before = before[:m.start()]
+    m = _OPTIONAL.search(after)
+    if m is not None:
+        inner = m[1]
+        if "hint" not in inner or m.start() != 0:
+            raise ConfigError(f"cloze pattern {pattern!r}: only a hint like [;;hint] may "
+                              "stand right after 'answer'")
+        h_before, _, h_after = inner.partition("hint")
+        hint = (h_before, h_after)
+        after = after[m.end():]
+    if not before or not after:
+        raise ConfigError(f"cloze pattern {pattern!r} needs text before and after 'answer'")
+    return PatternParts(before, after, number, hint)
 
 
-def _literal(text: str, i: int) -> str:
-    if "answer" in text:
-        before, _, after = text.partition("answer")
-        return f"{re.escape(before)}(?P<a{i}>.+?){re.escape(after)}"
-    return re.escape(text)
-
-
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=32)
 def compile_cloze(patterns: tuple[str, ...]) -> ClozeSyntax:
-    if not patterns:
-        return ClozeSyntax(re.compile(r"(?!x)x"), (), (), 0)
-    bodies, heads, tails = [], [], []
-    for i, pattern in enumerate(patterns):
-        body, head, tail = _pattern_regex(pattern, i)
-        bodies.append(f"(?:{body})")
-        heads.append(head)
-        tails.append(tail)
-    if any(not h or not t for h, t in zip(heads, tails, strict=True)):
-        raise ConfigError(f"cloze patterns {list(patterns)} need text before and after 'answer'")
-    regex = re.compile("|".join(bodies))
-    index = regex.groupindex
-    fields = tuple((index[f"a{i}"], index.get(f"h{i}", 0), index.get(f"n{i}", 0))
-                   for i in range(len(patterns)))
-    return ClozeSyntax(regex, tuple(heads), tuple(tails), len(patterns), fields)
+    parts = tuple(parse_pattern(p) for p in patterns)
+    if not parts:
+        return ClozeSyntax(re.compile(r"(?!x)x"), (), (), ())
+    regex = "|".join(f"{re.escape(p.head)}(.+?){re.escape(p.tail)}" for p in parts)
+    markers = tuple(
+        tuple(m for m in ((p.number[1] or "0123456789") if p.number else "",
+                          (p.hint[0] or p.hint[1]) if p.hint else "") if m)
+        for p in parts)
+    return ClozeSyntax(re.compile(regex), parts, tuple(p.head for p in parts), markers)
 
 
-def match_fields(m: re.Match[str], syntax: ClozeSyntax) -> tuple[str, str | None, int | None]:
-    """(answer, hint, number) of a match of ``syntax.regex``."""
-    groups = m.groupdict()
-    for i in range(syntax.count):
-        answer = groups.get(f"a{i}")
-        if answer is not None:
-            number = groups.get(f"n{i}")
-            return answer, groups.get(f"h{i}"), int(number) if number is not None else None
-    raise AssertionError("a cloze match without an answer group")
+def for_text(syntax: ClozeSyntax, patterns: tuple[str, ...], text: str) -> ClozeSyntax:
+    """The syntax restricted to the patterns whose opener occurs in ``text``: a regex
+    with one alternative is faster (its literal prefix is searched directly)."""
+    present = tuple(p for p, part in zip(patterns, syntax.parts, strict=True) if part.head in text)
+    if len(present) == len(patterns):
+        return syntax
+    return compile_cloze(present)

@@ -10,6 +10,7 @@ import re
 from itertools import accumulate
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_BYTE_NEWLINE = re.compile(rb"\r\n|\r|\n")
 
 
 class LineTable:
@@ -38,18 +39,19 @@ class LineTable:
         """Byte offset (UTF-8) of character ``col`` of ``line``."""
         if self.ascii:
             return self.starts[line] + col
-        return self._non_ascii_offset(line, col)
-
-    def _non_ascii_offset(self, line: int, col: int) -> int:
-        if self._byte_starts is None:
-            text = self.text
-            starts = self.starts
-            ends = [*starts[1:], len(text)]
-            self._byte_starts = [0, *accumulate(
-                len(text[s:e].encode("utf-8", "surrogatepass")) for s, e in zip(starts, ends,
-                                                                                strict=True)
-            )][:-1]
-        lt = self.lines[line]
-        prefix = lt[:col]
-        return self._byte_starts[line] + (len(prefix) if prefix.isascii()
-                                          else len(prefix.encode("utf-8", "surrogatepass")))
+        starts = self._byte_starts
+        if starts is None:
+            data = self.text.encode("utf-8", "surrogatepass")
+            starts = self._byte_starts = [0, *(m.end() for m in _BYTE_NEWLINE.finditer(data))]
+        if col == 0:
+            return starts[line]
+        text = self.lines[line]
+        if col == len(text):
+            if line + 1 < len(starts):
+                # the newline is ASCII: as many bytes as characters
+                return starts[line + 1] - (self.starts[line + 1] - self.starts[line] - col)
+            return len(self.text.encode("utf-8", "surrogatepass")) if line else starts[0] + len(
+                text.encode("utf-8", "surrogatepass"))
+        prefix = text[:col]
+        return starts[line] + (len(prefix) if prefix.isascii()
+                               else len(prefix.encode("utf-8", "surrogatepass")))

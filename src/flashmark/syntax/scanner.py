@@ -27,7 +27,7 @@ from flashmark.model import (
     Span,
     SrComment,
 )
-from flashmark.syntax.cloze import ClozeSyntax, compile_cloze
+from flashmark.syntax.cloze import ClozeSyntax, compile_cloze, for_text
 from flashmark.syntax.inline import code_spans, find_outside_code, in_spans
 from flashmark.syntax.lines import LineTable
 
@@ -287,13 +287,8 @@ class _Builder:
         for m in self.cloze.regex.finditer(qtext):
             if masked and in_spans(m.start(), masked):
                 continue
-            for a, h, n in fields:
-                answer = m.group(a)
-                if answer is not None:
-                    number = m.group(n) if n else None
-                    found.append(Deletion(m.start(), m.end(), answer, m.group(h) if h else None,
-                                          int(number) if number is not None else None))
-                    break
+            answer, hint, number = fields(m)
+            found.append(Deletion(m.start(), m.end(), answer, hint, number))
         if not found:
             return (), ()
         numbers = [d.number for d in found if d.number is not None]
@@ -340,9 +335,73 @@ def _masked_ranges(text: str) -> list[tuple[int, int]]:
 
 def scan(table: LineTable, start: int, settings: ParserSettings, deck: str | None
          ) -> tuple[list[Question], list[Problem]]:
-    cloze = compile_cloze(settings.cloze_patterns)
+    cloze = for_text(compile_cloze(settings.cloze_patterns), settings.cloze_patterns, table.text)
     scanner = _Scanner(table, start, settings, cloze)
     blocks = scanner.scan()
     builder = _Builder(table, cloze, deck, settings.flashcard_tags)
     questions = [q for q in map(builder.build, blocks) if q is not None]
     return questions, scanner.problems + builder.problems
+
+
+def lint_lines(table: LineTable, start: int, settings: ParserSettings) -> list[Problem]:
+    """Line-level mistakes: unbalanced cloze delimiters, misplaced multi-line separators."""
+    cloze = compile_cloze(settings.cloze_patterns)
+    pairs = [(p.head, p.tail) for p in cloze.parts]
+    ml_seps = [s for s in (settings.multiline_reversed_separator, settings.multiline_separator)
+               if s]
+    inline_seps = [s for s in (settings.single_line_reversed_separator,
+                               settings.single_line_separator) if s]
+    problems: list[Problem] = []
+    fence = ""
+    for i in range(start, len(table.lines)):
+        line = table.lines[i]
+        m = _FENCE.match(line)
+        if fence:
+            close = line.strip()
+            if close.startswith(fence) and not close.strip(fence[0]):
+                fence = ""
+            continue
+        if m is not None:
+            fence = m[1]
+            continue
+        if "`" in line:
+            spans = code_spans(line)
+            if spans:
+                line = "".join(" " * (b - a) if k % 2 else line[a:b] for k, (a, b) in enumerate(
+                    _complement(spans, len(line))))
+        for head, tail in pairs:
+            if head not in line and tail not in line:
+                continue
+            opened, closed = line.count(head), line.count(tail)
+            if head == tail:
+                if opened % 2:
+                    problems.append(Problem(i, "unbalanced-cloze",
+                                            f"odd number of cloze markers {head!r} on this line: a "
+                                            "deletion must open and close on the same line"))
+            elif opened != closed:
+                problems.append(Problem(
+                    i, "unbalanced-cloze",
+                    f"{opened} {head!r} but {closed} {tail!r} on this line: a deletion must open "
+                    f"and close on the same line, like {head}answer{tail}"))
+        stripped = line.strip()
+        for sep in ml_seps:
+            if (sep in stripped and stripped not in ml_seps
+                    and not any(s in line for s in inline_seps)):
+                problems.append(Problem(
+                    i, "separator-not-alone",
+                    f"multi-line separator {sep!r} is not alone on its line, so it makes no "
+                    f"card: put it on a line of its own between front and back", "warning"))
+                break
+    return problems
+
+
+def _complement(spans: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """Alternating (outside, inside, outside, ...) ranges covering ``0..length``."""
+    out = []
+    pos = 0
+    for a, b in spans:
+        out.append((pos, a))
+        out.append((a, b))
+        pos = b
+    out.append((pos, length))
+    return out

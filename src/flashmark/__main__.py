@@ -1,0 +1,5 @@
+import sys
+
+from flashmark.cli.main import main
+
+sys.exit(main())

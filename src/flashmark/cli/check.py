@@ -1,0 +1,80 @@
+"""`flashmark check`: report malformed cards and SR comments as `path:line: message`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from typing import TextIO
+
+from flashmark.cli.common import add_vault_arguments, open_settings
+from flashmark.cli.output import ProgressBar, json_line
+from flashmark.errors import EXIT_FINDINGS, EXIT_OK, NoteReadError
+from flashmark.syntax import parse_note
+from flashmark.vault.notefile import read_note
+from flashmark.vault.scan import scan_vault
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "check", help="find malformed cards and SR comments (exit 1 on errors)",
+        description="Lint the vault: SR comments whose entry count differs from the card's "
+                    "sibling count, unreadable SR entries, unbalanced cloze markers, "
+                    "misplaced separators and SR comments, unreadable notes, colliding card "
+                    "ids. Prints `path:line: severity: message [code]`; exits 1 when an "
+                    "error (not only warnings) was found.")
+    add_vault_arguments(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per finding")
+    p.add_argument("--errors-only", action="store_true", help="leave warnings out")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    root, settings = open_settings(args.vault)
+    bar = ProgressBar("checking")
+    findings: list[tuple[str, int | None, str, str, str]] = []  # path, line, severity, code, msg
+    try:
+        result = scan_vault(root, settings, use_cache=not args.no_cache,
+                            all_notes=args.all_notes, progress=bar)
+    finally:
+        bar.close()
+    try:
+        for p in result.problems:
+            findings.append((p.rel, None, p.severity, "unreadable", p.message))
+        seen: dict[str, str] = {}
+        for record in result.flashcard_notes():
+            try:
+                text = read_note(record.rel, record.path).text
+            except NoteReadError as exc:
+                findings.append((record.rel, None, "warning", "unreadable", exc.reason))
+                continue
+            note = parse_note(text, settings.parser, all_notes=args.all_notes, lint=True)
+            for prob in note.problems:
+                findings.append((record.rel, prob.line + 1, prob.severity, prob.code,
+                                 prob.message))
+            for _, _, cid in record.summary:
+                if cid in seen and seen[cid] != record.rel:
+                    findings.append((record.rel, None, "error", "id-collision",
+                                     f"card id {cid} is also used in {seen[cid]}"))
+                seen.setdefault(cid, record.rel)
+    finally:
+        result.close()
+    if args.errors_only:
+        findings = [f for f in findings if f[2] == "error"]
+    errors = 0
+    by_code: dict[str, int] = defaultdict(int)
+    for path, line, severity, code, message in findings:
+        errors += severity == "error"
+        by_code[code] += 1
+        if args.json:
+            json_line({"path": path, "line": line, "severity": severity, "code": code,
+                       "message": message}, out)
+        else:
+            where = f"{path}:{line}" if line is not None else path
+            out.write(f"{where}: {severity}: {message} [{code}]\n")
+    if not args.json:
+        warnings = len(findings) - errors
+        summary = ", ".join(f"{n} {code}" for code, n in sorted(by_code.items()))
+        sys.stderr.write(f"{errors} error(s), {warnings} warning(s)"
+                         + (f" ({summary})" if summary else "") + "\n")
+    return EXIT_FINDINGS if errors else EXIT_OK

@@ -1,0 +1,107 @@
+"""What several commands share: opening the vault, the clock, card JSON."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from flashmark.cards import Card
+from flashmark.config import Settings, load_settings
+from flashmark.errors import UsageError
+from flashmark.model import FsrsEntry, RawEntry, Sm2Entry
+from flashmark.syntax import srcodec
+from flashmark.vault.codec import NEW, UNREADABLE
+
+
+def add_vault_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("vault", nargs="?", default=".", metavar="VAULT",
+                   help="the vault folder (default: the current folder)")
+    p.add_argument("--all", action="store_true", dest="all_notes",
+                   help="read cards in every note, not only notes with a flashcard tag")
+    p.add_argument("--no-cache", action="store_true",
+                   help="parse every note and neither read nor write the index")
+
+
+def add_now_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--now", metavar="ISO-8601",
+                   help="pretend it is this time (e.g. 2026-11-23T09:00+01:00); "
+                        "a time without offset is local time")
+
+
+def parse_now(value: str | None) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now().astimezone()
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--now {value!r} is not an ISO-8601 date or time",
+                         hint="for example 2026-11-23 or 2026-11-23T09:00+01:00") from None
+    return moment.astimezone() if moment.tzinfo is None else moment
+
+
+def open_settings(vault: str) -> tuple[Path, Settings]:
+    root = Path(vault)
+    return root, load_settings(root) if root.is_dir() else Settings()
+
+
+class DueCutoff:
+    """Is a due key (see ``vault.codec.due_key``) due today?
+
+    Review cards are due for the whole local day they fall on (like Anki): a legacy
+    date is due when it is today or earlier, an FSRS instant when it is before the end
+    of today (local midnight, in UTC).
+    """
+
+    def __init__(self, now: dt.datetime) -> None:
+        local = now.astimezone()
+        self.today = local.date().isoformat()
+        tomorrow = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(),
+                                       tzinfo=local.tzinfo)
+        self.instant = srcodec.iso_ms(tomorrow)
+
+    def is_due(self, key: str) -> bool:
+        if key == NEW or key == UNREADABLE:
+            return False
+        if len(key) == 10:
+            return key <= self.today
+        return key < self.instant
+
+
+def schedule_json(entry_text: str | None) -> dict[str, Any] | None:
+    if entry_text is None:
+        return None
+    entry = srcodec.parse_entry(entry_text)
+    if isinstance(entry, Sm2Entry):
+        if entry.is_new:
+            return None
+        return {"kind": "sm2", "due": entry.due.isoformat(), "interval": entry.interval,
+                "ease": entry.ease}
+    if isinstance(entry, FsrsEntry):
+        if entry.is_new:
+            return None
+        return {"kind": "fsrs", "due": srcodec.iso_ms(entry.due), "interval": entry.interval,
+                "stability": entry.stability, "difficulty": entry.difficulty,
+                "state": entry.state, "reps": entry.reps, "lapses": entry.lapses,
+                "step": entry.step,
+                "last_review": None if entry.last_review is None
+                else srcodec.iso_ms(entry.last_review)}
+    assert isinstance(entry, RawEntry)
+    return {"kind": "invalid", "text": entry.text, "reason": entry.reason}
+
+
+def card_json(card: Card) -> dict[str, Any]:
+    q = card.question
+    return {
+        "id": card.id,
+        "path": card.path,
+        "line": q.span.line + 1,
+        "end_line": q.span.end_line + 1,
+        "type": q.type.value,
+        "sibling": card.sibling,
+        "deck": q.deck,
+        "front": card.front,
+        "back": card.back,
+        "schedule": schedule_json(card.entry_text),
+    }

@@ -1,0 +1,75 @@
+"""`flashmark` entry point: dispatch to a command, turn errors into messages and exit codes.
+
+Exit codes: 0 ok; 1 findings (`check` found errors); 2 usage error; 3 the vault, a
+note or a config file cannot be used; 4 a note changed under us and an edit could not
+be placed; 70 internal error (a bug: please report it); 130 interrupted (Ctrl+C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from flashmark import __version__
+from flashmark.errors import EXIT_INTERNAL, EXIT_USAGE, FlashmarkError
+
+EPILOG = """\
+exit codes:
+  0   success
+  1   findings: `check` found errors
+  2   usage error (bad arguments)
+  3   the vault, a note or a config file cannot be used as given
+  4   a note changed while flashmark was writing and the edit could not be placed
+  70  internal error: a bug in flashmark (please report it with the traceback)
+  130 interrupted
+
+Cards live in your notes; flashmark's own state is in the vault's .flashmark/ folder
+(the index under .flashmark/cache/ is a rebuildable cache)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from flashmark.cli import check, scan
+
+    parser = argparse.ArgumentParser(
+        prog="flashmark",
+        description="Spaced repetition for cards written inside Markdown notes "
+                    "(Obsidian vaults, obsidian-spaced-repetition and pytextgen syntax).",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"flashmark {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    scan.register(sub)
+    check.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.run(args)
+        return code
+    except FlashmarkError as exc:
+        sys.stderr.write(f"flashmark: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("flashmark: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # `flashmark scan --json | head`: the reader left; not an error.
+        sys.stderr.close()
+        return 0
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        sys.stderr.write("flashmark: internal error (a bug): please report the traceback "
+                         "above\n")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""`flashmark scan`: per-deck counts, or every card as JSON Lines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from typing import TextIO
+
+from flashmark.cards import cards_of
+from flashmark.cli.common import (
+    DueCutoff,
+    add_now_argument,
+    add_vault_arguments,
+    card_json,
+    open_settings,
+    parse_now,
+)
+from flashmark.cli.output import ProgressBar, json_line, table
+from flashmark.errors import EXIT_OK
+from flashmark.vault.codec import NEW
+from flashmark.vault.scan import ScanResult, scan_vault
+
+NO_DECK = "(no deck)"
+AUTO_ROWS = 40  # --depth auto: the deepest level that fits in this many rows
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "scan", help="count cards per deck (new / due / total), or list them as JSON",
+        description="Read the vault's cards and print, per deck, how many are new, due "
+                    "today and in all. With --json, print one JSON object per card instead "
+                    "(JSON Lines; fields: id, path, line, end_line, type, sibling, deck, "
+                    "front, back, schedule).")
+    add_vault_arguments(p)
+    add_now_argument(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per card (JSON Lines)")
+    p.add_argument("--depth", type=int, default=0, metavar="N",
+                   help="group decks at tag depth N (default: the deepest that fits in "
+                        f"{AUTO_ROWS} rows)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    root, settings = open_settings(args.vault)
+    bar = ProgressBar("scanning")
+    try:
+        result = scan_vault(root, settings, use_cache=not args.no_cache,
+                            all_notes=args.all_notes, progress=bar)
+    finally:
+        bar.close()
+    try:
+        for p in result.problems:
+            sys.stderr.write(f"{p.rel}: {p.severity}: {p.message}\n")
+        if args.json:
+            _print_cards(result, out)
+        else:
+            _print_counts(result, DueCutoff(parse_now(args.now)), args.depth, out)
+    finally:
+        result.close()
+    return EXIT_OK
+
+
+def _print_cards(result: ScanResult, out: TextIO) -> None:
+    records = result.flashcard_notes()
+    for rel, note in result.parsed(records).items():
+        for q in note.questions:
+            for card in cards_of(q, rel):
+                json_line(card_json(card), out)
+
+
+def _deck_at(deck: str | None, depth: int) -> str:
+    if deck is None:
+        return NO_DECK
+    return "/".join(deck.split("/")[:depth]) if depth > 0 else deck
+
+
+def _print_counts(result: ScanResult, cutoff: DueCutoff, depth: int, out: TextIO) -> None:
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for record in result.flashcard_notes():
+        for deck, key, _ in record.summary:
+            c = counts[deck or NO_DECK]
+            c[2] += 1
+            if key == NEW:
+                c[0] += 1
+            elif cutoff.is_due(key):
+                c[1] += 1
+    if not counts:
+        out.write(f"no cards found in {result.root} "
+                  f"({len(result.notes)} notes read; "
+                  + ("flashcard tags: " + ", ".join("#" + t for t in
+                                                     result.settings.parser.flashcard_tags)
+                     + "; use --all to read every note)\n"
+                     if result.settings.parser.flashcard_tags else "no flashcard tag set)\n"))
+        return
+    if depth <= 0:
+        deepest = max(len(d.split("/")) for d in counts)
+        depth = 1
+        for level in range(deepest, 0, -1):
+            if len({_deck_at(d if d != NO_DECK else None, level) for d in counts}) <= AUTO_ROWS:
+                depth = level
+                break
+    grouped: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for deck, c in counts.items():
+        g = grouped[_deck_at(None if deck == NO_DECK else deck, depth)]
+        for k in range(3):
+            g[k] += c[k]
+    rows = [["deck", "new", "due", "total"]]
+    for deck in sorted(grouped):
+        n, d, t = grouped[deck]
+        rows.append([deck, str(n), str(d), str(t)])
+    totals = [sum(c[k] for c in counts.values()) for k in range(3)]
+    rows.append([f"total ({len(counts)} decks)", *map(str, totals)])
+    table(rows, {1, 2, 3}, out)

@@ -1,0 +1,57 @@
+"""The card-id rule (documented in docs/card-identity.md).
+
+A card id is a hash of which note the card is in and what it says, not of where in
+the note it stands:
+
+    id = hex(blake2b(note path, type, normalized question text, ordinal, sibling))[:12]
+
+* note path: vault-relative, "/"-separated. The real vault holds 1,606 cards whose
+  text also appears in another note; they are different cards with their own
+  schedules, so they need different ids (and different Anki notes). Renaming a
+  note therefore gives its cards new ids; the schedules stay in the note.
+* normalized text: the question's lines with the SR comment and a trailing block id
+  (`^id`) removed, trailing spaces dropped, common indentation removed and line
+  endings unified. So editing other parts of the note, moving the question, nesting
+  it deeper in a list, reviewing it, or converting the note to CRLF keeps the id;
+  changing the card's own text (either side, any deletion) gives a new id.
+* ordinal: 0 for the first question with this text in the note, 1 for the second,
+  ...: identical questions in one note get different ids.
+* sibling: the slot in the SR comment (reversible: 0 forward, 1 backward; cloze:
+  one per deletion group).
+
+"""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+
+from flashmark.model import CardId, Question
+
+ID_LENGTH = 12  # hex digits: 48 bits, ~4e-5 chance of any collision among 150k cards
+
+
+def normalized_text(question: Question) -> str:
+    text = question.text
+    # A trailing block id (` ^id`) is a link target, not part of the card.
+    cut = text.rfind(" ^")
+    if cut >= 0 and "\n" not in text[cut:]:
+        tail = text[cut + 2:].rstrip()
+        if tail and all(c.isalnum() or c == "-" for c in tail) and tail.isascii():
+            text = text[:cut]
+    if "\n" in text:
+        text = textwrap.dedent(text)
+    return text.strip()
+
+
+def card_ids(question: Question, note_path: str) -> list[CardId]:
+    """The ids of the question's cards, sibling by sibling."""
+    base = (f"{note_path}\x1f{question.type.value}\x1f{normalized_text(question)}"
+            f"\x1f{question.ordinal}\x1f")
+    return [CardId(hashlib.blake2b(f"{base}{k}".encode("utf-8", "surrogatepass"),
+                                   digest_size=8).hexdigest()[:ID_LENGTH])
+            for k in range(question.card_count)]
+
+
+def card_id(question: Question, note_path: str, sibling: int) -> CardId:
+    return card_ids(question, note_path)[sibling]

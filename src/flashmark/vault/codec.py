@@ -1,0 +1,106 @@
+"""ParsedNote <-> plain tuples (`marshal`), and the per-card summary the index keeps.
+
+marshal is the fastest (de)serializer in the standard library for tuples of strings and
+ints; it is safe here because the index is our own rebuildable cache, and a version
+check drops it whenever this layout changes.
+"""
+
+from __future__ import annotations
+
+import marshal
+from flashmark.model import (
+    PLACEHOLDER_TEXT,
+    Deletion,
+    ParsedNote,
+    Problem,
+    Question,
+    QuestionType,
+    Span,
+    SrComment,
+)
+from flashmark.identity import card_ids
+
+LAYOUT_VERSION = 1
+
+_TYPES = {t.value: t for t in QuestionType}
+
+
+def _span(s: Span) -> tuple[int, int, int, int]:
+    return (s.start, s.end, s.line, s.end_line)
+
+
+def dump_note(note: ParsedNote) -> bytes:
+    questions = [
+        (q.type.value, _span(q.span), q.text, q.front, q.back,
+         [(d.start, d.end, d.answer, d.hint, d.number) for d in q.deletions],
+         [list(g) for g in q.groups],
+         None if q.sr is None else (_span(q.sr.span), q.sr.body),
+         q.deck, q.anchor, q.ends_with_fence, q.ordinal)
+        for q in note.questions
+    ]
+    problems = [(p.line, p.code, p.message, p.severity) for p in note.problems]
+    return marshal.dumps((note.is_flashcard_note, note.deck, list(note.tags), questions, problems))
+
+
+def load_note(blob: bytes) -> ParsedNote:
+    is_fc, deck, tags, questions, problems = marshal.loads(blob)
+    return ParsedNote(
+        is_fc, deck, tuple(tags),
+        tuple(Question(
+            _TYPES[t], Span(*span), text, front, back,
+            tuple(Deletion(*d) for d in dels), tuple(tuple(g) for g in groups),
+            None if sr is None else SrComment(Span(*sr[0]), sr[1]),
+            qdeck, anchor, fence, ordinal)
+            for t, span, text, front, back, dels, groups, sr, qdeck, anchor, fence, ordinal
+            in questions),
+        tuple(Problem(*p) for p in problems),
+    )
+
+
+# --- the summary: just enough to count new / due cards without loading questions ----
+
+NEW = ""
+UNREADABLE = "?"
+
+
+def due_key(entry_text: str | None) -> str:
+    """"" for a new card, "?" for an unreadable entry, else the due date ("YYYY-MM-DD")
+    or the due instant (ISO UTC, "…Z"). Both compare correctly as strings.
+
+    A structural check only (field count and shape of the date); `flashmark check`
+    validates entries fully.
+    """
+    if entry_text is None or entry_text == PLACEHOLDER_TEXT:
+        return NEW
+    parts = entry_text.split(",")
+    if parts[0] == "fsrs":
+        if len(parts) != 10 or len(parts[1]) != 24 or parts[5] not in "0123":
+            return UNREADABLE
+        return NEW if parts[5] == "0" else parts[1]
+    if len(parts) != 3 or len(parts[0]) != 10 or parts[0][4] != "-":
+        return UNREADABLE
+    return NEW if parts[1] == "0" else parts[0]
+
+
+# (deck, due key, card id) for each card of a note, in note order
+Summary = list[tuple[str | None, str, str]]
+
+
+def summarize(note: ParsedNote, rel: str) -> Summary:
+    out: Summary = []
+    for q in note.questions:
+        entries = q.sr.entry_texts if q.sr is not None else []
+        n = len(entries)
+        deck = q.deck
+        for k, cid in enumerate(card_ids(q, rel)):
+            out.append((deck, due_key(entries[k] if k < n else None), cid))
+    return out
+
+
+def dump_summary(summary: Summary) -> bytes:
+    return marshal.dumps(summary)
+
+
+def load_summary(blob: bytes) -> Summary:
+    value: Summary = marshal.loads(blob)  # tuples stay tuples through marshal
+    return value

@@ -1,0 +1,51 @@
+"""Reading a note: bytes in, decoded text out, nothing ever written here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flashmark.errors import NoteReadError
+
+BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True, slots=True)
+class NoteText:
+    data: bytes  # the file exactly as read
+    text: str  # decoded; a BOM stays as "\ufeff" so offsets match the bytes
+
+    @property
+    def has_bom(self) -> bool:
+        return self.data.startswith(BOM)
+
+    @property
+    def newline(self) -> str:
+        """The note's line ending: the first one found (LF when it has none)."""
+        pos = self.data.find(b"\n")
+        if pos > 0 and self.data[pos - 1:pos] == b"\r":
+            return "\r\n"
+        if pos < 0 and b"\r" in self.data:
+            return "\r"
+        return "\n"
+
+
+def decode_note(rel: str, data: bytes) -> NoteText:
+    if b"\x00" in data:
+        raise NoteReadError(rel, "looks like a binary file (it contains NUL bytes): skipped")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise NoteReadError(rel, f"is not valid UTF-8 (line {line}, byte {exc.start}): skipped",
+                            hint="re-save the note as UTF-8; flashmark never writes to it "
+                                 "until then") from None
+    return NoteText(data, text)
+
+
+def read_note(rel: str, path: str) -> NoteText:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise NoteReadError(rel, f"cannot read: {exc.strerror or exc}") from None
+    return decode_note(rel, data)

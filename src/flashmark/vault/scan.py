@@ -1,0 +1,194 @@
+"""Scan a vault: walk, read what changed, parse it, and keep the index in step."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flashmark.config import Settings
+from flashmark.errors import NoteReadError, VaultError
+from flashmark.model import ParsedNote
+from flashmark.syntax import parse_note
+from flashmark.vault.codec import Summary, dump_summary, load_summary, summarize
+from flashmark.vault.index import RACY_NS, Index, IndexRow, default_index_path, digest
+from flashmark.vault.notefile import read_note
+from flashmark.vault.walk import NoteFile, WalkProblem, walk_notes
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FileProblem:
+    """A problem with a whole file (unreadable, not UTF-8, ...)."""
+
+    rel: str
+    message: str
+    severity: str = "warning"
+
+
+@dataclass(slots=True)
+class NoteRecord:
+    rel: str
+    path: str
+    flashcard: bool
+    summary: Summary
+
+
+@dataclass(slots=True)
+class ScanResult:
+    root: Path
+    settings: Settings
+    all_notes: bool
+    notes: list[NoteRecord]
+    problems: list[FileProblem]
+    parsed_now: int = 0  # notes read and parsed in this run (the rest came from the index)
+    _parsed: dict[str, ParsedNote] = field(default_factory=dict)
+    _index: Index | None = None
+
+    def flashcard_notes(self) -> list[NoteRecord]:
+        return [n for n in self.notes if n.flashcard or self.all_notes]
+
+    def parsed(self, records: list[NoteRecord] | None = None) -> dict[str, ParsedNote]:
+        """Full parse results of ``records`` (default: every flashcard note)."""
+        records = self.flashcard_notes() if records is None else records
+        for r in records:
+            if r.rel not in self._parsed:
+                text = read_note(r.rel, r.path).text
+                self._parsed[r.rel] = parse_note(text, self.settings.parser,
+                                                 all_notes=self.all_notes)
+        return {r.rel: self._parsed[r.rel] for r in records}
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+
+def _fingerprint(settings: Settings, all_notes: bool) -> str:
+    key = f"{settings.parser.fingerprint()}|{all_notes}|{settings.ignore}"
+    return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+
+
+# Below this many notes to parse, a worker pool costs more than it saves.
+PARALLEL_MIN = 400
+
+
+def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
+               all_notes: bool = False, progress: Progress | None = None,
+               jobs: int | None = None) -> ScanResult:
+    """Walk the vault and bring the index up to date.
+
+    Notes whose size and mtime match the index are not read. The others are read,
+    hashed (an unchanged hash only refreshes the mtime) and parsed, in ``jobs``
+    worker processes when there are many (default: one per CPU).
+    """
+    if not root.exists():
+        raise VaultError(f"vault folder {str(root)!r} does not exist")
+    if not root.is_dir():
+        raise VaultError(f"{str(root)!r} is not a folder", hint="give the vault's folder")
+    walk_problems: list[WalkProblem] = []
+    files = list(walk_notes(str(root), settings.ignore, walk_problems))
+    problems = [FileProblem(p.rel, p.message) for p in walk_problems]
+    index = Index(default_index_path(root), _fingerprint(settings, all_notes)) if use_cache else None
+    rows = index.rows() if index is not None else {}
+    records: dict[str, NoteRecord] = {}
+    pending: list[tuple[NoteFile, IndexRow | None]] = []
+    for f in files:
+        row = rows.pop(f.rel, None)
+        if (row is not None and row.size == f.size and row.mtime_ns == f.mtime_ns
+                and row.recorded_ns - f.mtime_ns > RACY_NS):
+            records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, load_summary(row.summary))
+        else:
+            pending.append((f, row))
+    upserts: list[tuple[str, int, int, bytes, bool, bytes]] = []
+    touched: list[tuple[int, bytes, str]] = []
+    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if workers > 1 and len(pending) >= PARALLEL_MIN:
+        outcomes = _parse_parallel(pending, settings, all_notes, workers, progress)
+    else:
+        outcomes = _parse_serial(pending, settings, all_notes, progress)
+    for (f, row), outcome in zip(pending, outcomes, strict=True):
+        if isinstance(outcome, str):
+            problems.append(FileProblem(f.rel, outcome))
+            continue
+        dig, flashcard, blob = outcome
+        if row is not None and row.digest == dig and row.size == f.size and not blob:
+            touched.append((f.mtime_ns, dig, f.rel))
+            records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, load_summary(row.summary))
+            continue
+        upserts.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob))
+        records[f.rel] = NoteRecord(f.rel, f.path, flashcard, load_summary(blob))
+    if index is not None:
+        index.write(upserts, touched, rows.keys())
+    notes = [records[f.rel] for f in files if f.rel in records]
+    return ScanResult(root, settings, all_notes, notes, problems, len(upserts), {}, index)
+
+
+# A worker's answer for one note: an error message, or (digest, is flashcard note,
+# summary blob); the blob is empty when the digest matched the index row (not parsed).
+Outcome = str | tuple[bytes, bool, bytes]
+
+
+def _parse_one(f: NoteFile, known_digest: bytes | None, settings: Settings,
+               all_notes: bool) -> Outcome:
+    try:
+        note_text = read_note(f.rel, f.path)
+    except NoteReadError as exc:
+        return exc.reason
+    dig = digest(note_text.data)
+    if dig == known_digest:
+        return dig, False, b""
+    note = parse_note(note_text.text, settings.parser, all_notes=all_notes)
+    return dig, note.is_flashcard_note, dump_summary(summarize(note, f.rel))
+
+
+def _parse_serial(pending: list[tuple[NoteFile, IndexRow | None]], settings: Settings,
+                  all_notes: bool, progress: Progress | None) -> list[Outcome]:
+    out: list[Outcome] = []
+    total = len(pending)
+    for k, (f, row) in enumerate(pending):
+        if progress is not None and k % 100 == 0:
+            progress(k, total)
+        out.append(_parse_one(f, row.digest if row else None, settings, all_notes))
+    if progress is not None:
+        progress(total, total)
+    return out
+
+
+_WORK: tuple[list[tuple[NoteFile, bytes | None]], Settings, bool] | None = None
+
+
+def _parse_chunk(bounds: tuple[int, int]) -> list[Outcome]:
+    assert _WORK is not None
+    items, settings, all_notes = _WORK
+    return [_parse_one(f, d, settings, all_notes) for f, d in items[bounds[0]:bounds[1]]]
+
+
+def _parse_parallel(pending: list[tuple[NoteFile, IndexRow | None]], settings: Settings,
+                    all_notes: bool, workers: int, progress: Progress | None) -> list[Outcome]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _WORK
+    items = [(f, row.digest if row else None) for f, row in pending]
+    # Forked workers inherit the work list; only (start, end) pairs and results cross
+    # the process boundary. Where fork is unavailable, parse serially.
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _parse_serial(pending, settings, all_notes, progress)
+    _WORK = (items, settings, all_notes)
+    try:
+        size = 64
+        chunks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
+        out: list[Outcome] = []
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            for k, part in enumerate(pool.map(_parse_chunk, chunks)):
+                out.extend(part)
+                if progress is not None:
+                    progress(min((k + 1) * size, len(items)), len(items))
+        return out
+    finally:
+        _WORK = None

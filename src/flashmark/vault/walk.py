@@ -1,0 +1,78 @@
+"""Find the notes of a vault: every `*.md` file below the root, like Obsidian sees them.
+
+Skipped: folders whose name starts with "." (`.obsidian`, `.git`, `.trash`, our own
+`.flashmark`: Obsidian hides them too) and paths matching the ignore globs. Symbolic
+links to folders are followed once: a folder already visited (same device and inode)
+is not entered again, so link loops end.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+
+@dataclass(frozen=True, slots=True)
+class NoteFile:
+    rel: str  # vault-relative, "/"-separated
+    path: str  # absolute path as found (may go through a symlink)
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class WalkProblem:
+    rel: str
+    message: str
+
+
+def walk_notes(root: str, ignore: tuple[str, ...] = (),
+               problems: list[WalkProblem] | None = None) -> Iterator[NoteFile]:
+    """Yield the vault's notes in a stable (sorted) order."""
+    seen: set[tuple[int, int]] = set()
+    try:
+        st = os.stat(root)
+        seen.add((st.st_dev, st.st_ino))
+    except OSError:
+        return
+    yield from _walk(root, "", ignore, seen, problems)
+
+
+def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int, int]],
+          problems: list[WalkProblem] | None) -> Iterator[NoteFile]:
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        if problems is not None:
+            problems.append(WalkProblem(prefix.rstrip("/") or ".",
+                                        f"cannot list folder: {exc.strerror}"))
+        return
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
+            continue
+        rel = prefix + name
+        try:
+            if entry.is_dir():
+                st = entry.stat()
+                key = (st.st_dev, st.st_ino)
+                if key in seen:
+                    if problems is not None and entry.is_symlink():
+                        problems.append(WalkProblem(rel, "symbolic link to a folder already "
+                                                         "visited (a loop?): skipped"))
+                    continue
+                seen.add(key)
+                if ignore and any(fnmatchcase(rel + "/", g) for g in ignore):
+                    continue
+                yield from _walk(entry.path, rel + "/", ignore, seen, problems)
+            elif name.endswith(".md") and entry.is_file():
+                if ignore and any(fnmatchcase(rel, g) for g in ignore):
+                    continue
+                st = entry.stat()
+                yield NoteFile(rel, entry.path, st.st_size, st.st_mtime_ns)
+        except OSError as exc:
+            if problems is not None:
+                problems.append(WalkProblem(rel, f"cannot read: {exc.strerror}"))
