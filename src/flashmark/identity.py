@@ -46,11 +46,15 @@ def normalized_text(question: Question) -> str:
 
 def card_ids(question: Question, note_path: str) -> list[CardId]:
     """The ids of the question's cards, sibling by sibling."""
-    base = (f"{note_path}\x1f{question.type.value}\x1f{normalized_text(question)}"
-            f"\x1f{question.ordinal}\x1f")
-    return [CardId(hashlib.blake2b(f"{base}{k}".encode("utf-8", "surrogatepass"),
-                                   digest_size=8).hexdigest()[:ID_LENGTH])
-            for k in range(question.card_count)]
+    base = hashlib.blake2b(
+        f"{note_path}\x1f{question.type.value}\x1f{normalized_text(question)}"
+        f"\x1f{question.ordinal}\x1f".encode("utf-8", "surrogatepass"), digest_size=8)
+    ids = []
+    for k in range(question.card_count):
+        h = base.copy()  # the long text is hashed once per question, not once per card
+        h.update(str(k).encode())
+        ids.append(CardId(h.hexdigest()[:ID_LENGTH]))
+    return ids
 
 
 def card_id(question: Question, note_path: str, sibling: int) -> CardId:

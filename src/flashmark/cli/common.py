@@ -62,7 +62,7 @@ class DueCutoff:
         self.instant = srcodec.iso_ms(tomorrow)
 
     def is_due(self, key: str) -> bool:
-        if key == NEW or key == UNREADABLE:
+        if key in (NEW, UNREADABLE):
             return False
         if len(key) == 10:
             return key <= self.today

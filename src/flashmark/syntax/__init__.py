@@ -75,7 +75,7 @@ def parse_note(text: str, settings: ParserSettings, *, all_notes: bool = False,
         return ParsedNote(is_flashcard, deck, tuple(tags), ())
     questions, problems = scan(table, start, settings, deck)
     questions = _number_duplicates(questions)
-    problems.extend(_sr_problems(questions))
+    problems.extend(_sr_problems(questions, lint))
     if lint:
         problems.extend(lint_lines(table, start, settings))
         problems.extend(_duplicate_problems(questions))
@@ -117,7 +117,7 @@ def _duplicate_problems(questions: list[Question]) -> list[Problem]:
     return out
 
 
-def _sr_problems(questions: list[Question]) -> list[Problem]:
+def _sr_problems(questions: list[Question], lint: bool) -> list[Problem]:
     problems = []
     for q in questions:
         if q.sr is None:
@@ -133,7 +133,7 @@ def _sr_problems(questions: list[Question]) -> list[Problem]:
                 + ("the extra entries are kept but belong to no card"
                    if n_entries > n_cards else
                    "the cards without an entry are treated as new")))
-        if not srcodec.body_is_valid(q.sr.body):
+        if lint and not srcodec.body_is_valid(q.sr.body):
             for e in srcodec.parse_body(q.sr.body)[0]:
                 if isinstance(e, RawEntry):
                     problems.append(Problem(

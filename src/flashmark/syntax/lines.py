@@ -42,7 +42,12 @@ class LineTable:
         starts = self._byte_starts
         if starts is None:
             data = self.text.encode("utf-8", "surrogatepass")
-            starts = self._byte_starts = [0, *(m.end() for m in _BYTE_NEWLINE.finditer(data))]
+            if b"\r" in data:
+                starts = [0, *(m.end() for m in _BYTE_NEWLINE.finditer(data))]
+            else:
+                starts = list(accumulate((len(b) + 1 for b in data.split(b"\n")[:-1]),
+                                         initial=0))
+            self._byte_starts = starts
         if col == 0:
             return starts[line]
         text = self.lines[line]

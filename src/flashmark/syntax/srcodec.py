@@ -72,13 +72,15 @@ def parse_body(body: str) -> tuple[tuple[SrEntry, ...], bool]:
     return tuple(parse_entry(part) for part in body[1:].split("!")), False
 
 
-def format_body(entries: tuple[SrEntry, ...] | list[SrEntry], legacy_single: bool = False) -> str:
+def format_body(entries: tuple[SrEntry, ...] | list[SrEntry],
+                legacy_single: bool = False) -> str:
     if legacy_single and len(entries) == 1:
         return entries[0].text
     return "".join("!" + e.text for e in entries)
 
 
-def format_comment(entries: tuple[SrEntry, ...] | list[SrEntry], legacy_single: bool = False) -> str:
+def format_comment(entries: tuple[SrEntry, ...] | list[SrEntry],
+                   legacy_single: bool = False) -> str:
     return COMMENT_START + format_body(entries, legacy_single) + COMMENT_END
 
 

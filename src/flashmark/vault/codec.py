@@ -8,6 +8,8 @@ check drops it whenever this layout changes.
 from __future__ import annotations
 
 import marshal
+
+from flashmark.identity import card_ids
 from flashmark.model import (
     PLACEHOLDER_TEXT,
     Deletion,
@@ -18,7 +20,6 @@ from flashmark.model import (
     Span,
     SrComment,
 )
-from flashmark.identity import card_ids
 
 LAYOUT_VERSION = 1
 

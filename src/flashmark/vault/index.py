@@ -2,7 +2,9 @@
 
 Each row holds, per card, its deck, due key and id (see ``codec.summarize``): enough
 to count, queue and find cards without reading the notes. Full questions are parsed
-again on demand from the note itself (milliseconds per note). It is a cache, never the only copy of anything: deleting it costs one cold scan.
+again on demand from the note itself (milliseconds per note).
+
+It is a cache, never the only copy of anything: deleting it costs one cold scan.
 A row is reused when the file's size and mtime_ns are unchanged. When only the mtime
 changed (a `touch`, a git checkout) the content hash decides; and a row recorded
 within two seconds of the file's mtime is "racy" (a second write in the same clock

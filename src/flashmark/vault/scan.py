@@ -92,7 +92,8 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
     walk_problems: list[WalkProblem] = []
     files = list(walk_notes(str(root), settings.ignore, walk_problems))
     problems = [FileProblem(p.rel, p.message) for p in walk_problems]
-    index = Index(default_index_path(root), _fingerprint(settings, all_notes)) if use_cache else None
+    index = (Index(default_index_path(root), _fingerprint(settings, all_notes))
+             if use_cache else None)
     rows = index.rows() if index is not None else {}
     records: dict[str, NoteRecord] = {}
     pending: list[tuple[NoteFile, IndexRow | None]] = []
@@ -105,7 +106,10 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
             pending.append((f, row))
     upserts: list[tuple[str, int, int, bytes, bool, bytes]] = []
     touched: list[tuple[int, bytes, str]] = []
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if jobs is None:
+        env_jobs = os.environ.get("FLASHMARK_JOBS", "")
+        jobs = int(env_jobs) if env_jobs.isdigit() and int(env_jobs) > 0 else None
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     if workers > 1 and len(pending) >= PARALLEL_MIN:
         outcomes = _parse_parallel(pending, settings, all_notes, workers, progress)
     else:

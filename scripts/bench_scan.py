@@ -1,0 +1,114 @@
+"""Benchmark `flashmark scan` on a copy of the real vault (issue 2's numbers).
+
+Whole-process wall times, median of --runs runs each, measured in one run together
+with a floor: a Python process that reads every `.md` file and makes one regex pass
+over it (what any scanner must at least do). Prints a Markdown table.
+
+    python scripts/bench_scan.py [--vault ../shared/corpus/information] [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FLOOR = r"""
+import os, re, sys
+pat = re.compile(r"<!--SR:|\{@\{|:@:")
+n = 0
+def walk(d):
+    global n
+    for e in os.scandir(d):
+        if e.is_dir(follow_symlinks=False):
+            if not e.name.startswith("."):
+                walk(e.path)
+        elif e.name.endswith(".md"):
+            with open(e.path, "rb") as f:
+                n += len(pat.findall(f.read().decode("utf-8")))
+walk(sys.argv[1])
+"""
+
+
+def timed(cmd: list[str], before: object = None) -> float:
+    if callable(before):
+        before()
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def median_of(runs: int, cmd: list[str], before: object = None) -> float:
+    return statistics.median(timed(cmd, before) for _ in range(runs))
+
+
+def main() -> int:
+    here = Path(__file__).resolve().parent.parent
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--vault", type=Path, default=here.parent / "shared/corpus/information")
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args()
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        vault = Path(tmp) / "vault"
+        shutil.copytree(args.vault, vault)
+        cache = vault / ".flashmark" / "cache"
+        scan = [py, "-m", "flashmark", "scan", str(vault)]
+
+        def drop_cache() -> None:
+            shutil.rmtree(cache, ignore_errors=True)
+
+        note = next(p for p in sorted(vault.rglob("*.md")) if "flashcard/active" in p.read_text())
+        counter = [0]
+
+        def touch_one() -> None:
+            counter[0] += 1
+            t = time.time() - 10 + counter[0] * 0.001
+            os.utime(note, (t, t))
+
+        def edit_one() -> None:
+            with note.open("a", encoding="utf-8") as fh:
+                fh.write("\n")
+
+        floor = median_of(args.runs, [py, "-c", FLOOR, str(vault)])
+        cold = median_of(args.runs, scan, drop_cache)
+        cold_serial = median_of(args.runs, [*scan], lambda: (drop_cache(),
+                                os.environ.__setitem__("FLASHMARK_JOBS", "1")))
+        os.environ.pop("FLASHMARK_JOBS", None)
+        subprocess.run(scan, check=True, stdout=subprocess.DEVNULL)
+        warm = median_of(args.runs, scan)
+        touched = median_of(args.runs, scan, touch_one)
+        edited = median_of(args.runs, scan, edit_one)
+        nocache = median_of(args.runs, [*scan, "--no-cache"])
+        probe = subprocess.run(
+            [py, "-c", "import sys, flashmark.cli.main as m; m.main(['scan', sys.argv[1]]);"
+                       "print('textual' in sys.modules)", str(vault)],
+            check=True, capture_output=True, text=True)
+        textual_loaded = probe.stdout.strip().splitlines()[-1]
+    rows = [
+        ("floor: read every .md + one regex pass", floor),
+        ("cold `flashmark scan` (no index, 2 workers)", cold),
+        ("cold `flashmark scan`, one process (FLASHMARK_JOBS=1)", cold_serial),
+        ("`flashmark scan --no-cache`", nocache),
+        ("warm `flashmark scan` (nothing changed)", warm),
+        ("warm, one note touched (mtime only)", touched),
+        ("warm, one note edited", edited),
+    ]
+    print(f"runs per row: {args.runs} (median), machine: {os.cpu_count()} cores, "
+          f"Python {sys.version.split()[0]}\n")
+    print("| what | median wall (s) | ratio to floor |")
+    print("|---|---:|---:|")
+    for name, value in rows:
+        print(f"| {name} | {value:.3f} | {value / floor:.2f}x |")
+    print(f"\nTextual imported by `scan`: {textual_loaded}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
