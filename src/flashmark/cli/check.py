@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
             for prob in note.problems:
                 findings.append((record.rel, prob.line + 1, prob.severity, prob.code,
                                  prob.message))
-            for _, _, cid in record.summary:
+            for _, _, cid, _ in record.summary:
                 if cid in seen and seen[cid] != record.rel:
                     findings.append((record.rel, None, "error", "id-collision",
                                      f"card id {cid} is also used in {seen[cid]}"))

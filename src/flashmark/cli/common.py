@@ -12,7 +12,6 @@ from flashmark.config import Settings, load_settings
 from flashmark.errors import UsageError
 from flashmark.model import FsrsEntry, RawEntry, Sm2Entry
 from flashmark.syntax import srcodec
-from flashmark.vault.codec import NEW, UNREADABLE
 
 
 def add_vault_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,29 +43,6 @@ def parse_now(value: str | None) -> dt.datetime:
 def open_settings(vault: str) -> tuple[Path, Settings]:
     root = Path(vault)
     return root, load_settings(root) if root.is_dir() else Settings()
-
-
-class DueCutoff:
-    """Is a due key (see ``vault.codec.due_key``) due today?
-
-    Review cards are due for the whole local day they fall on (like Anki): a legacy
-    date is due when it is today or earlier, an FSRS instant when it is before the end
-    of today (local midnight, in UTC).
-    """
-
-    def __init__(self, now: dt.datetime) -> None:
-        local = now.astimezone()
-        self.today = local.date().isoformat()
-        tomorrow = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(),
-                                       tzinfo=local.tzinfo)
-        self.instant = srcodec.iso_ms(tomorrow)
-
-    def is_due(self, key: str) -> bool:
-        if key in (NEW, UNREADABLE):
-            return False
-        if len(key) == 10:
-            return key <= self.today
-        return key < self.instant
 
 
 def schedule_json(entry_text: str | None) -> dict[str, Any] | None:

@@ -29,7 +29,7 @@ Cards live in your notes; flashmark's own state is in the vault's .flashmark/ fo
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from flashmark.cli import check, scan
+    from flashmark.cli import check, due, rate, scan
 
     parser = argparse.ArgumentParser(
         prog="flashmark",
@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     scan.register(sub)
     check.register(sub)
+    rate.register(sub)
+    due.register(sub)
     return parser
 
 

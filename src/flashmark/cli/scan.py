@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import defaultdict
 from typing import TextIO
 
 from flashmark.cards import cards_of
 from flashmark.cli.common import (
-    DueCutoff,
     add_now_argument,
     add_vault_arguments,
     card_json,
@@ -18,10 +16,9 @@ from flashmark.cli.common import (
 )
 from flashmark.cli.output import ProgressBar, json_line, table
 from flashmark.errors import EXIT_OK
-from flashmark.vault.codec import NEW
+from flashmark.stats import DeckCounts, DueCutoff, count_decks, group_decks
 from flashmark.vault.scan import ScanResult, scan_vault
 
-NO_DECK = "(no deck)"
 AUTO_ROWS = 40  # --depth auto: the deepest level that fits in this many rows
 
 
@@ -69,46 +66,22 @@ def _print_cards(result: ScanResult, out: TextIO) -> None:
                 json_line(card_json(card), out)
 
 
-def _deck_at(deck: str | None, depth: int) -> str:
-    if deck is None:
-        return NO_DECK
-    return "/".join(deck.split("/")[:depth]) if depth > 0 else deck
-
-
 def _print_counts(result: ScanResult, cutoff: DueCutoff, depth: int, out: TextIO) -> None:
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for record in result.flashcard_notes():
-        for deck, key, _ in record.summary:
-            c = counts[deck or NO_DECK]
-            c[2] += 1
-            if key == NEW:
-                c[0] += 1
-            elif cutoff.is_due(key):
-                c[1] += 1
+    counts = count_decks((r.summary for r in result.flashcard_notes()), cutoff)
     if not counts:
-        out.write(f"no cards found in {result.root} "
-                  f"({len(result.notes)} notes read; "
-                  + ("flashcard tags: " + ", ".join("#" + t for t in
-                                                     result.settings.parser.flashcard_tags)
-                     + "; use --all to read every note)\n"
-                     if result.settings.parser.flashcard_tags else "no flashcard tag set)\n"))
+        tags = result.settings.parser.flashcard_tags
+        out.write(f"no cards found in {result.root} ({len(result.notes)} notes read; "
+                  + ("flashcard tags: " + ", ".join("#" + t for t in tags)
+                     + "; use --all to read every note)\n" if tags else "no flashcard tag set)\n"))
         return
-    if depth <= 0:
-        deepest = max(len(d.split("/")) for d in counts)
-        depth = 1
-        for level in range(deepest, 0, -1):
-            if len({_deck_at(d if d != NO_DECK else None, level) for d in counts}) <= AUTO_ROWS:
-                depth = level
-                break
-    grouped: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for deck, c in counts.items():
-        g = grouped[_deck_at(None if deck == NO_DECK else deck, depth)]
-        for k in range(3):
-            g[k] += c[k]
+    grouped, _ = group_decks(counts, depth, AUTO_ROWS)
     rows = [["deck", "new", "due", "total"]]
     for deck in sorted(grouped):
-        n, d, t = grouped[deck]
-        rows.append([deck, str(n), str(d), str(t)])
-    totals = [sum(c[k] for c in counts.values()) for k in range(3)]
-    rows.append([f"total ({len(counts)} decks)", *map(str, totals)])
+        c = grouped[deck]
+        rows.append([deck, str(c.new), str(c.due + c.learning), str(c.total)])
+    total = DeckCounts()
+    for c in counts.values():
+        total.add(c)
+    rows.append([f"total ({len(counts)} decks)", str(total.new), str(total.due + total.learning),
+                 str(total.total)])
     table(rows, {1, 2, 3}, out)

@@ -21,7 +21,7 @@ from flashmark.model import (
     SrComment,
 )
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 _TYPES = {t.value: t for t in QuestionType}
 
@@ -83,8 +83,19 @@ def due_key(entry_text: str | None) -> str:
     return NEW if parts[1] == "0" else parts[0]
 
 
-# (deck, due key, card id) for each card of a note, in note order
-Summary = list[tuple[str | None, str, str]]
+# (deck, due key, card id, state) for each card of a note, in note order; state is
+# "n" new, "l" learning or relearning (FSRS states 1 and 3), "r" review, "?" unreadable
+Summary = list[tuple[str | None, str, str, str]]
+
+
+def state_of(key: str, entry_text: str | None) -> str:
+    if key == NEW:
+        return "n"
+    if key == UNREADABLE:
+        return "?"
+    if entry_text is not None and entry_text.startswith("fsrs,"):
+        return "l" if entry_text.split(",", 6)[5] in ("1", "3") else "r"
+    return "r"
 
 
 def summarize(note: ParsedNote, rel: str) -> Summary:
@@ -94,7 +105,9 @@ def summarize(note: ParsedNote, rel: str) -> Summary:
         n = len(entries)
         deck = q.deck
         for k, cid in enumerate(card_ids(q, rel)):
-            out.append((deck, due_key(entries[k] if k < n else None), cid))
+            text = entries[k] if k < n else None
+            key = due_key(text)
+            out.append((deck, key, cid, state_of(key, text)))
     return out
 
 

@@ -1,0 +1,85 @@
+"""`flashmark rate CARD_ID RATING` and `flashmark undo`: the scriptable review primitives."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from flashmark.cli.common import add_now_argument, open_settings, parse_now
+from flashmark.cli.output import json_line
+from flashmark.errors import EXIT_OK
+from flashmark.model import Rating
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "rate", help="rate one card (again/hard/good/easy) and write its new schedule",
+        description="Schedule the card with FSRS for the given rating and write its new SR "
+                    "entry into the note (only that entry's bytes change; the write is "
+                    "atomic and re-locates the card if the note changed). The rating is "
+                    "appended to .flashmark/reviews.jsonl.")
+    p.add_argument("card_id", metavar="CARD_ID",
+                   help="the card's id as `flashmark scan --json` prints it (or a unique "
+                        "prefix of 6+ digits)")
+    p.add_argument("rating", choices=[r.value for r in Rating], metavar="RATING",
+                   help="again, hard, good or easy")
+    p.add_argument("vault", nargs="?", default=".", metavar="VAULT",
+                   help="the vault folder (default: the current folder)")
+    p.add_argument("--all", action="store_true", dest="all_notes",
+                   help="look for the card in every note, not only flashcard notes")
+    p.add_argument("--duration", type=float, metavar="SECONDS",
+                   help="how long the answer took (kept in the review log)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_now_argument(p)
+    p.set_defaults(run=run_rate)
+
+    u = sub.add_parser("undo", help="revert the last rating (note and log)",
+                       description="Put back the exact bytes the note had before the newest "
+                                   "rating that is not undone yet, and log the undo. Repeat "
+                                   "to go further back.")
+    u.add_argument("vault", nargs="?", default=".", metavar="VAULT",
+                   help="the vault folder (default: the current folder)")
+    u.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_now_argument(u)
+    u.set_defaults(run=run_undo)
+
+
+def run_rate(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    from flashmark.review.rating import rate_card
+
+    root, settings = open_settings(args.vault)
+    now = parse_now(args.now)
+    duration = None if args.duration is None else round(args.duration * 1000)
+    result = rate_card(root, settings, args.card_id, Rating(args.rating), now,
+                       duration_ms=duration, all_notes=args.all_notes)
+    q = result.card.question
+    if args.json:
+        json_line({"id": result.card.id, "path": result.rel, "line": q.span.line + 1,
+                   "sibling": result.card.sibling, "rating": args.rating,
+                   "before": result.before, "after": result.after}, out)
+    else:
+        out.write(f"{result.rel}:{q.span.line + 1}: {args.rating} -> "
+                  f"{_describe(result.after)}\n")
+    return EXIT_OK
+
+
+def _describe(entry_text: str) -> str:
+    parts = entry_text.split(",")
+    if parts[0] == "fsrs":
+        return f"due {parts[1][:16].replace('T', ' ')} UTC (interval {parts[2]} d)"
+    return f"due {parts[0]} (interval {parts[1]} d)"
+
+
+def run_undo(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+    from flashmark.review.rating import undo_last
+
+    root, _ = open_settings(args.vault)
+    result = undo_last(root, parse_now(args.now))
+    e = result.event
+    if args.json:
+        json_line({"undone": e["uid"], "id": e["id"], "path": e["path"],
+                   "rating": e["rating"], "restored": e["before"]}, out)
+    else:
+        out.write(f"undid {e['rating']} of card {e['id']} in {e['path']}\n")
+    return EXIT_OK

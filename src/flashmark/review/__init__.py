@@ -1,0 +1,1 @@
+"""UI-free reviewing: find a card, rate it (note + log), undo. The TUI and CLI call this."""
