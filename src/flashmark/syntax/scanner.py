@@ -208,33 +208,46 @@ class _Builder:
         byte_offset = table.byte_offset
         idx = block.lines
         first, last = idx[0], idx[-1]
-        # The SR comment sits at the end of the last line, or alone on the last line.
+        # The SR comment sits at the end of the last line, or alone on the last line. Like
+        # OSR, a comment elsewhere in the block (a line added below it) is still the
+        # block's comment: it is read and written where it is, never duplicated.
         sr: SrComment | None = None
         content = [lines[k] for k in idx]
-        last_text, sr_start, sr_end = _strip_sr(content[-1])
-        if sr_start >= 0:
-            sr = SrComment(Span(byte_offset(last, sr_start), byte_offset(last, sr_end),
-                                last, last), content[-1][sr_start + 7:sr_end - 3])
-            if last_text.strip():
-                content[-1] = last_text
-            else:
-                content.pop()
-                idx = idx[:-1]
-                if not content:
-                    return None
+        at = len(content) - 1
+        while at >= 0 and "<!--SR:" not in content[at]:
+            at -= 1
+        if at >= 0:
+            line_no = idx[at]
+            rest, sr_start, sr_end = _strip_sr(content[at])
+            if sr_start >= 0:
+                sr = SrComment(Span(byte_offset(line_no, sr_start), byte_offset(line_no, sr_end),
+                                    line_no, line_no), content[at][sr_start + 7:sr_end - 3])
+                if at != len(content) - 1:
+                    self.problems.append(Problem(
+                        line_no, "misplaced-sr-comment",
+                        "the card's SR comment is not on its last line (a line was added "
+                        "below it?): it is still used, but move it to the end of the card",
+                        "warning"))
+                if rest.strip():
+                    content[at] = rest
+                else:
+                    del content[at]
+                    idx = idx[:at] + idx[at + 1:]
+                    if not content:
+                        return None
         if len(content) > 1:
             for k in range(len(content) - 1):
                 if "<!--SR:" in content[k]:
                     self.problems.append(Problem(
                         idx[k], "misplaced-sr-comment",
-                        "an SR comment in the middle of a card: flashmark reads only the one "
-                        "on the card's last line"))
+                        "a second SR comment in one card: flashmark uses only the last one "
+                        "and leaves this one as it is"))
         content_last = idx[-1]
         texts = [c.rstrip() for c in content]
         qtext = "\n".join(texts)
         # Where a new SR comment would go: end of the last content line, before a block id.
         last_line_text = lines[content_last]
-        if sr is not None and content_last == last:
+        if sr is not None and sr.span.line == content_last:
             end_col = len(last_line_text)
         else:
             end_col = len(last_line_text.rstrip())
