@@ -16,7 +16,7 @@ from typing import Any
 from flashmark.cards import Card, cards_of
 from flashmark.config import Settings
 from flashmark.errors import CardNotFoundError, ConflictError, FlashmarkError
-from flashmark.identity import card_ids
+from flashmark.identity import ID_LENGTH, card_ids
 from flashmark.model import CardId, FsrsEntry, Question, Rating, RawEntry, Sm2Entry
 from flashmark.syntax import parse_note, srcodec
 from flashmark.vault.edit import Applied, Edit, apply_edits
@@ -47,54 +47,85 @@ def _find_in(rel: str, path: str, data: bytes, card_id: str, settings: Settings,
     return None
 
 
-def _candidates(root: Path, settings: Settings, card_id: str, all_notes: bool,
-                fresh: bool) -> list[tuple[str, str]]:
-    """Notes whose summary holds ``card_id`` (a unique prefix of at least 6 digits works)."""
+def _id_map(root: Path, settings: Settings, all_notes: bool, fresh: bool
+            ) -> dict[str, list[str]]:
+    """card id -> the notes whose index summary holds it (from the index alone, or after
+    a scan that brings the index up to date)."""
+    from flashmark.vault.codec import load_summary
+
     if fresh:
         result = scan_vault(root, settings, all_notes=all_notes)
-        rows = {n.rel: n.summary for n in result.notes}
+        summaries = {n.rel: n.summary for n in result.notes}
         result.close()
     else:
         index = Index(default_index_path(root), _fingerprint(settings, all_notes))
         try:
-            from flashmark.vault.codec import load_summary
-
-            rows = {rel: load_summary(row.summary) for rel, row in index.rows().items()}
+            summaries = {rel: load_summary(row.summary) for rel, row in index.rows().items()}
         finally:
             index.close()
-    hits: dict[str, set[str]] = {}
-    for rel, summary in rows.items():
+    ids: dict[str, list[str]] = {}
+    for rel, summary in summaries.items():
         for _, _, cid, _ in summary:
-            if cid.startswith(card_id):
-                hits.setdefault(cid, set()).add(rel)
-    if len(hits) > 1:
-        raise FlashmarkError(f"card id {card_id!r} is ambiguous: it starts "
-                             f"{', '.join(sorted(hits)[:5])}", hint="give more digits")
-    return [(rel, str(root / rel)) for cid, rels in hits.items() for rel in sorted(rels)]
+            ids.setdefault(cid, []).append(rel)
+    return ids
+
+
+class CardFinder:
+    """Finds cards by id. The id -> note map is built once (from the index, without
+    walking the vault) and rebuilt by a real scan only when an id is not where the map
+    says; ratings do not change ids, so one map serves a whole review session."""
+
+    def __init__(self, root: Path, settings: Settings, *, all_notes: bool = False) -> None:
+        self.root = root
+        self.settings = settings
+        self.all_notes = all_notes
+        self._ids: dict[str, list[str]] | None = None
+        self._fresh = False
+
+    def _lookup(self, card_id: str) -> list[str]:
+        assert self._ids is not None
+        if len(card_id) == ID_LENGTH:
+            return self._ids.get(card_id, [])
+        hits = {cid for cid in self._ids if cid.startswith(card_id)}
+        if len(hits) > 1:
+            raise FlashmarkError(f"card id {card_id!r} is ambiguous: it starts "
+                                 f"{', '.join(sorted(hits)[:5])}", hint="give more digits")
+        return [rel for cid in hits for rel in self._ids[cid]]
+
+    def find(self, card_id: str) -> Located:
+        if len(card_id) < 6 or any(c not in "0123456789abcdef" for c in card_id):
+            raise CardNotFoundError(
+                f"{card_id!r} is not a card id",
+                hint="card ids are 12 hex digits, as `flashmark scan --json` prints them "
+                     "(a unique prefix of 6 or more works)")
+        for fresh in (False, True):
+            if self._ids is None or (fresh and not self._fresh):
+                self._ids = _id_map(self.root, self.settings, self.all_notes, fresh)
+                self._fresh = fresh
+            for rel in self._lookup(card_id):
+                path = str(self.root / rel)
+                try:
+                    with open(path, "rb") as fh:
+                        data = fh.read()
+                except OSError:
+                    continue
+                loc = (_find_in(rel, path, data, card_id, self.settings, self.all_notes)
+                       if len(card_id) == ID_LENGTH
+                       else _find_prefix(rel, path, data, card_id, self.settings,
+                                         self.all_notes))
+                if loc is not None:
+                    return loc
+            if self._fresh:
+                break
+        raise CardNotFoundError(f"no card with id {card_id} in {self.root}",
+                                hint="ids change when a card's text changes; "
+                                     "`flashmark scan --json` lists the current ones")
 
 
 def find_card(root: Path, settings: Settings, card_id: str, *, all_notes: bool = False
               ) -> Located:
     """Find a card by its id; the index is tried first, then a fresh scan."""
-    if len(card_id) < 6 or any(c not in "0123456789abcdef" for c in card_id):
-        raise CardNotFoundError(f"{card_id!r} is not a card id",
-                                hint="card ids are 12 hex digits, as `flashmark scan --json` "
-                                     "prints them (a unique prefix of 6 or more works)")
-    for fresh in (False, True):
-        for rel, path in _candidates(root, settings, card_id, all_notes, fresh):
-            try:
-                with open(path, "rb") as fh:
-                    data = fh.read()
-            except OSError:
-                continue
-            full_id = card_id
-            loc = _find_in(rel, path, data, full_id, settings, all_notes) if len(card_id) == 12 \
-                else _find_prefix(rel, path, data, card_id, settings, all_notes)
-            if loc is not None:
-                return loc
-    raise CardNotFoundError(f"no card with id {card_id} in {root}",
-                            hint="ids change when a card's text changes; "
-                                 "`flashmark scan --json` lists the current ones")
+    return CardFinder(root, settings, all_notes=all_notes).find(card_id)
 
 
 def _find_prefix(rel: str, path: str, data: bytes, prefix: str, settings: Settings,
@@ -136,11 +167,14 @@ def _last_known(events: list[dict[str, Any]], card_id: str) -> tuple[bool, str |
 
 
 def rate_card(root: Path, settings: Settings, card_id: str, rating: Rating, now: dt.datetime,
-              *, duration_ms: int | None = None, all_notes: bool = False) -> RateOutcome:
+              *, duration_ms: int | None = None, all_notes: bool = False,
+              finder: CardFinder | None = None) -> RateOutcome:
+    """Rate one card: schedule it, write its entry into the note, log the review."""
     from flashmark.scheduling import FsrsScheduler, SchedulerConfig
 
     time_text = _now_utc(now)
-    loc = find_card(root, settings, card_id, all_notes=all_notes)
+    finder = finder or CardFinder(root, settings, all_notes=all_notes)
+    loc = finder.find(card_id)
     card = loc.card
     before = card.entry_text
     entry = srcodec.parse_entry(before) if before is not None else None

@@ -1,0 +1,170 @@
+"""Rating writes one entry into the note; undo puts back the exact bytes.
+
+Golden files in tests/review/golden/: NAME.before.md is copied into a fresh vault, the
+card on the given line and sibling is rated at a fixed time with the real scheduler,
+and the note must equal NAME.after.md; undo must give back NAME.before.md byte for byte.
+Regenerate with FLASHMARK_REGEN_GOLDEN=1 and review the diff by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flashmark.cards import cards_of
+from flashmark.config import ParserSettings, Settings
+from flashmark.errors import ConflictError
+from flashmark.model import Rating
+from flashmark.review import rating as rating_module
+from flashmark.review.rating import rate_card, undo_last
+from flashmark.syntax import parse_note
+from flashmark.vault.reviewlog import ReviewLog
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = json.loads((GOLDEN / "cases.json").read_text())
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+SETTINGS = Settings(parser=ParserSettings())
+
+
+def _card_id(data: bytes, rel: str, line: int, sibling: int) -> str:
+    note = parse_note(data.decode("utf-8"), SETTINGS.parser)
+    question = next(q for q in note.questions if q.span.line + 1 == line)
+    return cards_of(question, rel)[sibling].id
+
+
+def _vault_with(tmp_path: Path, name: str) -> tuple[Path, Path, bytes]:
+    root = tmp_path / "vault"
+    root.mkdir()
+    before = (GOLDEN / f"{name}.before.md").read_bytes()
+    note = root / f"{name}.md"
+    note.write_bytes(before)
+    return root, note, before
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_rate_golden_and_undo(tmp_path: Path, name: str) -> None:
+    case = CASES[name]
+    root, note, before = _vault_with(tmp_path, name)
+    now = dt.datetime.fromisoformat(case["now"]) if "now" in case else NOW
+    card_id = _card_id(before, note.name, case["line"], case["sibling"])
+    outcome = rate_card(root, SETTINGS, card_id, Rating(case["rating"]), now)
+    after = note.read_bytes()
+    expected = GOLDEN / f"{name}.after.md"
+    if os.environ.get("FLASHMARK_REGEN_GOLDEN"):
+        expected.write_bytes(after)
+    assert after == expected.read_bytes()
+    assert outcome.card.id == card_id  # a rating does not change the card's identity
+    [event] = [e for e in ReviewLog(root).events() if e["event"] == "review"]
+    assert event["id"] == card_id and event["rating"] == case["rating"]
+    assert event["after"] == outcome.after and event["before"] == outcome.before
+    undo_last(root, now)
+    assert note.read_bytes() == before
+    assert [e["event"] for e in ReviewLog(root).events()] == ["review", "undo"]
+
+
+def test_legacy_good_on_due_day_is_about_906_days(tmp_path: Path) -> None:
+    # SPEC section 3: `!2026-03-13,394,230`, Good on 2026-03-13 -> about 906 days.
+    root, note, before = _vault_with(tmp_path, "legacy_entry")
+    card_id = _card_id(before, note.name, 1, 0)
+    outcome = rate_card(root, SETTINGS, card_id, Rating.GOOD,
+                        dt.datetime(2026, 3, 13, 12, tzinfo=dt.UTC))
+    interval = int(outcome.after.split(",")[2])
+    assert 895 <= interval <= 915
+
+
+def test_note_edited_between_read_and_write_is_relocated(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, note, before = _vault_with(tmp_path, "legacy_entry")
+    card_id = _card_id(before, note.name, 1, 1)
+    real_apply = rating_module.apply_edits
+
+    def edit_then_apply(*args, **kwargs):  # type: ignore[no-untyped-def]
+        note.write_bytes(b"# A heading someone added\n\n" + note.read_bytes())
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(rating_module, "apply_edits", edit_then_apply)
+    outcome = rate_card(root, SETTINGS, card_id, Rating.GOOD, NOW)
+    text = note.read_bytes()
+    assert text.startswith(b"# A heading someone added\n\nA canvas has")
+    assert text.count(b"<!--SR:") == 1
+    assert f"!2026-03-13,394,230!{outcome.after}-->".encode() in text
+
+
+def test_card_deleted_between_read_and_write_keeps_rating_pending(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, note, before = _vault_with(tmp_path, "legacy_entry")
+    card_id = _card_id(before, note.name, 1, 0)
+    real_apply = rating_module.apply_edits
+    replacement = b"The card was rewritten entirely.\n"
+
+    def delete_then_apply(*args, **kwargs):  # type: ignore[no-untyped-def]
+        note.write_bytes(replacement)
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(rating_module, "apply_edits", delete_then_apply)
+    with pytest.raises(ConflictError):
+        rate_card(root, SETTINGS, card_id, Rating.GOOD, NOW)
+    assert note.read_bytes() == replacement
+    [event] = ReviewLog(root).events()
+    assert event["event"] == "pending" and event["id"] == card_id
+    assert event["after"].startswith("fsrs,")  # the rating itself is not lost
+
+
+def test_change_by_another_tool_is_recorded_as_external(tmp_path: Path) -> None:
+    root, note, before = _vault_with(tmp_path, "osr_fsrs_entry")
+    card_id = _card_id(before, note.name, 1, 0)
+    first = rate_card(root, SETTINGS, card_id, Rating.GOOD, NOW)
+    # the Obsidian plugin reviews the card: it rewrites the entry
+    plugin_entry = "fsrs,2027-06-01T00:00:00.000Z,190,190.5,5.2,2,7,0,0,2026-11-24T08:00:00.000Z"
+    note.write_bytes(note.read_bytes().replace(first.after.encode(), plugin_entry.encode()))
+    later = NOW + dt.timedelta(days=200)
+    second = rate_card(root, SETTINGS, card_id, Rating.GOOD, later)
+    assert second.before == plugin_entry
+    kinds = [(e["event"], e.get("before"), e.get("after")) for e in ReviewLog(root).events()]
+    assert kinds[1] == ("external", first.after, plugin_entry)
+    assert [k[0] for k in kinds] == ["review", "external", "review"]
+
+
+def test_unreadable_entry_is_not_overwritten(tmp_path: Path) -> None:
+    root = tmp_path / "vault"
+    root.mkdir()
+    data = b"q::@::a <!--SR:!2026-13-45,3,250!2026-11-01,3,250-->\n"
+    (root / "n.md").write_bytes(data)
+    card_id = _card_id(data, "n.md", 1, 0)
+    with pytest.raises(Exception, match="cannot be read"):
+        rate_card(root, SETTINGS, card_id, Rating.GOOD, NOW)
+    assert (root / "n.md").read_bytes() == data
+
+
+def test_sample_vault_rate_undo_round_trip(tmp_path: Path) -> None:
+    """Rate every card of a copy of notes/ once (all four ratings), undo all: identical."""
+    src = Path(__file__).resolve().parents[2] / "notes"
+    root = tmp_path / "notes"
+    shutil.copytree(src, root)
+    originals = {p: p.read_bytes() for p in root.rglob("*.md")}
+    from flashmark.config import load_settings
+    from flashmark.review.rating import CardFinder
+
+    settings = load_settings(root)
+    ids = []
+    for p, data in originals.items():
+        rel = p.relative_to(root).as_posix()
+        note = parse_note(data.decode(), settings.parser)
+        if note.is_flashcard_note:
+            ids += [c.id for q in note.questions for c in cards_of(q, rel)]
+    assert len(ids) == 224
+    finder = CardFinder(root, settings)
+    ratings = list(Rating)
+    for k, cid in enumerate(ids):
+        rate_card(root, settings, cid, ratings[k % 4], NOW + dt.timedelta(minutes=k),
+                  finder=finder)
+    changed = [p for p, data in originals.items() if p.read_bytes() != data]
+    assert len(changed) == 7  # every flashcard note got new entries
+    for _ in ids:
+        undo_last(root, NOW)
+    assert {p: p.read_bytes() for p in originals} == originals
