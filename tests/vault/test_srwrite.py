@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from flashmark.config import ParserSettings
-from flashmark.syntax import parse_note
 from flashmark.model import Question
+from flashmark.syntax import parse_note
 from flashmark.vault.edit import Edit, splice
 from flashmark.vault.srwrite import sr_edit
 
