@@ -79,6 +79,7 @@ class CardFinder:
         self.root = root
         self.settings = settings
         self.all_notes = all_notes
+        self.log = ReviewLog(root)
         self._ids: dict[str, list[str]] | None = None
         self._fresh = False
 
@@ -191,7 +192,7 @@ def rate_card(root: Path, settings: Settings, card_id: str, rating: Rating, now:
     else:
         new_entry = scheduler.review(entry, rating, now, key)
     after = new_entry.text
-    log = ReviewLog(root)
+    log = finder.log
     events = log.events()
     known, last = _last_known(events, card.id)
     if known and last != before:
@@ -229,10 +230,10 @@ class UndoOutcome:
     applied: Applied
 
 
-def undo_last(root: Path, now: dt.datetime) -> UndoOutcome:
+def undo_last(root: Path, now: dt.datetime, log: ReviewLog | None = None) -> UndoOutcome:
     """Revert the newest rating that is not undone yet: the note gets back the exact
     bytes it had, and an `undo` line is logged."""
-    log = ReviewLog(root)
+    log = log or ReviewLog(root)
     events = log.events()
     undone = {e.get("of") for e in events if e.get("event") == "undo"}
     review = next((e for e in reversed(events)

@@ -15,7 +15,7 @@ from flashmark.scheduling.fsrs_adapter import (
     memory_state_from_sm2,
     stability_for_interval,
 )
-from flashmark.scheduling.optimize import (
+from flashmark.scheduling.optimizer import (
     MIN_REVIEWS,
     LogLoss,
     NotEnoughReviewsError,

@@ -1,7 +1,8 @@
 """FSRS scheduling through py-fsrs (SPEC section 3).
 
-py-fsrs has no type hints: every value that comes out of it is turned into a plain
-``float``/``int``/``datetime`` here, so the rest of flashmark never sees ``Any``.
+py-fsrs 6.x ships type hints (``py.typed``), but its card fields are optional
+(``stability: float | None``) and a few module constants are untyped: values that come
+out of it are narrowed to plain ``float``/``int``/``datetime`` here.
 
 State numbers: OSR (ts-fsrs) writes 0 New, 1 Learning, 2 Review, 3 Relearning.
 py-fsrs has no New state: a new card is ``State.Learning`` at step 0 with no
@@ -19,7 +20,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any
 
 import fsrs
 import fsrs.scheduler as _fsrs_scheduler
@@ -243,6 +243,13 @@ def _aware_utc(now: dt.datetime, what: str = "now") -> dt.datetime:
     return now.astimezone(dt.UTC)
 
 
+def _reviewed_memory(card: fsrs.Card) -> tuple[float, float]:
+    """(stability, difficulty) of a card py-fsrs has just reviewed: always set."""
+    if card.stability is None or card.difficulty is None:  # pragma: no cover
+        raise RuntimeError("py-fsrs returned a reviewed card without a memory state")
+    return float(card.stability), float(card.difficulty)
+
+
 def _utc_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, _UTC_MIDNIGHT)
 
@@ -259,7 +266,7 @@ class FsrsScheduler:
         self.config = config if config is not None else SchedulerConfig()
         self.version = f"fsrs-{_fsrs_version()}/flashmark-{_ADAPTER_REVISION}"
         self._weights = self.config.parameters
-        self._scheduler: Any = fsrs.Scheduler(
+        self._scheduler = fsrs.Scheduler(
             parameters=self._weights,
             desired_retention=self.config.desired_retention,
             learning_steps=self.config.learning_steps,
@@ -270,11 +277,11 @@ class FsrsScheduler:
 
     # -- entries -> py-fsrs cards
 
-    def _new_card(self, card_key: int, due: dt.datetime) -> Any:
+    def _new_card(self, card_key: int, due: dt.datetime) -> fsrs.Card:
         return fsrs.Card(card_id=card_key, state=fsrs.State.Learning, step=0, stability=None,
                          difficulty=None, due=due, last_review=None)
 
-    def to_fsrs_card(self, entry: SchedulableEntry, card_key: int) -> Any:
+    def to_fsrs_card(self, entry: SchedulableEntry, card_key: int) -> fsrs.Card:
         """The py-fsrs ``Card`` for an entry.
 
         - None, the placeholder ``!2000-01-01,1,250``, a legacy entry with interval 0, an
@@ -313,8 +320,8 @@ class FsrsScheduler:
 
     # -- reviewing
 
-    def _review_card(self, card: Any, rating: Rating, when: dt.datetime,
-                     card_key: int) -> Any:
+    def _review_card(self, card: fsrs.Card, rating: Rating, when: dt.datetime,
+                     card_key: int) -> fsrs.Card:
         fsrs_rating = _FSRS_RATING[Rating(rating)]
         if self.config.enable_fuzzing:
             with _seeded_fuzz(fuzz_seed(card_key, when)):
@@ -339,11 +346,12 @@ class FsrsScheduler:
         reps, lapses = (entry.reps, entry.lapses) if isinstance(entry, FsrsEntry) else (0, 0)
         due: dt.datetime = new_card.due
         step = new_card.step
+        stability, difficulty = _reviewed_memory(new_card)
         return srcodec.fsrs_entry(
             due=due,
             interval=max(0, (due - when).days),
-            stability=float(new_card.stability),
-            difficulty=float(new_card.difficulty),
+            stability=stability,
+            difficulty=difficulty,
             state=int(new_card.state),
             reps=reps + 1,
             lapses=lapses + (1 if was_review and Rating(rating) is Rating.AGAIN else 0),
@@ -364,15 +372,15 @@ class FsrsScheduler:
           new D (exactly up to the 1% rounding of EASE, unless EASE hits its clamp).
         """
         when = _aware_utc(now)
-        assert now.tzinfo is not None
+        local_tz = now.tzinfo or dt.UTC  # never None here: _aware_utc checked it
         card = self.to_fsrs_card(entry, card_key)
         new_card = self._review_card(card, rating, when, card_key)
         due: dt.datetime = new_card.due
-        due_date = due.astimezone(now.tzinfo).date()
+        due_date = due.astimezone(local_tz).date()
         interval = max(1, (due_date - now.date()).days)
         read_back_stability = stability_for_interval(
             interval, self.config.desired_retention, self._weights)
-        ease = ease_from_memory_state(read_back_stability, float(new_card.difficulty),
+        ease = ease_from_memory_state(read_back_stability, _reviewed_memory(new_card)[1],
                                       self.config.desired_retention, self._weights)
         return srcodec.sm2_entry(due_date, interval, ease)
 

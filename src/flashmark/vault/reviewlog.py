@@ -37,6 +37,10 @@ class LogProblem:
 class ReviewLog:
     def __init__(self, vault: Path) -> None:
         self.path = vault / ".flashmark" / LOG_NAME
+        # The file only grows: remember what was parsed and read just the new tail.
+        self._events: list[dict[str, Any]] = []
+        self._offset = 0
+        self._head = b""
 
     def append(self, event: dict[str, Any]) -> dict[str, Any]:
         event = {"v": 1, "uid": secrets.token_hex(8), **event}
@@ -56,24 +60,37 @@ class ReviewLog:
         return event
 
     def events(self, problems: list[LogProblem] | None = None) -> list[dict[str, Any]]:
+        """All events, oldest first (a copy; re-reading parses only what was appended)."""
         try:
-            raw = self.path.read_bytes()
+            with open(self.path, "rb") as fh:
+                head = fh.read(64)
+                size = fh.seek(0, os.SEEK_END)
+                if size < self._offset or head != self._head[:len(head)] or not self._head:
+                    # rewritten (a git merge, a hand edit): start over
+                    self._events, self._offset = [], 0
+                fh.seek(self._offset)
+                raw = fh.read()
         except FileNotFoundError:
+            self._events, self._offset, self._head = [], 0, b""
             return []
         except OSError as exc:
             raise FlashmarkError(f"cannot read the review log {self.path}: {exc.strerror}"
                                  ) from None
-        out = []
-        for n, line in enumerate(raw.splitlines(), start=1):
+        self._head = head
+        end = raw.rfind(b"\n") + 1  # a torn last line is left for the next read
+        line_no = 0
+        for line in raw[:end].splitlines():
+            line_no += 1
             if not line.strip():
                 continue
             try:
                 event = json.loads(line)
             except ValueError:
-                # A torn last line (a crash mid-write) or a merge leftover: skip, report.
+                # A torn line from a crash mid-write, or a merge leftover: skip, report.
                 if problems is not None:
-                    problems.append(LogProblem(n, "unreadable line skipped"))
+                    problems.append(LogProblem(line_no, "unreadable line skipped"))
                 continue
             if isinstance(event, dict):
-                out.append(event)
-        return out
+                self._events.append(event)
+        self._offset += end
+        return list(self._events)

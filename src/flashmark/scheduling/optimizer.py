@@ -111,11 +111,11 @@ def log_loss(reviews: Sequence[ReviewRecord],
     the outcome; the loss is ``-mean(y log p + (1 - y) log(1 - p))``.
     """
     params = DEFAULT_WEIGHTS if weights is None else _check_weights(weights)
-    scheduler: Any = fsrs.Scheduler(parameters=params, enable_fuzzing=False)
+    scheduler = fsrs.Scheduler(parameters=params, enable_fuzzing=False)
     total = 0.0
     count = 0
     for key, history in _histories(reviews).items():
-        card: Any = fsrs.Card(card_id=key, due=history[0][0])
+        card = fsrs.Card(card_id=key, due=history[0][0])
         for when, rating in history:
             last: dt.datetime | None = card.last_review
             if last is not None and (when - last).days > 0:
