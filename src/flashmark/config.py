@@ -7,8 +7,10 @@ vault's ``.obsidian/plugins/obsidian-spaced-repetition/data.json`` when present,
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from flashmark.errors import ConfigError
 OSR_DATA_JSON = Path(".obsidian/plugins/obsidian-spaced-repetition/data.json")
 CONFIG_FILE = "flashmark.yaml"
 STATE_DIR = ".flashmark"
+WEIGHTS_FILE = "weights.json"  # written by `flashmark optimize --save`
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,26 @@ class SchedulingSettings:
     desired_retention: float = 0.9
     maximum_interval: int = 36500
     state_format: str = "fsrs"  # how new entries are written: "fsrs" or "sm2"
+    learning_steps: tuple[str, ...] = ("1m", "10m")  # durations: 30s, 10m, 1h, 1d
+    relearning_steps: tuple[str, ...] = ("10m",)
+    # Spread intervals a little, like Anki and the plugin; seeded by card and time, so
+    # a rating is still reproducible.
+    fuzz: bool = True
+    weights: tuple[float, ...] | None = None  # FSRS weights; None: FSRS-6 defaults
+    weights_source: str = ""  # where the weights came from, for messages
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+
+
+def parse_duration(value: object, source: str) -> dt.timedelta:
+    """`30s`, `10m`, `1.5h`, `1d`, or a bare number of minutes."""
+    m = _DURATION.match(str(value)) if isinstance(value, str | int | float) else None
+    if m is None or isinstance(value, bool) or float(m[1]) <= 0:
+        raise ConfigError(f"{source}: {value!r} is not a duration",
+                          hint="write durations like 30s, 10m, 1h or 1d")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "": "minutes"}[m[2]]
+    return dt.timedelta(**{unit: float(m[1])})
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,11 +189,30 @@ def _from_yaml(data: dict[str, Any], parser: ParserSettings, sched: SchedulingSe
     s = data.get("scheduling") or {}
     if not isinstance(s, dict):
         raise ConfigError(f"{source}: 'scheduling' must be a mapping")
-    sched_names = {f.name for f in fields(SchedulingSettings)}
+    sched_names = {f.name for f in fields(SchedulingSettings)} - {"weights_source"}
     bad = set(s) - sched_names
     if bad:
         raise ConfigError(f"{source}: unknown scheduling setting(s) {', '.join(sorted(bad))}",
                           hint=f"known: {', '.join(sorted(sched_names))}")
+    s = dict(s)
+    for key in ("learning_steps", "relearning_steps"):
+        if key in s:
+            if not isinstance(s[key], list):
+                raise ConfigError(f"{source}: scheduling.{key} must be a list like [1m, 10m]")
+            for v in s[key]:
+                parse_duration(v, f"{source}: scheduling.{key}")
+            s[key] = tuple(str(v) for v in s[key])
+    if "weights" in s:
+        w = s["weights"]
+        if not isinstance(w, list) or not all(isinstance(x, int | float) for x in w):
+            raise ConfigError(f"{source}: scheduling.weights must be a list of numbers")
+        s["weights"] = tuple(float(x) for x in w)
+        s["weights_source"] = source
+    for key, kind in (("fuzz", bool), ("state_format", str), ("algorithm", str)):
+        if key in s and not isinstance(s[key], kind):
+            raise ConfigError(f"{source}: scheduling.{key} has the wrong type: {s[key]!r}")
+    if s.get("state_format", "fsrs") not in ("fsrs", "sm2"):
+        raise ConfigError(f"{source}: scheduling.state_format must be fsrs or sm2")
     return parser, replace(sched, **s)
 
 
@@ -207,4 +249,15 @@ def load_settings(vault: Path) -> Settings:
         if "ignore" in ydata:
             ignore = _globs(ydata["ignore"], CONFIG_FILE, "ignore")
         sources.append(CONFIG_FILE)
+    fitted = vault / STATE_DIR / WEIGHTS_FILE
+    if sched.weights is None and fitted.is_file():
+        try:
+            wdata = json.loads(fitted.read_bytes())
+            weights = tuple(float(x) for x in wdata["weights"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{fitted}: cannot read the fitted weights: {exc}",
+                              hint="delete the file or run `flashmark optimize --save` again"
+                              ) from exc
+        sched = replace(sched, weights=weights, weights_source=f"{STATE_DIR}/{WEIGHTS_FILE}")
+        sources.append(f"{STATE_DIR}/{WEIGHTS_FILE}")
     return Settings(parser=parser, scheduling=sched, ignore=ignore, sources=tuple(sources))

@@ -24,24 +24,15 @@ the note it stands:
 from __future__ import annotations
 
 import hashlib
-import textwrap
 
 from flashmark.model import CardId, Question
+from flashmark.syntax.normalize import identity_text
 
 ID_LENGTH = 12  # hex digits: 48 bits, ~4e-5 chance of any collision among 150k cards
 
 
 def normalized_text(question: Question) -> str:
-    text = question.text
-    # A trailing block id (` ^id`) is a link target, not part of the card.
-    cut = text.rfind(" ^")
-    if cut >= 0 and "\n" not in text[cut:]:
-        tail = text[cut + 2:].rstrip()
-        if tail and all(c.isalnum() or c == "-" for c in tail) and tail.isascii():
-            text = text[:cut]
-    if "\n" in text:
-        text = textwrap.dedent(text)
-    return text.strip()
+    return identity_text(question.text)
 
 
 def card_ids(question: Question, note_path: str) -> list[CardId]:

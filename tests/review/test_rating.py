@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from flashmark.cards import cards_of
-from flashmark.config import ParserSettings, Settings
+from flashmark.config import ParserSettings, SchedulingSettings, Settings
 from flashmark.errors import ConflictError
 from flashmark.model import Rating
 from flashmark.review import rating as rating_module
@@ -28,7 +28,8 @@ from flashmark.vault.reviewlog import ReviewLog
 GOLDEN = Path(__file__).parent / "golden"
 CASES = json.loads((GOLDEN / "cases.json").read_text())
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-SETTINGS = Settings(parser=ParserSettings())
+# Fuzz off: the golden files pin exact intervals (fuzz is on by default, see below).
+SETTINGS = Settings(parser=ParserSettings(), scheduling=SchedulingSettings(fuzz=False))
 
 
 def _card_id(data: bytes, rel: str, line: int, sibling: int) -> str:
@@ -39,7 +40,7 @@ def _card_id(data: bytes, rel: str, line: int, sibling: int) -> str:
 
 def _vault_with(tmp_path: Path, name: str) -> tuple[Path, Path, bytes]:
     root = tmp_path / "vault"
-    root.mkdir()
+    root.mkdir(parents=True)
     before = (GOLDEN / f"{name}.before.md").read_bytes()
     note = root / f"{name}.md"
     note.write_bytes(before)
@@ -168,3 +169,17 @@ def test_sample_vault_rate_undo_round_trip(tmp_path: Path) -> None:
     for _ in ids:
         undo_last(root, NOW)
     assert {p: p.read_bytes() for p in originals} == originals
+
+
+def test_default_fuzz_is_reproducible_and_near_the_unfuzzed_interval(tmp_path: Path) -> None:
+    fuzzed = Settings(parser=ParserSettings())
+    assert fuzzed.scheduling.fuzz
+    results = []
+    for k in range(2):
+        root, note, before = _vault_with(tmp_path / str(k), "legacy_entry")
+        card_id = _card_id(before, note.name, 1, 0)
+        results.append(rate_card(root, fuzzed, card_id, Rating.GOOD,
+                                 dt.datetime(2026, 3, 13, 12, tzinfo=dt.UTC)).after)
+    assert results[0] == results[1]  # same card, same time: same fuzz
+    interval = int(results[0].split(",")[2])
+    assert 859 <= interval <= 953  # py-fsrs's fuzz range around 906 days

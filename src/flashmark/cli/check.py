@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     root, settings = open_settings(args.vault)
     bar = ProgressBar("checking")
     findings: list[tuple[str, int | None, str, str, str]] = []  # path, line, severity, code, msg

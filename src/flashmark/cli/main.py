@@ -29,7 +29,7 @@ Cards live in your notes; flashmark's own state is in the vault's .flashmark/ fo
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from flashmark.cli import check, due, rate, scan
+    from flashmark.cli import check, due, optimize, rate, scan
 
     parser = argparse.ArgumentParser(
         prog="flashmark",
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.register(sub)
     rate.register(sub)
     due.register(sub)
+    optimize.register(sub)
     return parser
 
 

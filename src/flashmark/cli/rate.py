@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     u.set_defaults(run=run_undo)
 
 
-def run_rate(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run_rate(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     from flashmark.review.rating import rate_card
 
     root, settings = open_settings(args.vault)
@@ -71,7 +72,8 @@ def _describe(entry_text: str) -> str:
     return f"due {parts[0]} (interval {parts[1]} d)"
 
 
-def run_undo(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
+def run_undo(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     from flashmark.review.rating import undo_last
 
     root, _ = open_settings(args.vault)

@@ -37,61 +37,42 @@ class Located:
 
 
 def _find_in(rel: str, path: str, data: bytes, card_id: str, settings: Settings,
-             all_notes: bool) -> Located | None:
+             all_notes: bool, seen: dict[str, str] | None = None) -> Located | None:
+    """The card ``card_id`` in this note; ``seen`` collects every id of the note."""
     text = decode_note(rel, data).text
     note = parse_note(text, settings.parser, all_notes=all_notes)
+    found = None
     for q in note.questions:
         ids = card_ids(q, rel)
-        if card_id in ids:
-            return Located(rel, path, data, q, cards_of(q, rel)[ids.index(CardId(card_id))])
-    return None
-
-
-def _id_map(root: Path, settings: Settings, all_notes: bool, fresh: bool
-            ) -> dict[str, list[str]]:
-    """card id -> the notes whose index summary holds it (from the index alone, or after
-    a scan that brings the index up to date)."""
-    from flashmark.vault.codec import load_summary
-
-    if fresh:
-        result = scan_vault(root, settings, all_notes=all_notes)
-        summaries = {n.rel: n.summary for n in result.notes}
-        result.close()
-    else:
-        index = Index(default_index_path(root), _fingerprint(settings, all_notes))
-        try:
-            summaries = {rel: load_summary(row.summary) for rel, row in index.rows().items()}
-        finally:
-            index.close()
-    ids: dict[str, list[str]] = {}
-    for rel, summary in summaries.items():
-        for _, _, cid, _ in summary:
-            ids.setdefault(cid, []).append(rel)
-    return ids
+        if seen is not None:
+            seen.update(dict.fromkeys(ids, rel))
+        if found is None and card_id in ids:
+            found = Located(rel, path, data, q, cards_of(q, rel)[ids.index(CardId(card_id))])
+            if seen is None:
+                break
+    return found
 
 
 class CardFinder:
-    """Finds cards by id. The id -> note map is built once (from the index, without
-    walking the vault) and rebuilt by a real scan only when an id is not where the map
-    says; ratings do not change ids, so one map serves a whole review session."""
+    """Finds cards by id: the index says which note holds the id (one SQL query, no walk
+    of the vault); when it is stale, a scan brings it up to date and the query runs
+    again. Ratings do not change ids, so one finder serves a whole review session."""
 
     def __init__(self, root: Path, settings: Settings, *, all_notes: bool = False) -> None:
         self.root = root
         self.settings = settings
         self.all_notes = all_notes
         self.log = ReviewLog(root)
-        self._ids: dict[str, list[str]] | None = None
-        self._fresh = False
+        self._places: dict[str, str] = {}  # card id -> note, for ids found before
 
-    def _lookup(self, card_id: str) -> list[str]:
-        assert self._ids is not None
-        if len(card_id) == ID_LENGTH:
-            return self._ids.get(card_id, [])
-        hits = {cid for cid in self._ids if cid.startswith(card_id)}
-        if len(hits) > 1:
-            raise FlashmarkError(f"card id {card_id!r} is ambiguous: it starts "
-                                 f"{', '.join(sorted(hits)[:5])}", hint="give more digits")
-        return [rel for cid in hits for rel in self._ids[cid]]
+    def _paths(self, card_id: str, fresh: bool) -> list[str]:
+        if fresh:
+            scan_vault(self.root, self.settings, all_notes=self.all_notes).close()
+        index = Index(default_index_path(self.root), _fingerprint(self.settings, self.all_notes))
+        try:
+            return index.paths_with_card(card_id)
+        finally:
+            index.close()
 
     def find(self, card_id: str) -> Located:
         if len(card_id) < 6 or any(c not in "0123456789abcdef" for c in card_id):
@@ -99,28 +80,40 @@ class CardFinder:
                 f"{card_id!r} is not a card id",
                 hint="card ids are 12 hex digits, as `flashmark scan --json` prints them "
                      "(a unique prefix of 6 or more works)")
+        known = self._places.get(card_id)
+        if known:
+            hit = self._look_in(known, card_id)
+            if hit:
+                return hit[0]
+        attempts: list[list[str]] = []
         for fresh in (False, True):
-            if self._ids is None or (fresh and not self._fresh):
-                self._ids = _id_map(self.root, self.settings, self.all_notes, fresh)
-                self._fresh = fresh
-            for rel in self._lookup(card_id):
-                path = str(self.root / rel)
-                try:
-                    with open(path, "rb") as fh:
-                        data = fh.read()
-                except OSError:
-                    continue
-                loc = (_find_in(rel, path, data, card_id, self.settings, self.all_notes)
-                       if len(card_id) == ID_LENGTH
-                       else _find_prefix(rel, path, data, card_id, self.settings,
-                                         self.all_notes))
-                if loc is not None:
-                    return loc
-            if self._fresh:
-                break
+            attempts.append(self._paths(card_id, fresh))
+            found = [loc for rel in attempts[-1] for loc in self._look_in(rel, card_id)]
+            ids = sorted({loc.card.id for loc in found})
+            if len(ids) > 1:
+                raise FlashmarkError(f"card id {card_id!r} is ambiguous: "
+                                     f"{', '.join(ids[:5])} all start with it",
+                                     hint="give more digits")
+            if found:
+                self._places[found[0].card.id] = found[0].rel
+                return found[0]
         raise CardNotFoundError(f"no card with id {card_id} in {self.root}",
                                 hint="ids change when a card's text changes; "
                                      "`flashmark scan --json` lists the current ones")
+
+    def _look_in(self, rel: str, card_id: str) -> list[Located]:
+        """The cards of note ``rel`` whose id is (or starts with) ``card_id``."""
+        path = str(self.root / rel)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            return []
+        if len(card_id) == ID_LENGTH:
+            loc = _find_in(rel, path, data, card_id, self.settings, self.all_notes,
+                           self._places)
+            return [loc] if loc is not None else []
+        return _find_prefix(rel, path, data, card_id, self.settings, self.all_notes)
 
 
 def find_card(root: Path, settings: Settings, card_id: str, *, all_notes: bool = False
@@ -130,14 +123,11 @@ def find_card(root: Path, settings: Settings, card_id: str, *, all_notes: bool =
 
 
 def _find_prefix(rel: str, path: str, data: bytes, prefix: str, settings: Settings,
-                 all_notes: bool) -> Located | None:
+                 all_notes: bool) -> list[Located]:
     text = decode_note(rel, data).text
     note = parse_note(text, settings.parser, all_notes=all_notes)
-    for q in note.questions:
-        for card in cards_of(q, rel):
-            if card.id.startswith(prefix):
-                return Located(rel, path, data, q, card)
-    return None
+    return [Located(rel, path, data, q, card) for q in note.questions
+            for card in cards_of(q, rel) if card.id.startswith(prefix)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,8 +131,17 @@ class SchedulerConfig:
 
     @classmethod
     def from_settings(cls, s: SchedulingSettings) -> SchedulerConfig:
-        """Map the vault's scheduling settings (retention, maximum interval)."""
-        return cls(desired_retention=s.desired_retention, maximum_interval=s.maximum_interval)
+        """Map the vault's scheduling settings (flashmark.yaml, the plugin's data.json,
+        fitted weights)."""
+        from flashmark.config import parse_duration
+
+        return cls(
+            desired_retention=s.desired_retention, maximum_interval=s.maximum_interval,
+            learning_steps=tuple(parse_duration(v, "learning_steps")
+                                 for v in s.learning_steps),
+            relearning_steps=tuple(parse_duration(v, "relearning_steps")
+                                   for v in s.relearning_steps),
+            enable_fuzzing=s.fuzz, weights=s.weights)
 
 
 # --- SM-2 <-> FSRS memory state -------------------------------------------------------

@@ -127,30 +127,57 @@ def log_loss(reviews: Sequence[ReviewRecord],
     return LogLoss(-total / count if count else math.nan, count)
 
 
-def optimizer_available() -> bool:
-    """True when py-fsrs's Optimizer can run (torch, pandas and tqdm importable)."""
+def _rs_available() -> bool:
+    return importlib.util.find_spec("fsrs_rs_python") is not None
+
+
+def _torch_available() -> bool:
     return all(importlib.util.find_spec(name) is not None
                for name in ("torch", "pandas", "tqdm"))
 
 
+def optimizer_available() -> bool:
+    """True when weights can be fitted: fsrs-rs-python (the `optimizer` extra, a small
+    wheel, preferred) or py-fsrs's own Optimizer (needs torch) is installed."""
+    return _rs_available() or _torch_available()
+
+
+def _fit_with_fsrs_rs(reviews: list[ReviewRecord], start: Sequence[float]) -> list[float]:
+    """fsrs-rs (Rust, no torch): one training item per review after a card's first,
+    holding the card's history up to it with whole days between reviews."""
+    import fsrs_rs_python as rs
+
+    items = []
+    for history in _histories(reviews).values():
+        steps = []
+        previous: dt.datetime | None = None
+        for when, rating in history:
+            delta = 0 if previous is None else max(0, (when - previous).days)
+            steps.append(rs.FSRSReview(int(_FSRS_RATING[rating]), delta))
+            previous = when
+            if len(steps) > 1:
+                items.append(rs.FSRSItem(list(steps)))
+    return [float(w) for w in rs.FSRS(list(start)).compute_parameters(items)]
+
+
 def _load_optimizer() -> Any:
-    if not optimizer_available():
+    if not _torch_available():
         raise OptimizerUnavailableError(
-            "fitting FSRS weights needs py-fsrs's optimizer, which needs torch: "
-            "install flashmark[optimizer] (or pip install \"fsrs[optimizer]\")",
-            hint="scheduling works without it, with the default FSRS-6 weights")
+            "fitting FSRS weights needs fsrs-rs-python or py-fsrs's optimizer (torch): "
+            "install flashmark[optimizer] (pip install \"flashmark[optimizer]\", a small "
+            "wheel)", hint="scheduling works without it, with the default FSRS-6 weights")
     from fsrs.optimizer import Optimizer
 
     return Optimizer
 
 
 def optimize(reviews: list[ReviewRecord], config: SchedulerConfig | None = None, *,
-             min_reviews: int = MIN_REVIEWS) -> OptimizeResult:
-    """Fit FSRS weights to ``reviews`` with py-fsrs's Optimizer.
+             min_reviews: int = MIN_REVIEWS, force_torch: bool = False) -> OptimizeResult:
+    """Fit FSRS weights to ``reviews`` with fsrs-rs-python (or py-fsrs's Optimizer).
 
     Refuses (NotEnoughReviewsError) with fewer than ``min_reviews`` scored reviews, then
-    (OptimizerUnavailableError) when torch is missing. The log loss before uses the
-    config's weights (py-fsrs's defaults when it has none).
+    (OptimizerUnavailableError) when no optimizer is installed. The log loss before uses
+    the config's weights (py-fsrs's defaults when it has none).
     """
     before_weights = (config or SchedulerConfig()).parameters
     before = log_loss(reviews, before_weights)
@@ -159,13 +186,17 @@ def optimize(reviews: list[ReviewRecord], config: SchedulerConfig | None = None,
             f"not enough reviews to fit FSRS weights: {before.count} usable review(s) "
             f"(a card reviewed again on a later day), at least {min_reviews} needed",
             hint="keep reviewing with the default weights and try again later")
-    optimizer_cls = _load_optimizer()
-    logs = [fsrs.ReviewLog(card_id=int(r.card_key), rating=_FSRS_RATING[Rating(r.rating)],
-                           review_datetime=_aware_utc(r.reviewed_at, "review time"),
-                           review_duration=r.duration_ms)
-            for r in reviews]
-    fitted = optimizer_cls(logs).compute_optimal_parameters()
-    weights = _check_weights([float(w) for w in fitted])
+    if _rs_available() and not force_torch:
+        fitted = _fit_with_fsrs_rs(reviews, before_weights)
+    else:
+        optimizer_cls = _load_optimizer()
+        logs = [fsrs.ReviewLog(card_id=int(r.card_key),
+                               rating=_FSRS_RATING[Rating(r.rating)],
+                               review_datetime=_aware_utc(r.reviewed_at, "review time"),
+                               review_duration=r.duration_ms)
+                for r in reviews]
+        fitted = [float(w) for w in optimizer_cls(logs).compute_optimal_parameters()]
+    weights = _check_weights(fitted)
     after = log_loss(reviews, weights)
     return OptimizeResult(weights=weights, review_count=len(reviews),
                           card_count=len({int(r.card_key) for r in reviews}),

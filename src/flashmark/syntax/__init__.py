@@ -11,6 +11,7 @@ from flashmark.syntax.cloze import compile_cloze
 from flashmark.syntax.frontmatter import frontmatter_end, frontmatter_tags
 from flashmark.syntax.inline import inline_tags
 from flashmark.syntax.lines import LineTable
+from flashmark.syntax.normalize import identity_text
 from flashmark.syntax.scanner import lint_lines, scan
 
 __all__ = ["note_deck", "parse_note"]
@@ -92,11 +93,12 @@ def _may_have_cards(text: str, settings: ParserSettings) -> bool:
 
 
 def _number_duplicates(questions: list[Question]) -> list[Question]:
-    """Give each question its ordinal among earlier questions with the same text."""
+    """Give each question its ordinal among earlier questions with the same identity
+    text (so that card ids are unique within a note)."""
     seen: dict[tuple[QuestionType, str], int] = {}
     out = []
     for q in questions:
-        key = (q.type, q.text)
+        key = (q.type, identity_text(q.text))
         n = seen.get(key, 0)
         seen[key] = n + 1
         out.append(q if n == 0 else replace(q, ordinal=n))
@@ -107,7 +109,7 @@ def _duplicate_problems(questions: list[Question]) -> list[Problem]:
     first_line: dict[tuple[QuestionType, str], int] = {}
     out = []
     for q in questions:
-        key = (q.type, q.text)
+        key = (q.type, identity_text(q.text))
         if q.ordinal == 0:
             first_line[key] = q.span.line
         else:

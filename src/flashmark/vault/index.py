@@ -24,7 +24,7 @@ from pathlib import Path
 from flashmark.vault.codec import LAYOUT_VERSION
 
 RACY_NS = 2_000_000_000
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def digest(data: bytes) -> bytes:
@@ -78,17 +78,18 @@ class Index:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
-            "mtime_ns INTEGER, digest BLOB, recorded_ns INTEGER, flashcard INTEGER, "
-            "summary BLOB)")
         row = db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
         if row is None or row[0] != self.fingerprint:
+            # Another flashmark version, parser settings or layout: start afresh.
             db.execute("BEGIN")
-            db.execute("DELETE FROM notes")
+            db.execute("DROP TABLE IF EXISTS notes")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)",
                        (self.fingerprint,))
             db.execute("COMMIT")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
+            "mtime_ns INTEGER, digest BLOB, recorded_ns INTEGER, flashcard INTEGER, "
+            "summary BLOB, ids TEXT)")
         return db
 
     def rows(self) -> dict[str, IndexRow]:
@@ -98,7 +99,12 @@ class Index:
                 "SELECT path, size, mtime_ns, digest, recorded_ns, flashcard, summary FROM notes")
         }
 
-    def write(self, upserts: list[tuple[str, int, int, bytes, bool, bytes]],
+    def paths_with_card(self, card_id: str) -> list[str]:
+        """Notes whose cards include ``card_id`` (or an id starting with it)."""
+        return [row[0] for row in self.db.execute(
+            "SELECT path FROM notes WHERE instr(ids, ?) > 0", (" " + card_id,))]
+
+    def write(self, upserts: list[tuple[str, int, int, bytes, bool, bytes, str]],
               touched: list[tuple[int, bytes, str]], deleted: Iterable[str]) -> None:
         """One transaction: new or changed rows, rows whose mtime moved but content did
         not, and rows of files that are gone."""
@@ -107,9 +113,9 @@ class Index:
         db.execute("BEGIN")
         try:
             db.executemany(
-                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(p, size, mtime, dig, now, int(fc), summary)
-                 for p, size, mtime, dig, fc, summary in upserts])
+                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(p, size, mtime, dig, now, int(fc), summary, ids)
+                 for p, size, mtime, dig, fc, summary, ids in upserts])
             db.executemany("UPDATE notes SET mtime_ns=?, digest=?, recorded_ns=" + str(now)
                            + " WHERE path=?", touched)
             db.executemany("DELETE FROM notes WHERE path=?", [(p,) for p in deleted])

@@ -104,7 +104,7 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
             records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, load_summary(row.summary))
         else:
             pending.append((f, row))
-    upserts: list[tuple[str, int, int, bytes, bool, bytes]] = []
+    upserts: list[tuple[str, int, int, bytes, bool, bytes, str]] = []
     touched: list[tuple[int, bytes, str]] = []
     if jobs is None:
         env_jobs = os.environ.get("FLASHMARK_JOBS", "")
@@ -123,8 +123,11 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
             touched.append((f.mtime_ns, dig, f.rel))
             records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, load_summary(row.summary))
             continue
-        upserts.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob))
-        records[f.rel] = NoteRecord(f.rel, f.path, flashcard, load_summary(blob))
+        summary = load_summary(blob)
+        # " id1 id2 ...": lets the index find a card's note with one instr() query
+        ids = "".join(" " + cid for _, _, cid, _ in summary)
+        upserts.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob, ids))
+        records[f.rel] = NoteRecord(f.rel, f.path, flashcard, summary)
     if index is not None:
         index.write(upserts, touched, rows.keys())
     notes = [records[f.rel] for f in files if f.rel in records]
