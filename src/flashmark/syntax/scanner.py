@@ -244,21 +244,38 @@ class _Builder:
                         "and leaves this one as it is"))
         content_last = idx[-1]
         texts = [c.rstrip() for c in content]
-        qtext = "\n".join(texts)
-        # Where a new SR comment would go: end of the last content line, before a block id.
+        # A trailing block id (` ^id`) is a link target, not card text (like OSR).
+        if "^" in texts[-1]:
+            bid = _BLOCK_ID.search(texts[-1])
+            if bid is not None:
+                texts[-1] = texts[-1][:bid.start()].rstrip()
+        # Where a new SR comment goes: the end of the last content line's text, before
+        # an SR comment already there, trailing spaces and a block id.
         last_line_text = lines[content_last]
+        end_col = len(last_line_text)
         if sr is not None and sr.span.line == content_last:
-            end_col = len(last_line_text)
-        else:
-            end_col = len(last_line_text.rstrip())
-            if "^" in last_line_text:
-                bid = _BLOCK_ID.search(last_line_text, 0, end_col)
-                if bid is not None:
-                    end_col = bid.start()
+            end_col = last_line_text.rfind("<!--SR:")
+        end_col = len(last_line_text[:end_col].rstrip())
+        if "^" in last_line_text[:end_col]:
+            bid = _BLOCK_ID.search(last_line_text, 0, end_col)
+            if bid is not None:
+                end_col = len(last_line_text[:bid.start()].rstrip())
         ends_with_fence = content_last != idx[0] and _FENCE.match(last_line_text) is not None
         anchor = byte_offset(content_last, end_col)
         span = Span(byte_offset(first, 0), byte_offset(last, len(lines[last])), first, last)
-        deck = self._card_deck(qtext) if qtext[0] == "#" else self.deck
+        deck = self.deck
+        prefix_cut = 0  # characters removed from the start of the first line
+        if texts[0].startswith("#") and self.flashcard_tags:
+            tag = self._card_tag(texts[0])
+            if tag is not None:
+                # A card's own deck tag sets its deck and is not part of its text (OSR).
+                deck = tag
+                rest = texts[0][len(tag) + 1:].lstrip()
+                prefix_cut = len(texts[0]) - len(rest)
+                texts[0] = rest
+        qtext = "\n".join(texts)
+        if not qtext.strip():
+            return None
         deletions: tuple[Deletion, ...] = ()
         groups: tuple[tuple[int, ...], ...] = ()
         front = back = ""
@@ -269,7 +286,7 @@ class _Builder:
                 return None
         elif qtype is QuestionType.ONE_SIDED or qtype is QuestionType.REVERSIBLE:
             one = texts[0]
-            pos = block.inline_at
+            pos = block.inline_at - prefix_cut
             front = one[:pos].strip()
             back = one[pos + len(block.inline_separator):].strip()
             if "^" in back:
@@ -283,14 +300,13 @@ class _Builder:
         return Question(qtype, span, qtext, front, back, deletions, groups, sr, deck,
                         anchor, ends_with_fence)
 
-    def _card_deck(self, qtext: str) -> str | None:
-        """A flashcard tag at the very start of a card's text sets that card's deck."""
-        if qtext.startswith("#") and self.flashcard_tags:
-            tag = qtext[1:].split(None, 1)[0] if len(qtext) > 1 else ""
-            for ft in self.flashcard_tags:
-                if tag == ft or tag.startswith(ft + "/"):
-                    return tag
-        return self.deck
+    def _card_tag(self, first_line: str) -> str | None:
+        """A flashcard tag at the very start of a card's first line (without "#")."""
+        tag = first_line[1:].split(None, 1)[0] if len(first_line) > 1 else ""
+        for ft in self.flashcard_tags:
+            if tag == ft or tag.startswith(ft + "/"):
+                return tag
+        return None
 
     def _deletions(self, qtext: str, first_line: int
                    ) -> tuple[tuple[Deletion, ...], tuple[tuple[int, ...], ...]]:

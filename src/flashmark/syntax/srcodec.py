@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 
 from flashmark.model import FsrsEntry, RawEntry, Sm2Entry, SrEntry
 
@@ -27,8 +28,10 @@ _VALID_BODY = re.compile(f"(?:!(?:{_SM2.pattern}|{_FSRS.pattern}))+")
 
 
 def body_is_valid(body: str) -> bool:
-    """True when every entry of the body is well formed (one regex: the fast path)."""
-    return _VALID_BODY.fullmatch(body) is not None
+    """True when every entry of the body is well formed, real calendar dates included."""
+    if _VALID_BODY.fullmatch(body) is None:
+        return False
+    return not any(isinstance(e, RawEntry) for e in parse_body(body)[0])
 
 
 def _utc(text: str) -> dt.datetime:
@@ -66,16 +69,18 @@ def parse_body(body: str) -> tuple[tuple[SrEntry, ...], bool]:
     ``date,interval,ease`` without a leading "!".
     """
     if not body.startswith("!"):
+        # The old single-card form, or something unreadable: either way one entry that
+        # is written back exactly as it was (no "!" added).
         if _SM2.fullmatch(body):
             return (parse_entry(body),), True
-        return ((RawEntry(body, "an SR comment must start with '!'"),) if body else ()), False
+        return ((RawEntry(body, "an SR comment must start with '!'"),) if body else ()), True
     return tuple(parse_entry(part) for part in body[1:].split("!")), False
 
 
 def format_body(entries: tuple[SrEntry, ...] | list[SrEntry],
                 legacy_single: bool = False) -> str:
-    if legacy_single and len(entries) == 1:
-        return entries[0].text
+    if legacy_single and len(entries) <= 1:
+        return entries[0].text if entries else ""
     return "".join("!" + e.text for e in entries)
 
 
@@ -87,10 +92,24 @@ def format_comment(entries: tuple[SrEntry, ...] | list[SrEntry],
 # --- writing new entries ------------------------------------------------------------
 
 
+_EIGHT = Decimal("1e-8")
+
+
 def js_number(value: float) -> str:
-    """Format like OSR: ``Number(x.toFixed(8)).toString()`` (no trailing zeros)."""
-    text = f"{value:.8f}".rstrip("0").rstrip(".")
-    return "0" if text in ("", "-0") else text
+    """Format like OSR: ``Number(x.toFixed(8)).toString()`` (no trailing zeros; like
+    JavaScript, exponent notation below 1e-6: 1e-8, 1.5e-7)."""
+    # toFixed(8) picks the nearer multiple of 1e-8 and, on an exact tie, the larger
+    # one; Python's formatting would round a tie to even.
+    exact = Decimal(value).quantize(_EIGHT, rounding=ROUND_HALF_UP if value >= 0
+                                    else ROUND_HALF_DOWN)
+    text = f"{exact:.8f}".rstrip("0").rstrip(".")
+    rounded = float(text) if text not in ("", "-", "-0") else 0.0
+    if rounded == 0:
+        return "0"
+    if abs(rounded) < 1e-6:
+        mantissa, _, exponent = repr(rounded).partition("e")
+        return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+    return text
 
 
 def iso_ms(moment: dt.datetime) -> str:
