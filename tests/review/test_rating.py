@@ -183,3 +183,21 @@ def test_default_fuzz_is_reproducible_and_near_the_unfuzzed_interval(tmp_path: P
     assert results[0] == results[1]  # same card, same time: same fuzz
     interval = int(results[0].split(",")[2])
     assert 859 <= interval <= 953  # py-fsrs's fuzz range around 906 days
+
+
+def test_state_format_sm2_writes_the_legacy_triple(tmp_path: Path) -> None:
+    settings = Settings(parser=ParserSettings(),
+                        scheduling=SchedulingSettings(fuzz=False, state_format="sm2"))
+    root, note, before = _vault_with(tmp_path, "legacy_entry")
+    card_id = _card_id(before, note.name, 1, 0)
+    outcome = rate_card(root, settings, card_id, Rating.GOOD,
+                        dt.datetime(2026, 3, 13, 12, tzinfo=dt.UTC))
+    assert outcome.after == "2028-09-04,906,213"
+    assert note.read_bytes() == before.replace(b"!2026-03-13,394,230", b"!2028-09-04,906,213")
+    # read back, the triple gives the stability FSRS computed (906.2 days -> 906)
+    from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+    from flashmark.syntax.srcodec import parse_entry
+
+    entry = parse_entry(outcome.after)
+    state = FsrsScheduler(SchedulerConfig(enable_fuzzing=False)).memory_state(entry)  # type: ignore[arg-type]
+    assert state is not None and abs(state[0] - 906) < 1e-6
