@@ -8,9 +8,11 @@ without decoding it again. Lines are 0-based here; the CLI shows them 1-based.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NewType
+from functools import cached_property
+from typing import NamedTuple, NewType
 
 CardId = NewType("CardId", str)
 
@@ -30,8 +32,11 @@ class Rating(StrEnum):
     EASY = "easy"
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+# Span and Deletion are NamedTuples: a scan builds hundreds of thousands of them and a
+# tuple is several times cheaper to create than a frozen dataclass.
+
+
+class Span(NamedTuple):
     """A byte range of the file with the 0-based lines it starts and ends on."""
 
     start: int
@@ -40,8 +45,7 @@ class Span:
     end_line: int
 
 
-@dataclass(frozen=True, slots=True)
-class Deletion:
+class Deletion(NamedTuple):
     """One cloze deletion: its offsets are into ``Question.text`` (characters)."""
 
     start: int
@@ -131,27 +135,48 @@ class SrComment:
         return self.body[1:].split("!")
 
 
-@dataclass(frozen=True, slots=True)
+ClozeParts = tuple[tuple["Deletion", ...], tuple[tuple[int, ...], ...]]
+
+
+@dataclass(frozen=True)
 class Question:
-    """One question as written in a note; it yields ``card_count`` cards (siblings)."""
+    """One question as written in a note; it yields ``card_count`` cards (siblings).
+
+    A cloze question's deletions are worked out when first asked for (``cloze_parts``
+    computes them from ``text``): counting the cards, all a scan needs, is cheaper.
+    """
 
     type: QuestionType
     span: Span  # first line start .. last line end (SR comment included)
     text: str  # the question's lines joined by "\n", SR comment removed
-    front: str  # for cloze questions: the whole text (see ``deletions``)
+    front: str  # for cloze questions: empty (see ``deletions``)
     back: str
-    deletions: tuple[Deletion, ...]
-    groups: tuple[tuple[int, ...], ...]  # cloze: deletion indexes asked by each sibling
     sr: SrComment | None
     deck: str | None
     anchor: int  # byte offset where a new SR comment goes (after one space)
     ends_with_fence: bool  # a new SR comment must go on the next line
     ordinal: int = 0  # how many earlier questions in the note have the same text
+    cloze_cards: int = 0  # cloze: how many cards (deletion groups) the block makes
+    cloze_parts: Callable[[str], ClozeParts] | None = field(default=None, compare=False,
+                                                             repr=False)
+
+    @cached_property
+    def _cloze(self) -> ClozeParts:
+        return self.cloze_parts(self.text) if self.cloze_parts is not None else ((), ())
+
+    @property
+    def deletions(self) -> tuple[Deletion, ...]:
+        return self._cloze[0]
+
+    @property
+    def groups(self) -> tuple[tuple[int, ...], ...]:
+        """Cloze: the deletion indexes each sibling asks."""
+        return self._cloze[1]
 
     @property
     def card_count(self) -> int:
         if self.type is QuestionType.CLOZE:
-            return len(self.groups)
+            return self.cloze_cards
         if self.type in (QuestionType.REVERSIBLE, QuestionType.MULTILINE_REVERSIBLE):
             return 2
         return 1

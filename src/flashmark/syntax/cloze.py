@@ -38,6 +38,16 @@ class ClozeSyntax:
     # per pattern: strings whose absence from a deletion means "no number, no hint"
     markers: tuple[tuple[str, ...], ...]
 
+    def numbered(self, m: re.Match[str]) -> bool:
+        """Does this match carry a group number (`{@{2;;x}@}`)? (cheap pre-check)"""
+        i = m.lastindex or 1
+        number = self.parts[i - 1].number
+        if number is None:
+            return False
+        inner = m.group(i)
+        return inner.startswith(number[0]) and inner[len(number[0]):][:1].isdigit() and \
+            self.fields(m)[2] is not None
+
     def fields(self, m: re.Match[str]) -> tuple[str, str | None, int | None]:
         """(answer, hint, number) of a match of ``regex``."""
         i = m.lastindex or 1

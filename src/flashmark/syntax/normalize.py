@@ -13,6 +13,7 @@ def identity_text(text: str) -> str:
         tail = text[cut + 2:].rstrip()
         if tail and tail.isascii() and all(c.isalnum() or c == "-" for c in tail):
             text = text[:cut]
-    if "\n" in text:
+    # dedent only matters when the first line is indented (it never is blank here)
+    if "\n" in text and text[:1] in (" ", "\t"):
         text = textwrap.dedent(text)
     return text.strip()

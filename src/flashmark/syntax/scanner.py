@@ -16,10 +16,13 @@ questions, and fixes the extent bugs listed in docs/compatibility.md:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from flashmark.config import ParserSettings
 from flashmark.model import (
+    ClozeParts,
     Deletion,
     Problem,
     Question,
@@ -73,7 +76,11 @@ class _Scanner:
         return None
 
     def _has_cloze(self, line: str) -> bool:
-        if not any(o in line for o in self.cloze.openers):
+        openers = self.cloze.openers
+        if len(openers) == 1:
+            if openers[0] not in line:
+                return False
+        elif not any(o in line for o in openers):
             return False
         if "`" not in line:
             return self.cloze.regex.search(line) is not None
@@ -205,7 +212,13 @@ class _Builder:
     def build(self, block: Block) -> Question | None:
         table = self.table
         lines = table.lines
-        byte_offset = table.byte_offset
+        if table.ascii:
+            starts = table.starts
+
+            def byte_offset(line: int, col: int) -> int:
+                return starts[line] + col
+        else:
+            byte_offset = table.byte_offset
         idx = block.lines
         first, last = idx[0], idx[-1]
         # The SR comment sits at the end of the last line, or alone on the last line. Like
@@ -276,14 +289,24 @@ class _Builder:
         qtext = "\n".join(texts)
         if not qtext.strip():
             return None
-        deletions: tuple[Deletion, ...] = ()
-        groups: tuple[tuple[int, ...], ...] = ()
         front = back = ""
         qtype = block.type
+        cloze_cards = 0
+        parts_of: Callable[[str], ClozeParts] | None = None
         if qtype is QuestionType.CLOZE:
-            deletions, groups = self._deletions(qtext, first)
-            if not deletions:
+            found = _cloze_matches(self.cloze, qtext)
+            if not found:
                 return None
+            numbered = self.cloze.numbered
+            if any(numbered(m) for m in found):
+                parts = cloze_parts(self.cloze, qtext)
+                self._number_gaps(parts, first)
+                cloze_cards = len(parts[1])
+                parts_of = partial(_fixed, parts)
+            else:
+                # One card per deletion; the deletions themselves are built on demand.
+                cloze_cards = len(found)
+                parts_of = partial(cloze_parts, self.cloze)
         elif qtype is QuestionType.ONE_SIDED or qtype is QuestionType.REVERSIBLE:
             one = texts[0]
             pos = block.inline_at - prefix_cut
@@ -297,8 +320,8 @@ class _Builder:
             cut = idx.index(block.separator_line) if block.separator_line in idx else len(idx)
             front = "\n".join(texts[:cut]).strip("\n")
             back = "\n".join(texts[cut + 1:]).strip("\n")
-        return Question(qtype, span, qtext, front, back, deletions, groups, sr, deck,
-                        anchor, ends_with_fence)
+        return Question(qtype, span, qtext, front, back, sr, deck, anchor, ends_with_fence,
+                        0, cloze_cards, parts_of)
 
     def _card_tag(self, first_line: str) -> str | None:
         """A flashcard tag at the very start of a card's first line (without "#")."""
@@ -308,32 +331,47 @@ class _Builder:
                 return tag
         return None
 
-    def _deletions(self, qtext: str, first_line: int
-                   ) -> tuple[tuple[Deletion, ...], tuple[tuple[int, ...], ...]]:
-        masked = _masked_ranges(qtext)
-        fields = self.cloze.fields
-        found: list[Deletion] = []
-        for m in self.cloze.regex.finditer(qtext):
-            if masked and in_spans(m.start(), masked):
-                continue
-            answer, hint, number = fields(m)
-            found.append(Deletion(m.start(), m.end(), answer, hint, number))
-        if not found:
-            return (), ()
-        numbers = [d.number for d in found if d.number is not None]
-        if not numbers:
-            return tuple(found), tuple((k,) for k in range(len(found)))
-        # Numbered clozes: sibling k asks every deletion numbered k+1 (as the OSR plugin
-        # counts them, so existing SR comments keep their slots); unnumbered ones follow.
-        top = max(numbers)
-        groups = [tuple(k for k, d in enumerate(found) if d.number == n) for n in range(1, top + 1)]
-        for n, group in enumerate(groups, start=1):
-            if not group:
+    def _number_gaps(self, parts: ClozeParts, first_line: int) -> None:
+        top = len(parts[1])
+        for n, group in enumerate(parts[1], start=1):
+            if not group and n <= top:
                 self.problems.append(Problem(first_line, "cloze-number-gap",
-                                             f"no cloze is numbered {n} (numbers go up to {top}):"
-                                             f" card {n} of this block asks nothing", "warning"))
-        groups.extend((k,) for k, d in enumerate(found) if d.number is None)
-        return tuple(found), tuple(groups)
+                                             f"no cloze is numbered {n}: card {n} of this "
+                                             "block asks nothing", "warning"))
+
+
+def _fixed(parts: ClozeParts, text: str) -> ClozeParts:
+    return parts
+
+
+def _cloze_matches(cloze: ClozeSyntax, text: str) -> list[re.Match[str]]:
+    """Cloze matches in ``text`` outside inline and fenced code."""
+    masked = _masked_ranges(text)
+    if not masked:
+        return list(cloze.regex.finditer(text))
+    return [m for m in cloze.regex.finditer(text) if not in_spans(m.start(), masked)]
+
+
+def cloze_parts(cloze: ClozeSyntax, text: str) -> ClozeParts:
+    """A cloze question's deletions and, per sibling, the deletions it asks.
+
+    Unnumbered: one sibling per deletion, in text order. Numbered (`{@{2;;x}@}`): sibling
+    k asks every deletion numbered k+1, up to the highest number (as the OSR plugin
+    counts them, so existing SR comments keep their slots); unnumbered deletions in such
+    a block follow, one sibling each.
+    """
+    fields = cloze.fields
+    found: list[Deletion] = []
+    for m in _cloze_matches(cloze, text):
+        answer, hint, number = fields(m)
+        found.append(Deletion(m.start(), m.end(), answer, hint, number))
+    numbers = [d.number for d in found if d.number is not None]
+    if not numbers:
+        return tuple(found), tuple((k,) for k in range(len(found)))
+    groups = [tuple(k for k, d in enumerate(found) if d.number == n)
+              for n in range(1, max(numbers) + 1)]
+    groups.extend((k,) for k, d in enumerate(found) if d.number is None)
+    return tuple(found), tuple(groups)
 
 
 def _masked_ranges(text: str) -> list[tuple[int, int]]:

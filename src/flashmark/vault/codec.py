@@ -1,4 +1,4 @@
-"""ParsedNote <-> plain tuples (`marshal`), and the per-card summary the index keeps.
+"""The per-card summary the index keeps (stored with `marshal`).
 
 marshal is the fastest (de)serializer in the standard library for tuples of strings and
 ints; it is safe here because the index is our own rebuildable cache, and a version
@@ -10,53 +10,9 @@ from __future__ import annotations
 import marshal
 
 from flashmark.identity import card_ids
-from flashmark.model import (
-    PLACEHOLDER_TEXT,
-    Deletion,
-    ParsedNote,
-    Problem,
-    Question,
-    QuestionType,
-    Span,
-    SrComment,
-)
+from flashmark.model import PLACEHOLDER_TEXT, ParsedNote
 
 LAYOUT_VERSION = 2
-
-_TYPES = {t.value: t for t in QuestionType}
-
-
-def _span(s: Span) -> tuple[int, int, int, int]:
-    return (s.start, s.end, s.line, s.end_line)
-
-
-def dump_note(note: ParsedNote) -> bytes:
-    questions = [
-        (q.type.value, _span(q.span), q.text, q.front, q.back,
-         [(d.start, d.end, d.answer, d.hint, d.number) for d in q.deletions],
-         [list(g) for g in q.groups],
-         None if q.sr is None else (_span(q.sr.span), q.sr.body),
-         q.deck, q.anchor, q.ends_with_fence, q.ordinal)
-        for q in note.questions
-    ]
-    problems = [(p.line, p.code, p.message, p.severity) for p in note.problems]
-    return marshal.dumps((note.is_flashcard_note, note.deck, list(note.tags), questions, problems))
-
-
-def load_note(blob: bytes) -> ParsedNote:
-    is_fc, deck, tags, questions, problems = marshal.loads(blob)
-    return ParsedNote(
-        is_fc, deck, tuple(tags),
-        tuple(Question(
-            _TYPES[t], Span(*span), text, front, back,
-            tuple(Deletion(*d) for d in dels), tuple(tuple(g) for g in groups),
-            None if sr is None else SrComment(Span(*sr[0]), sr[1]),
-            qdeck, anchor, fence, ordinal)
-            for t, span, text, front, back, dels, groups, sr, qdeck, anchor, fence, ordinal
-            in questions),
-        tuple(Problem(*p) for p in problems),
-    )
-
 
 # --- the summary: just enough to count new / due cards without loading questions ----
 
@@ -105,7 +61,10 @@ def summarize(note: ParsedNote, rel: str) -> Summary:
         n = len(entries)
         deck = q.deck
         for k, cid in enumerate(card_ids(q, rel)):
-            text = entries[k] if k < n else None
+            if k >= n:
+                out.append((deck, NEW, cid, "n"))
+                continue
+            text = entries[k]
             key = due_key(text)
             out.append((deck, key, cid, state_of(key, text)))
     return out
