@@ -182,8 +182,12 @@ def _parse_parallel(pending: list[tuple[NoteFile, IndexRow | None]], settings: S
     global _WORK
     items = [(f, row.digest if row else None) for f, row in pending]
     # Forked workers inherit the work list; only (start, end) pairs and results cross
-    # the process boundary. Where fork is unavailable, parse serially.
-    if "fork" not in multiprocessing.get_all_start_methods():
+    # the process boundary. Where fork is unavailable, or unsafe because this process
+    # runs other threads (a fork copies their locks mid-use), parse serially.
+    import threading
+
+    if ("fork" not in multiprocessing.get_all_start_methods()
+            or threading.active_count() > 1):
         return _parse_serial(pending, settings, all_notes, progress)
     _WORK = (items, settings, all_notes)
     try:
