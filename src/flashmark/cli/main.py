@@ -1,6 +1,6 @@
 """`flashmark` entry point: dispatch to a command, turn errors into messages and exit codes.
 
-Exit codes: 0 ok; 1 findings (`check` found errors); 2 usage error; 3 the vault, a
+Exit codes: 0 ok; 1 findings (`check` found errors, `generate --check` stale sections); 2 usage error; 3 the vault, a
 note or a config file cannot be used; 4 a note changed under us and an edit could not
 be placed; 70 internal error (a bug: please report it); 130 interrupted (Ctrl+C).
 """
@@ -17,7 +17,7 @@ from flashmark.errors import EXIT_INTERNAL, EXIT_USAGE, FlashmarkError
 EPILOG = """\
 exit codes:
   0   success
-  1   findings: `check` found errors
+  1   findings: `check` found errors, `generate --check` found stale sections
   2   usage error (bad arguments)
   3   the vault, a note or a config file cannot be used as given
   4   a note changed while flashmark was writing and the edit could not be placed
@@ -29,7 +29,7 @@ Cards live in your notes; flashmark's own state is in the vault's .flashmark/ fo
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from flashmark.cli import check, due, optimize, rate, scan
+    from flashmark.cli import check, due, generate, optimize, rate, scan
 
     parser = argparse.ArgumentParser(
         prog="flashmark",
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     rate.register(sub)
     due.register(sub)
     optimize.register(sub)
+    generate.register(sub)
     return parser
 
 

@@ -1,0 +1,133 @@
+"""`flashmark generate`: regenerate pytextgen sections; schedules follow their cards.
+
+This is the only command that runs Python code written in the notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from flashmark.cli.common import add_now_argument, parse_now
+from flashmark.cli.output import ProgressBar
+from flashmark.config import load_settings
+from flashmark.errors import EXIT_CONFLICT, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, UsageError
+
+DESCRIPTION = """\
+Run the ```Python blocks marked `# pytextgen generate data` in the notes (after the
+`# pytextgen generate module` blocks they import) and rewrite the
+<!--pytextgen generate section="ID"--> sections they produce, byte-compatible with
+pytextgen 9.0.1. The old <!--SR:...--> comments stay with the cards that have the same
+text (every entry kept); schedules that match no new card are reported and kept in
+.flashmark/reviews.jsonl (and after the section with --keep-orphans).
+
+WARNING: this runs Python code from your notes, with your permissions. Run it only on
+notes you trust."""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "generate", help="regenerate pytextgen sections (runs the notes' Python code)",
+        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="notes or folders to generate (default: the whole vault); a single "
+                        "folder is taken as the vault")
+    p.add_argument("--vault", metavar="DIR",
+                   help="the vault folder (default: the folder of the paths that holds "
+                        ".obsidian or .flashmark, else the current folder)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="write nothing; list stale sections and exit 1 if there are any "
+                           "(for CI and pre-commit)")
+    mode.add_argument("--diff", action="store_true",
+                      help="write nothing; print a unified diff of what would change")
+    p.add_argument("--no-timestamp", action="store_true",
+                   help="keep the old 'generated at' time in rewritten sections")
+    p.add_argument("--keep-orphans", action="store_true",
+                   help="also write schedules that match no new card in a comment right "
+                        "after their section")
+    p.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="run notes in N processes (default: one per CPU, up to 4)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="run every note, even those unchanged since their last clean run")
+    p.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    add_now_argument(p)
+    p.set_defaults(run=run)
+
+
+def _find_vault(paths: list[Path]) -> Path:
+    if len(paths) == 1 and paths[0].is_dir():
+        return paths[0]
+    start = paths[0].resolve() if paths else Path.cwd().resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".obsidian").is_dir() or (folder / ".flashmark").is_dir():
+            return folder
+    return Path.cwd() if not paths else (start if start.is_dir() else start.parent)
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    from flashmark.generate.engine import Options, generate
+
+    paths = [Path(p) for p in args.paths]
+    for p in paths:
+        if not p.exists():
+            raise UsageError(f"{p} does not exist")
+    root = Path(args.vault) if args.vault else _find_vault(paths)
+    targets = [] if (len(paths) == 1 and paths[0].is_dir() and not args.vault) else paths
+    settings = load_settings(root)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    mode = "check" if args.check else "diff" if args.diff else "write"
+    options = Options(now=parse_now(args.now), timestamp=not args.no_timestamp,
+                      keep_orphans=args.keep_orphans)
+    bar = ProgressBar("generating")
+    try:
+        report = generate(root, settings, options, targets=targets, mode=mode,
+                          use_cache=not args.no_cache, jobs=args.jobs, progress=bar)
+    finally:
+        bar.close()
+    for problem in report.problems:
+        sys.stderr.write(f"{problem}\n")
+    for rel, section, orphan in report.orphans:
+        where = ("kept in .flashmark/reviews.jsonl" if mode == "write" else
+                 "would be kept in .flashmark/reviews.jsonl")
+        if args.keep_orphans:
+            where += " and after the section"
+        sys.stderr.write(f"{rel}:{orphan.line + 1}: warning: the schedule {orphan.comment} of "
+                         f"card {_short(orphan.card)!r} (section \"{section}\") matches no "
+                         f"regenerated card: {where}\n")
+    if mode == "diff":
+        from flashmark.generate.sections import unified_diff
+
+        for o in report.outcomes:
+            if o.after is not None:
+                out.write(unified_diff(o.rel, o.data.decode("utf-8", "replace"),
+                                       o.after.decode("utf-8", "replace")))
+    elif mode == "check":
+        for rel, line, section in report.stale:
+            out.write(f"{rel}:{line + 1}: section \"{section}\" is stale\n")
+    if not args.quiet and mode != "diff":
+        verb = "stale" if mode == "check" else "rewritten"
+        count = len(report.stale) if mode == "check" else report.sections_written
+        notes = len({r for r, _, _ in report.stale}) if mode == "check" else len(report.written)
+        sys.stderr.write(
+            f"{report.notes} notes with data blocks: {report.ran} run, {report.cached} "
+            f"unchanged (cache); {count} section{'s' * (count != 1)} {verb} in {notes} "
+            f"note{'s' * (notes != 1)}; {len(report.orphans)} orphaned schedule"
+            f"{'s' * (len(report.orphans) != 1)}; {report.errors} error"
+            f"{'s' * (report.errors != 1)}\n")
+    if report.conflicts:
+        return EXIT_CONFLICT
+    if report.errors:
+        return EXIT_INPUT
+    if mode == "check" and report.stale:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _short(text: str, width: int = 60) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[:width - 1] + "…"

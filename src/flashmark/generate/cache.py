@@ -1,0 +1,140 @@
+"""Skip notes whose text and imports did not change since they were last generated.
+
+`.flashmark/cache/generate.json` (rebuildable: deleting it costs one full run) keeps,
+per note: size, mtime and hash, whether it has a data block, and, after a run that left
+it up to date, the hashes of the notes it imported and the problems that run reported
+(a note whose code fails is not run again until it or an import changes: its problems
+are reported from the cache). A later run trusts
+size + mtime (unless the file was written within 2 s of being recorded), so a no-op run
+only lists the vault; a note is run again when its bytes, or any imported note's bytes,
+changed, or with ``--no-cache``.
+
+Note code is assumed to depend only on its note and its imports (not on the clock, the
+network or other files): use ``--no-cache`` when yours does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flashmark import __version__
+from flashmark.generate.compat import VERSION as COMPAT_VERSION
+from flashmark.vault.index import RACY_NS, default_index_path
+from flashmark.vault.walk import NoteFile
+
+CACHE_NAME = "generate.json"
+FORMAT = 1
+
+
+@dataclass(slots=True)
+class Entry:
+    size: int
+    mtime_ns: int
+    seen_ns: int  # when the hash was taken
+    digest: str
+    data: bool  # has a `# pytextgen generate data` block
+    clean_digest: str | None = None  # the note's hash after a run that left it up to date
+    deps: dict[str, str] | None = None  # imported note -> hash at that run
+    problems: list[list[Any]] | None = None  # what that run reported: [line, message, severity]
+
+
+class GenerateCache:
+    def __init__(self, root: Path, *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.key = f"{FORMAT}|{__version__}|{COMPAT_VERSION}|{sys.version_info[:2]}"
+        self.path: Path | None = None
+        self.entries: dict[str, Entry] = {}
+        self.dirty = False
+        if not enabled:
+            return
+        try:
+            self.path = default_index_path(root).parent / CACHE_NAME
+        except OSError:
+            self.enabled = False
+            return
+        self._load()
+
+    def _load(self) -> None:
+        assert self.path is not None
+        try:
+            raw = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return
+        if not isinstance(raw, dict) or raw.get("key") != self.key:
+            return
+        notes = raw.get("notes")
+        if not isinstance(notes, dict):
+            return
+        for rel, e in notes.items():
+            try:
+                self.entries[rel] = Entry(int(e["size"]), int(e["mtime_ns"]), int(e["seen_ns"]),
+                                          str(e["digest"]), bool(e["data"]),
+                                          e.get("clean_digest"), e.get("deps"),
+                                          e.get("problems"))
+            except (KeyError, TypeError, ValueError):
+                continue
+
+    def known(self, f: NoteFile) -> Entry | None:
+        """The entry when the file is certainly unchanged since it was hashed."""
+        e = self.entries.get(f.rel)
+        if (e is not None and e.size == f.size and e.mtime_ns == f.mtime_ns
+                and e.seen_ns - f.mtime_ns > RACY_NS):
+            return e
+        return None
+
+    def record(self, f: NoteFile, digest: str, data: bool) -> Entry:
+        old = self.entries.get(f.rel)
+        e = Entry(f.size, f.mtime_ns, time.time_ns(), digest, data)
+        if old is not None:  # `fresh` compares the clean hash with the note's bytes
+            e.clean_digest, e.deps, e.problems = old.clean_digest, old.deps, old.problems
+        self.entries[f.rel] = e
+        self.dirty = True
+        return e
+
+    def fresh(self, rel: str, digest: str, dep_digests: dict[str, str | None]) -> bool:
+        """True when the note was clean after a run with these very bytes and imports."""
+        e = self.entries.get(rel)
+        if not self.enabled or e is None or e.clean_digest != digest or e.deps is None:
+            return False
+        return all(dep_digests.get(dep) == d for dep, d in e.deps.items())
+
+    def mark(self, rel: str, digest: str | None, deps: dict[str, str] | None,
+             problems: list[list[Any]] | None = None) -> None:
+        """After a run: up to date (``digest`` is the note's hash now) or not (None)."""
+        e = self.entries.get(rel)
+        if e is None:
+            return
+        e.clean_digest = digest
+        e.deps = deps if digest is not None else None
+        e.problems = problems if digest is not None and problems else None
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.enabled or not self.dirty or self.path is None:
+            return
+        notes: dict[str, Any] = {}
+        for rel, e in self.entries.items():
+            row: dict[str, Any] = {"size": e.size, "mtime_ns": e.mtime_ns, "seen_ns": e.seen_ns,
+                                   "digest": e.digest, "data": e.data}
+            if e.clean_digest is not None:
+                row["clean_digest"] = e.clean_digest
+                row["deps"] = e.deps or {}
+                if e.problems:
+                    row["problems"] = e.problems
+            notes[rel] = row
+        blob = json.dumps({"key": self.key, "notes": notes}, separators=(",", ":")).encode()
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".generate.", dir=self.path.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(blob)
+            os.replace(tmp, self.path)
+        except OSError:
+            return  # a cache that cannot be written only costs time
+        self.dirty = False

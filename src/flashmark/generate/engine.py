@@ -1,0 +1,390 @@
+"""`flashmark generate`: run each note's data blocks and rewrite its stale sections.
+
+Per note: find the blocks and sections, run every data block (``runner``), group its
+results by section, put the old SR comments back on the new cards (``states``), and
+turn each changed section into an `Edit` of the section's content bytes; the edits are
+applied by `flashmark.vault.edit.apply_edits` (guarded, atomic, nothing else of the note
+changes: line endings, BOM and the other sections keep their bytes). Problems (note code
+that fails, malformed or unknown sections) are reported per note and section with the
+note's line numbers; everything else still regenerates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flashmark.config import Settings
+from flashmark.errors import ConflictError, FlashmarkError, NoteReadError, UsageError, VaultError
+from flashmark.generate import sections as sect
+from flashmark.generate.cache import GenerateCache
+from flashmark.generate.finder import DATA_MARKER, LfText, find_blocks, find_sections
+from flashmark.generate.states import Orphan
+from flashmark.vault.edit import Edit, apply_edits
+from flashmark.vault.notefile import decode_note
+from flashmark.vault.walk import NoteFile, WalkProblem, walk_notes
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    rel: str
+    line: int | None  # 0-based, None for the whole note
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = self.rel if self.line is None else f"{self.rel}:{self.line + 1}"
+        return f"{where}: {self.severity}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class NoteOutcome:
+    rel: str
+    path: str
+    data: bytes  # the note as read
+    has_data: bool  # it has a data block
+    edits: tuple[Edit, ...] = ()
+    updates: tuple[sect.SectionUpdate, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    deps: tuple[str, ...] = ()  # notes it imports (transitively), vault-relative
+    after: bytes | None = None  # the note after the edits, when it changes
+
+    @property
+    def failed(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    now: dt.datetime
+    timestamp: bool = True  # False: keep the old header time
+    keep_orphans: bool = False  # also write unplaced schedules after the section
+    token: tuple[str, str] = ("{@{", "}@}")
+
+
+def _orphan_comment(update: sect.SectionUpdate) -> str:
+    items = [{"card": o.card, "sr": o.comment[len("<!--SR:"):-len("-->")]}
+             for o in update.orphans]
+    blob = json.dumps(items, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+    return f'<!--flashmark orphans section="{update.id}" {blob}-->'
+
+
+def generate_note(library: Any, rel: str, path: str, data: bytes, options: Options
+                  ) -> NoteOutcome:
+    """Everything `generate` would change in one note (nothing is written here)."""
+    from flashmark.generate.compat.util import FileSection, NullLocation
+    from flashmark.generate.runner import CodeError, results_of
+
+    try:
+        note_text = decode_note(rel, data)
+    except NoteReadError as exc:
+        return NoteOutcome(rel, path, data, True, problems=(Problem(rel, None, exc.reason),))
+    lf = LfText(note_text.text)
+    blocks, block_problems = find_blocks(lf.text)
+    data_blocks = [b for b in blocks if b.kind == "data"]
+    if not data_blocks:
+        return NoteOutcome(rel, path, data, False,
+                           problems=tuple(Problem(rel, p.line, p.message)
+                                          for p in block_problems))
+    problems = [Problem(rel, p.line, p.message) for p in block_problems]
+    found, section_problems, blocked = find_sections(lf.text)
+    problems.extend(Problem(rel, p.line, p.message, p.severity) for p in section_problems)
+    texts = {sid: lf.text[s.content_start:s.content_end] for sid, s in found.items()}
+    note = library.load(path, note_text.text)
+    real = os.path.realpath(path)
+    writers: dict[str, tuple[int, list[str]]] = {}  # section id -> (block line, texts)
+    deps: set[str] = set()
+    for block in data_blocks:
+        try:
+            value, block_deps = library.run(note, block, texts)
+            deps.update(block_deps)
+            results = results_of(value)
+        except CodeError as exc:
+            where = "" if exc.rel == rel else f" (in {exc.rel}:{exc.line + 1})"
+            line = exc.line if exc.rel == rel else block.line
+            problems.append(Problem(rel, line, f"{exc.message}{where}; the data block on line "
+                                               f"{block.line + 1} was not run to the end, "
+                                               "its sections are left as they are"))
+            continue
+        except TypeError as exc:
+            problems.append(Problem(rel, block.line, f"data block: {exc}"))
+            continue
+        mine: dict[str, list[str]] = {}
+        for r in results:
+            loc = r.location
+            if isinstance(loc, NullLocation):
+                continue
+            if isinstance(loc, FileSection) and os.path.realpath(loc.path) == real:
+                mine.setdefault(loc.section, []).append(r.text)
+                continue
+            problems.append(Problem(rel, block.line, f"the data block writes to {loc!r}: "
+                                                     "flashmark writes only sections of the "
+                                                     "note itself"))
+        for sid, parts in mine.items():
+            if sid in writers:
+                problems.append(Problem(rel, block.line, f'section "{sid}" is also written by '
+                                                         f"the data block on line "
+                                                         f"{writers[sid][0] + 1}: neither is "
+                                                         "written"))
+                blocked.add(sid)
+                continue
+            writers[sid] = (block.line, parts)
+    updates: list[sect.SectionUpdate] = []
+    for sid, (line, parts) in writers.items():
+        if sid in blocked:
+            continue
+        s = found.get(sid)
+        if s is None:
+            problems.append(Problem(rel, line, f'section "{sid}" (written by the data block on '
+                                               f"line {line + 1}) is not in the note"))
+            continue
+        up = sect.update(sid, s.line, texts[sid], "".join(t for t in parts if t), options.now,
+                         timestamp=options.timestamp, token=options.token)
+        if up is not None:
+            updates.append(up)
+    if not updates:
+        return NoteOutcome(rel, path, data, True, problems=tuple(problems),
+                           deps=tuple(sorted(deps)))
+    newline = note_text.newline
+    edits: list[Edit] = []
+    for up in sorted(updates, key=lambda u: found[u.id].start):
+        s = found[up.id]
+        b_start, b_end, b_after = lf.byte_offsets([s.content_start, s.content_end, s.end])
+        new = up.new.replace("\n", newline).encode("utf-8", "surrogatepass")
+        edits.append(Edit(b_start, b_end, data[b_start:b_end], new))
+        if options.keep_orphans and up.orphans:
+            extra = (newline + _orphan_comment(up)).encode("utf-8", "surrogatepass")
+            edits.append(Edit(b_after, b_after, b"", extra))
+    after = _splice(data, edits)
+    problems.sort(key=lambda p: -1 if p.line is None else p.line)
+    return NoteOutcome(rel, path, data, True, tuple(edits), tuple(updates), tuple(problems),
+                       tuple(sorted(deps)), after)
+
+
+def _splice(data: bytes, edits: Sequence[Edit]) -> bytes:
+    from flashmark.vault.edit import splice
+
+    return splice(data, edits)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+# --- the whole run -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Report:
+    root: Path
+    notes: int = 0  # notes with data blocks among those asked for
+    ran: int = 0  # notes whose code ran
+    cached: int = 0  # notes skipped: unchanged since a clean run
+    written: list[str] = field(default_factory=list)
+    stale: list[tuple[str, int, str]] = field(default_factory=list)  # (rel, line, section id)
+    sections_written: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    orphans: list[tuple[str, str, Orphan]] = field(default_factory=list)  # rel, section, orphan
+    outcomes: list[NoteOutcome] = field(default_factory=list)
+    conflicts: int = 0
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+
+_LIBRARY: Any = None
+_WORK: tuple[list[tuple[str, str, bytes]], Options, Path] | None = None
+
+
+def _library(root: Path) -> Any:
+    global _LIBRARY
+    from flashmark.generate.runner import Library
+
+    if _LIBRARY is None or _LIBRARY.root != root.resolve():
+        _LIBRARY = Library(root)
+    return _LIBRARY
+
+
+def _run_chunk(bounds: tuple[int, int]) -> list[NoteOutcome]:
+    assert _WORK is not None
+    items, options, root = _WORK
+    lib = _library(root)
+    return [generate_note(lib, rel, path, data, options) for rel, path, data in
+            items[bounds[0]:bounds[1]]]
+
+
+def _run_all(items: list[tuple[str, str, bytes]], options: Options, root: Path,
+             jobs: int, progress: Progress | None) -> list[NoteOutcome]:
+    global _WORK
+    import multiprocessing
+
+    _WORK = (items, options, root)
+    try:
+        if jobs <= 1 or len(items) < 8 or "fork" not in multiprocessing.get_all_start_methods():
+            out = []
+            for k in range(len(items)):
+                out.extend(_run_chunk((k, k + 1)))
+                if progress is not None:
+                    progress(k + 1, len(items))
+            return out
+        from concurrent.futures import ProcessPoolExecutor
+
+        size = max(1, min(8, len(items) // (jobs * 4)))
+        chunks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
+        results: list[NoteOutcome] = []
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            for part in pool.map(_run_chunk, chunks):
+                results.extend(part)
+                if progress is not None:
+                    progress(len(results), len(items))
+        return results
+    finally:
+        _WORK = None
+
+
+def _select(root: Path, targets: Sequence[Path], files: list[NoteFile]) -> list[NoteFile]:
+    if not targets:
+        return files
+    wanted: list[str] = []
+    for t in targets:
+        try:
+            rel = t.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            raise UsageError(f"{t} is not inside the vault {root}",
+                             hint="give --vault, or paths inside the vault") from None
+        if not t.exists():
+            raise UsageError(f"{t} does not exist")
+        wanted.append("" if rel == "." else rel)
+    out = []
+    for f in files:
+        if any(w == "" or f.rel == w or f.rel.startswith(w + "/") for w in wanted):
+            out.append(f)
+    return out
+
+
+def generate(root: Path, settings: Settings, options: Options, *,
+             targets: Sequence[Path] = (), mode: str = "write", use_cache: bool = True,
+             jobs: int | None = None, progress: Progress | None = None) -> Report:
+    """Regenerate the sections of the vault's notes (or of ``targets``).
+
+    ``mode``: "write" applies the changes; "check" and "diff" only compute them.
+    """
+    if not root.is_dir():
+        raise VaultError(f"vault folder {str(root)!r} does not exist or is not a folder")
+    report = Report(root)
+    walk_problems: list[WalkProblem] = []
+    files = list(walk_notes(str(root), settings.ignore, walk_problems))
+    report.problems.extend(Problem(p.rel, None, p.message, "warning") for p in walk_problems)
+    cache = GenerateCache(root, enabled=use_cache)
+    digests: dict[str, str] = {}
+    selected = {f.rel for f in _select(root, targets, files)}
+    candidates: list[tuple[NoteFile, bytes | None]] = []
+    for f in files:  # first every note's hash (imports are checked against them)
+        entry = cache.known(f) if use_cache else None
+        raw: bytes | None = None
+        if entry is not None:
+            digests[f.rel] = entry.digest
+        else:
+            try:
+                with open(f.path, "rb") as fh:
+                    raw = fh.read()
+            except OSError as exc:
+                if f.rel in selected:
+                    report.problems.append(Problem(f.rel, None, f"cannot read: {exc.strerror}"))
+                continue
+            digests[f.rel] = _digest(raw)
+            entry = cache.record(f, digests[f.rel], DATA_MARKER in raw)
+        if entry.data and f.rel in selected:
+            candidates.append((f, raw))
+    todo: list[tuple[str, str, bytes]] = []
+    for f, raw in candidates:
+        report.notes += 1
+        entry = cache.entries.get(f.rel)
+        if use_cache and entry is not None and entry.deps is not None and cache.fresh(
+                f.rel, digests[f.rel], {d: digests.get(d) for d in entry.deps}):
+            report.cached += 1
+            report.problems.extend(Problem(f.rel, line, message, severity)
+                                   for line, message, severity in entry.problems or ())
+            continue
+        if raw is None:
+            try:
+                with open(f.path, "rb") as fh:
+                    raw = fh.read()
+            except OSError as exc:
+                report.problems.append(Problem(f.rel, None, f"cannot read: {exc.strerror}"))
+                continue
+        todo.append((f.rel, f.path, raw))
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
+    outcomes = _run_all(todo, options, root, workers, progress)
+    report.ran = len(outcomes)
+    log = None
+    for out in outcomes:
+        if not out.has_data:
+            report.notes -= 1
+        report.problems.extend(out.problems)
+        for up in out.updates:
+            report.stale.append((out.rel, up.line, up.id))
+            report.orphans.extend((out.rel, up.id, o) for o in up.orphans)
+        if out.edits and mode == "write":
+            try:
+                applied = apply_edits(out.path, out.rel, out.edits)
+            except (ConflictError, NoteReadError) as exc:
+                report.problems.append(Problem(out.rel, None, str(exc)))
+                report.conflicts += 1
+                cache.mark(out.rel, None, None)
+                continue
+            report.written.append(out.rel)
+            report.sections_written += len(out.updates)
+            if any(up.orphans for up in out.updates):
+                log = _log_orphans(root, out, options.now, log, report)
+            _remember(cache, root, out, applied.after, digests)
+        elif not out.edits:  # up to date (what failed is remembered with its problems)
+            cache.mark(out.rel, digests[out.rel], {d: digests.get(d) or "" for d in out.deps},
+                       _problem_rows(out))
+        else:
+            cache.mark(out.rel, None, None)
+        report.outcomes.append(out)
+    cache.save()
+    return report
+
+
+def _remember(cache: GenerateCache, root: Path, out: NoteOutcome, after: bytes,
+              digests: dict[str, str]) -> None:
+    try:
+        st = os.stat(out.path)
+    except OSError:
+        return
+    digest = _digest(after)
+    digests[out.rel] = digest
+    cache.record(NoteFile(out.rel, out.path, st.st_size, st.st_mtime_ns), digest, True)
+    cache.mark(out.rel, digest, {d: digests.get(d) or "" for d in out.deps}, _problem_rows(out))
+
+
+def _problem_rows(out: NoteOutcome) -> list[list[Any]]:
+    return [[p.line, p.message, p.severity] for p in out.problems]
+
+
+def _log_orphans(root: Path, out: NoteOutcome, now: dt.datetime, log: Any,
+                 report: Report) -> Any:
+    from flashmark.vault.reviewlog import ReviewLog
+
+    log = log or ReviewLog(root)
+    when = now.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    try:
+        for up in out.updates:
+            for o in up.orphans:
+                log.append({"event": "orphan", "time": when, "path": out.rel, "section": up.id,
+                            "line": o.line + 1, "card": o.card, "comment": o.comment})
+    except FlashmarkError as exc:
+        report.problems.append(Problem(out.rel, None, f"orphaned schedules not logged: {exc}"))
+    return log
