@@ -326,7 +326,7 @@ def generate(root: Path, settings: Settings, options: Options, *,
         todo.append((f.rel, f.path, raw))
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
     outcomes = _run_all(todo, options, root, workers, progress)
-    report.ran = len(outcomes)
+    report.ran = sum(1 for out in outcomes if out.has_data)
     log = None
     for out in outcomes:
         if not out.has_data:
