@@ -10,6 +10,8 @@ from typing import TextIO
 from flashmark.cli.common import add_vault_arguments, open_settings
 from flashmark.cli.output import ProgressBar, json_line
 from flashmark.errors import EXIT_FINDINGS, EXIT_OK, NoteReadError
+from flashmark.generate.staleness import DATA_MARKER, StalenessProbe
+from flashmark.model import ParsedNote
 from flashmark.syntax import parse_note
 from flashmark.vault.notefile import read_note
 from flashmark.vault.scan import scan_vault
@@ -43,16 +45,23 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         for p in result.problems:
             findings.append((p.rel, None, p.severity, "unreadable", p.message))
         seen: dict[str, str] = {}
+        probe = None
         for record in result.flashcard_notes():
             try:
-                text = read_note(record.rel, record.path).text
+                note_text = read_note(record.rel, record.path)
             except NoteReadError as exc:
                 findings.append((record.rel, None, "warning", "unreadable", exc.reason))
                 continue
+            text = note_text.text
             note = parse_note(text, settings.parser, all_notes=args.all_notes, lint=True)
             for prob in note.problems:
                 findings.append((record.rel, prob.line + 1, prob.severity, prob.code,
                                  prob.message))
+            if DATA_MARKER in text and note.questions:
+                if probe is None:
+                    probe = StalenessProbe(root)
+                findings.extend(_stale_sections(probe, record.rel, note_text.data, text,
+                                                note))
             for _, _, cid, _ in record.summary:
                 if cid in seen and seen[cid] != record.rel:
                     findings.append((record.rel, None, "error", "id-collision",
@@ -79,3 +88,26 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         sys.stderr.write(f"{errors} error(s), {warnings} warning(s)"
                          + (f" ({summary})" if summary else "") + "\n")
     return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _stale_sections(probe: StalenessProbe, rel: str, data: bytes, text: str,
+                    note: ParsedNote) -> list[tuple[str, int | None, str, str, str]]:
+    """Sections with cards whose note (or an import) changed since the last generate."""
+    from flashmark.generate.finder import find_sections
+
+    changed = probe.changed(rel, data)
+    if not changed:
+        return []
+    sections, _, _ = find_sections(text)
+    out: list[tuple[str, int | None, str, str, str]] = []
+    for sec in sections.values():
+        first = sec.line
+        last = text.count("\n", 0, sec.end)
+        cards = sum(q.card_count for q in note.questions if first <= q.span.line <= last)
+        if cards:
+            what = "this note" if changed == [rel] else ", ".join(changed)
+            out.append((rel, first + 1, "warning", "generated-stale",
+                        f"the {cards} card(s) of generated section {sec.id!r} may be stale: "
+                        f"{what} changed since the last `flashmark generate`; run "
+                        "`flashmark generate --check` to see"))
+    return out
