@@ -158,7 +158,7 @@ def _replace_checked(obj: Any, changes: dict[str, Any], source: str) -> Any:
 
 def _from_yaml(data: dict[str, Any], parser: ParserSettings, sched: SchedulingSettings,
                source: str) -> tuple[ParserSettings, SchedulingSettings]:
-    known_top = {"preset", "parser", "scheduling", "ignore"}
+    known_top = {"preset", "parser", "scheduling", "ignore", "review"}
     unknown = set(data) - known_top
     if unknown:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}",

@@ -6,9 +6,10 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flashmark.syntax import srcodec
-from flashmark.vault.codec import NEW, UNREADABLE, Summary
+from flashmark.vault.codec import NEW, UNREADABLE, Summary, due_key, state_of
 
 NO_DECK = "(no deck)"
 
@@ -118,3 +119,194 @@ def group_decks(counts: dict[str, DeckCounts], depth: int, max_rows: int = 40
     for deck, c in counts.items():
         grouped[at(deck, depth)].add(c)
     return dict(grouped), depth
+
+
+# --- the review log: reviews per day, retention, cards per state ----------------------
+
+RATINGS = ("again", "hard", "good", "easy")
+
+
+def _event_time(event: dict[str, Any]) -> dt.datetime | None:
+    value = event.get("time")
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def live_reviews(events: Iterable[dict[str, Any]]) -> list[tuple[dt.datetime, dict[str, Any]]]:
+    """The review events that were not undone, with their time (oldest first)."""
+    events = list(events)
+    undone = {e.get("of") for e in events if e.get("event") == "undo"}
+    out = []
+    for e in events:
+        if e.get("event") != "review" or e.get("uid") in undone:
+            continue
+        when = _event_time(e)
+        if when is not None and e.get("rating") in RATINGS:
+            out.append((when, e))
+    return out
+
+
+@dataclass(slots=True)
+class DayReviews:
+    day: dt.date
+    again: int = 0
+    hard: int = 0
+    good: int = 0
+    easy: int = 0
+    new: int = 0  # of these, first reviews of new cards
+
+    @property
+    def total(self) -> int:
+        return self.again + self.hard + self.good + self.easy
+
+
+def _was_new(before: object) -> bool:
+    return due_key(before if isinstance(before, str) else None) == NEW
+
+
+def reviews_per_day(events: Iterable[dict[str, Any]], cutoff: DueCutoff,
+                    days: int = 30) -> list[DayReviews]:
+    """Ratings per local day for the last ``days`` days (today last)."""
+    first = cutoff.today - dt.timedelta(days=days - 1)
+    out = {first + dt.timedelta(days=k): DayReviews(first + dt.timedelta(days=k))
+           for k in range(days)}
+    tz = cutoff.now.tzinfo
+    for when, e in live_reviews(events):
+        row = out.get(when.astimezone(tz).date())
+        if row is None:
+            continue
+        setattr(row, e["rating"], getattr(row, e["rating"]) + 1)
+        if _was_new(e.get("before")):
+            row.new += 1
+    return list(out.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    desired: float
+    passed: int  # reviews of cards in review state not rated again
+    total: int  # reviews of cards in review state
+    days: int
+
+    @property
+    def actual(self) -> float | None:
+        return self.passed / self.total if self.total else None
+
+
+def _was_review(before: object) -> bool:
+    """Was the card in the review state (not new, not in a learning step)?"""
+    if not isinstance(before, str):
+        return False
+    key = due_key(before)
+    if key in (NEW, UNREADABLE):
+        return False
+    return state_of(key, before) == "r"
+
+
+def actual_retention(events: Iterable[dict[str, Any]], cutoff: DueCutoff, desired: float,
+                     days: int = 30) -> Retention:
+    """True retention over the last ``days`` days: of the reviews of cards in the review
+    state, the share not rated Again (what FSRS aims at with the desired retention)."""
+    first = cutoff.today - dt.timedelta(days=days - 1)
+    tz = cutoff.now.tzinfo
+    passed = total = 0
+    for when, e in live_reviews(events):
+        if when.astimezone(tz).date() < first or not _was_review(e.get("before")):
+            continue
+        total += 1
+        if e["rating"] != "again":
+            passed += 1
+    return Retention(desired, passed, total, days)
+
+
+@dataclass(slots=True)
+class StateCounts:
+    new: int = 0
+    learning: int = 0
+    review: int = 0
+    due_today: int = 0  # review cards due today (overdue included); learning not counted
+    suspended: int = 0
+    buried: int = 0
+    unreadable: int = 0
+    total: int = 0
+
+
+def state_counts(summaries: Iterable[Summary], cutoff: DueCutoff, *,
+                 suspended: Iterable[str] = (), buried: Iterable[str] = ()) -> StateCounts:
+    """Cards per state. Suspended and buried cards (ids from the review log) are counted
+    as such, not in their schedule's state."""
+    out = StateCounts()
+    suspended, buried = set(suspended), set(buried)
+    for summary in summaries:
+        for _, key, cid, state in summary:
+            out.total += 1
+            if cid in suspended:
+                out.suspended += 1
+            elif cid in buried:
+                out.buried += 1
+            elif state == "n":
+                out.new += 1
+            elif state == "l":
+                out.learning += 1
+            elif state == "r":
+                out.review += 1
+                if cutoff.is_due(key):
+                    out.due_today += 1
+            else:
+                out.unreadable += 1
+    return out
+
+
+def due_forecast(summaries: Iterable[Summary], cutoff: DueCutoff,
+                 days: int = 30) -> list[tuple[dt.date, int]]:
+    """Cards falling due on each day from today (overdue counted today) to today + days."""
+    counts = count_decks(summaries, cutoff, forecast_days=days)
+    total: dict[dt.date, int] = {}
+    for c in counts.values():
+        for day, n in c.forecast.items():
+            total[day] = total.get(day, 0) + n
+    window = [cutoff.today + dt.timedelta(days=k) for k in range(days + 1)]
+    return [(day, total.get(day, 0)) for day in window]
+
+
+@dataclass(slots=True)
+class Report:
+    """Everything the stats screen and `flashmark stats --json` show."""
+
+    today: dt.date
+    per_day: list[DayReviews]
+    retention: Retention
+    forecast: list[tuple[dt.date, int]]
+    states: StateCounts
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "today": self.today.isoformat(),
+            "reviews_per_day": [
+                {"date": d.day.isoformat(), "again": d.again, "hard": d.hard, "good": d.good,
+                 "easy": d.easy, "new": d.new, "total": d.total} for d in self.per_day],
+            "retention": {"desired": self.retention.desired, "actual": self.retention.actual,
+                          "passed": self.retention.passed, "reviews": self.retention.total,
+                          "days": self.retention.days},
+            "forecast": [{"date": day.isoformat(), "count": n} for day, n in self.forecast],
+            "states": {"new": self.states.new, "learning": self.states.learning,
+                       "review": self.states.review, "due_today": self.states.due_today,
+                       "suspended": self.states.suspended, "buried": self.states.buried,
+                       "unreadable": self.states.unreadable, "total": self.states.total},
+        }
+
+
+def report(summaries: list[Summary], events: list[dict[str, Any]], cutoff: DueCutoff,
+           desired_retention: float, *, suspended: Iterable[str] = (),
+           buried: Iterable[str] = (), days: int = 30) -> Report:
+    """The stats report: reviews per day and retention over the last ``days`` days,
+    the due forecast over the next ``days`` days, and cards per state."""
+    return Report(cutoff.today, reviews_per_day(events, cutoff, days),
+                  actual_retention(events, cutoff, desired_retention, days),
+                  due_forecast(summaries, cutoff, days),
+                  state_counts(summaries, cutoff, suspended=suspended, buried=buried))

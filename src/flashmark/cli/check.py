@@ -57,7 +57,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             for prob in note.problems:
                 findings.append((record.rel, prob.line + 1, prob.severity, prob.code,
                                  prob.message))
-            if DATA_MARKER in text and note.questions:
+            if DATA_MARKER in text and note.questions and not args.no_cache:
                 if probe is None:
                     probe = StalenessProbe(root)
                 findings.extend(_stale_sections(probe, record.rel, note_text.data, text,

@@ -1,8 +1,9 @@
 """`flashmark` entry point: dispatch to a command, turn errors into messages and exit codes.
 
-Exit codes: 0 ok; 1 findings (`check` found errors, `generate --check` stale sections); 2 usage error; 3 the vault, a
-note or a config file cannot be used; 4 a note changed under us and an edit could not
-be placed; 70 internal error (a bug: please report it); 130 interrupted (Ctrl+C).
+Exit codes: 0 ok; 1 findings (`check` found errors, `generate --check` stale
+sections); 2 usage error; 3 the vault, a note or a config file cannot be used; 4 a note
+changed under us and an edit could not be placed; 70 internal error (a bug: please
+report it); 130 interrupted (Ctrl+C).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from flashmark import __version__
 from flashmark.errors import EXIT_INTERNAL, EXIT_USAGE, FlashmarkError
@@ -29,7 +31,7 @@ Cards live in your notes; flashmark's own state is in the vault's .flashmark/ fo
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from flashmark.cli import check, due, generate, optimize, rate, scan
+    from flashmark.cli import check, due, generate, optimize, rate, review, scan, stats
 
     parser = argparse.ArgumentParser(
         prog="flashmark",
@@ -44,12 +46,26 @@ def build_parser() -> argparse.ArgumentParser:
     due.register(sub)
     optimize.register(sub)
     generate.register(sub)
+    review.register(sub)
+    stats.register(sub)
     return parser
+
+
+def _opens_review(argv: list[str]) -> bool:
+    """Plain `flashmark` on a terminal, in a vault (.obsidian/, flashmark.yaml or
+    .flashmark/), opens the reviewer."""
+    if argv or not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    cwd = Path.cwd()
+    return any((cwd / name).exists() for name in (".obsidian", "flashmark.yaml", ".flashmark"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if _opens_review(args_list):
+        args_list = ["review"]
+    args = parser.parse_args(args_list)
     if not hasattr(args, "run"):
         parser.print_help()
         return EXIT_USAGE

@@ -8,10 +8,14 @@ the schedules themselves stay in the notes.
 Events (all carry "v": 1, "event", "time" as ISO UTC and a random "uid"):
 * review: id, path, sibling, rating, duration_ms, before / after (the entry text
   without "!", null for none), scheduler, edit {start, old, new} (the bytes written)
-* undo: of (the review's uid), path
+* undo: of (the uid of the review, bury or suspend it takes back), id, path
 * external: id, path, sibling, before, after (the note changed without us)
 * pending: like review, for a rating that could not be written (the note changed
   and the card was not found); nothing is lost, it can be re-applied
+* bury: id, path, until (ISO UTC, the next local midnight): the card stays out of the
+  review queue until then (`-` in the reviewer)
+* suspend: id, path: the card stays out of every queue until an `unsuspend` (`!`)
+* unsuspend: id, path: the card is back in the queues
 """
 
 from __future__ import annotations

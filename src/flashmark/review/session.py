@@ -1,0 +1,536 @@
+"""A review session without a UI: the card on screen, reveal, rate, undo, bury, suspend.
+
+The TUI drives it; tests drive it directly. Every change is on disk before the method
+returns: a rating goes through ``rating.rate_card`` (the note, then the review log,
+both synced), bury and suspend are log events. So quitting, a crash or Ctrl+C lose at
+most the card on screen.
+
+Order of cards: (re)learning cards that are due, then review cards, then new cards
+while their limit group has budget left, then learning cards due within
+``learn_ahead``. A card rated into a learning step due later today goes back into the
+session at its due time. With ``bury_siblings``, the other cards of a question are
+left for another day once one of them was reviewed today (the note is parsed when a
+card is shown, so that is when its siblings are known).
+
+Log events written here (see ``vault.reviewlog``): ``bury`` (until the next local
+midnight), ``suspend``, ``unsuspend``, and ``undo`` of a bury or suspend (``of`` = its
+uid); ratings and their undo are logged by ``review.rating``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import difflib
+import os
+import shlex
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flashmark.cards import Card, cards_of
+from flashmark.config import Settings
+from flashmark.errors import CardNotFoundError, ConflictError, FlashmarkError
+from flashmark.identity import card_ids
+from flashmark.model import FsrsEntry, Question, QuestionType, Rating, Sm2Entry
+from flashmark.review.queue import LEARNING, NEW_CARD, Queue, QueueCard, cutoff_end
+from flashmark.review.rating import CardFinder, Located, RateOutcome, rate_card, undo_last
+from flashmark.review.render import card_sides, heading_trail
+from flashmark.syntax import parse_note, srcodec
+from flashmark.vault.codec import due_key, state_of
+from flashmark.vault.notefile import decode_note
+from flashmark.vault.reviewlog import ReviewLog
+
+if TYPE_CHECKING:  # importing the scheduler imports py-fsrs: only when answering
+    from flashmark.scheduling import FsrsScheduler
+
+Clock = Callable[[], dt.datetime]
+
+# How alike (difflib ratio) an edited question must be to its old text to be taken for
+# the same card.
+RELOCATE_SIMILARITY = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class ShownCard:
+    """The card on screen, with what the UI needs to draw it."""
+
+    item: QueueCard
+    card: Card
+    located: Located
+    front: str  # Markdown (see review.render)
+    back: str
+    trail: tuple[str, ...]  # the headings above the card in its note
+    stamp: tuple[int, int]  # the note's (mtime_ns, size) when it was read
+
+    @property
+    def id(self) -> str:
+        return self.card.id
+
+    @property
+    def path(self) -> str:
+        return self.located.rel
+
+    @property
+    def line(self) -> int:
+        """1-based line of the card's first line."""
+        return self.card.question.span.line + 1
+
+    @property
+    def is_cloze(self) -> bool:
+        return self.card.question.type is QuestionType.CLOZE
+
+    @property
+    def reversed(self) -> bool:
+        """A reversible card asked back to front."""
+        return self.card.sibling == 1 and self.card.question.type in (
+            QuestionType.REVERSIBLE, QuestionType.MULTILINE_REVERSIBLE)
+
+
+@dataclass(slots=True)
+class _Action:
+    kind: str  # "rate", "bury" or "suspend"
+    item: QueueCard
+    event: dict[str, Any]  # the log event written (review / bury / suspend)
+    requeued: QueueCard | None = None  # the learning step put back in the session
+    removed: list[tuple[str, int, QueueCard]] = field(default_factory=list)  # siblings
+
+
+@dataclass(frozen=True, slots=True)
+class RateResult:
+    rated: bool
+    message: str | None = None  # for the user: the note changed, the rating is pending...
+    outcome: RateOutcome | None = None
+
+
+def editor_command(path: str, line: int, editor: str | None = None) -> list[str]:
+    """How to open ``path`` at ``line`` in the user's editor ($EDITOR, else $VISUAL, vi).
+
+    Most terminal editors take `+LINE FILE`; VS Code-like ones take `-g FILE:LINE`,
+    Helix and Kakoune-like ones `FILE:LINE`."""
+    editor = editor or os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi"
+    argv = shlex.split(editor)
+    name = os.path.basename(argv[0]) if argv else "vi"
+    if name in ("code", "codium", "code-insiders", "cursor"):
+        return [*argv, "--wait", "-g", f"{path}:{line}"]
+    if name in ("hx", "helix", "subl", "zed"):
+        return [*argv, f"{path}:{line}"]
+    return [*argv, f"+{line}", path]
+
+
+class ReviewSession:
+    def __init__(self, root: Path, settings: Settings, queue: Queue, *,
+                 clock: Clock, finder: CardFinder | None = None, all_notes: bool = False,
+                 timer: Callable[[], float] = time.monotonic) -> None:
+        self.root = root
+        self.settings = settings
+        self.review = queue.settings
+        self.cutoff = queue.cutoff
+        self.clock = clock
+        self.timer = timer
+        self.all_notes = all_notes
+        self.finder = finder or CardFinder(root, settings, all_notes=all_notes)
+        self.learning: list[QueueCard] = list(queue.learning)  # by due time
+        self.reviews: list[QueueCard] = list(queue.reviews)
+        self.new: list[QueueCard] = list(queue.new)
+        self.budgets: dict[str, int] = dict(queue.budgets)
+        # new cards waiting per limit group (kept in step with self.new)
+        self._new_waiting: Counter[str] = Counter(self.review.group_of(c.deck)
+                                                  for c in self.new)
+        self.reviewed_today: Counter[str] = Counter(queue.state.reviewed_today)
+        self.current: ShownCard | None = None
+        self.revealed = False
+        self.done = 0  # ratings in this session (undo takes one back)
+        self.skipped: list[str] = []  # messages about cards that could not be shown
+        self._history: list[_Action] = []
+        self._shown_at = 0.0
+        self._scheduler: FsrsScheduler | None = None
+        self._lock = threading.Lock()  # the review log's reader is not thread-safe
+
+    # -- counts ---------------------------------------------------------------------
+
+    def _new_left(self) -> int:
+        return sum(min(n, self.budgets.get(g, 0)) for g, n in self._new_waiting.items())
+
+    def _take_new(self, index: int) -> QueueCard:
+        item = self.new.pop(index)
+        self._new_waiting[self.review.group_of(item.deck)] -= 1
+        return item
+
+    def _insert_new(self, index: int, item: QueueCard) -> None:
+        self.new.insert(index, item)
+        self._new_waiting[self.review.group_of(item.deck)] += 1
+
+    def counts(self) -> tuple[int, int, int]:
+        """(new, learning, review) cards left today, the one on screen included."""
+        new, learning, review = self._new_left(), len(self.learning), len(self.reviews)
+        if self.current is not None:
+            kind = self.current.item.kind
+            if kind == NEW_CARD:
+                new += 1
+            elif kind == LEARNING:
+                learning += 1
+            else:
+                review += 1
+        return new, learning, review
+
+    @property
+    def total(self) -> int:
+        """Cards done plus cards left: the progress bar's length."""
+        return self.done + sum(self.counts())
+
+    def warm(self) -> None:
+        """Read the review log once (a rating re-reads only its new tail): call it in the
+        background after the first card is shown."""
+        with self._lock:
+            self.finder.log.events()
+
+    # -- choosing and showing cards ---------------------------------------------------
+
+    def next_card(self) -> ShownCard | None:
+        """Show the next card (None: nothing is due now; see ``wait_until``)."""
+        if self.current is not None:
+            return self.current
+        while True:
+            item = self._pick()
+            if item is None:
+                return None
+            shown = self._show(item)
+            if shown is not None:
+                return shown
+
+    def wait_until(self) -> dt.datetime | None:
+        """When nothing is due now: the due time of the next learning card today."""
+        if self.current is None and self.learning:
+            return self.learning[0].due_at
+        return None
+
+    def _pick(self) -> QueueCard | None:
+        now = self.clock()
+        if self.learning and self._due(self.learning[0], now):
+            return self.learning.pop(0)
+        if self.reviews:
+            return self.reviews.pop(0)
+        for k, item in enumerate(self.new):
+            group = self.review.group_of(item.deck)
+            if self.budgets.get(group, 0) > 0:
+                self.budgets[group] -= 1
+                return self._take_new(k)
+        if self.learning and self._due(self.learning[0], now + self.review.learn_ahead):
+            return self.learning.pop(0)
+        return None
+
+    @staticmethod
+    def _due(item: QueueCard, when: dt.datetime) -> bool:
+        due = item.due_at
+        return due is None or due <= when
+
+    def _give_back_budget(self, item: QueueCard) -> None:
+        if item.kind == NEW_CARD:
+            group = self.review.group_of(item.deck)
+            self.budgets[group] = self.budgets.get(group, 0) + 1
+
+    def _locate(self, item: QueueCard) -> Located:
+        # The queue knows each card's note: seed the finder so that it reads that note
+        # instead of querying the index. (CardFinder.find could take this as a hint.)
+        self.finder._places.setdefault(item.id, item.path)
+        return self.finder.find(item.id)
+
+    def _show(self, item: QueueCard, *, check_siblings: bool = True) -> ShownCard | None:
+        try:
+            loc = self._locate(item)
+        except FlashmarkError as exc:
+            self._give_back_budget(item)
+            reason = ("its text changed since the index was read"
+                      if isinstance(exc, CardNotFoundError) else exc.message)
+            self.skipped.append(f"{item.path}: card {item.id} skipped: {reason}")
+            return None
+        if (check_siblings and self.review.bury_siblings and item.kind != LEARNING
+                and any(self.reviewed_today[s] for s in self._siblings(loc))):
+            self._give_back_budget(item)
+            return None
+        self.current = self._shown(item, loc)
+        self.revealed = False
+        self._shown_at = self.timer()
+        return self.current
+
+    def _shown(self, item: QueueCard, loc: Located) -> ShownCard:
+        front, back = card_sides(loc.card)
+        text = decode_note(loc.rel, loc.data).text
+        trail = tuple(heading_trail(text, loc.question.span.line))
+        return ShownCard(item, loc.card, loc, front, back, trail, _stamp(loc.path))
+
+    @staticmethod
+    def _siblings(loc: Located) -> list[str]:
+        return [cid for cid in card_ids(loc.question, loc.rel) if cid != loc.card.id]
+
+    def _require(self) -> ShownCard:
+        if self.current is None:
+            raise FlashmarkError("no card is shown")
+        return self.current
+
+    # -- answering ----------------------------------------------------------------------
+
+    def reveal(self) -> None:
+        self._require()
+        self.revealed = True
+
+    def scheduler(self) -> FsrsScheduler:
+        if self._scheduler is None:
+            from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+
+            self._scheduler = FsrsScheduler(SchedulerConfig.from_settings(
+                self.settings.scheduling))
+        return self._scheduler
+
+    def previews(self) -> dict[Rating, dt.timedelta] | None:
+        """Time until the card is due again for each rating (None: unreadable entry)."""
+        cur = self._require()
+        text = cur.card.entry_text
+        entry = srcodec.parse_entry(text) if text is not None else None
+        if entry is not None and not isinstance(entry, Sm2Entry | FsrsEntry):
+            return None
+        return self.scheduler().preview(entry, self.clock(), int(cur.card.id, 16))
+
+    def rate(self, rating: Rating) -> RateResult:
+        """Rate the card on screen: note and log are written before this returns."""
+        cur = self._require()
+        message = None
+        if self.note_changed():
+            message = self.reread()
+            now_shown = self.current
+            if now_shown is None or (now_shown.front, now_shown.back,
+                                     now_shown.card.entry_text) != (
+                    cur.front, cur.back, cur.card.entry_text):
+                return RateResult(False, message)
+            cur = now_shown
+        now = self.clock()
+        duration = max(0, round((self.timer() - self._shown_at) * 1000))
+        try:
+            with self._lock:
+                outcome = rate_card(self.root, self.settings, cur.id, rating, now,
+                                    duration_ms=duration, all_notes=self.all_notes,
+                                    finder=self.finder)
+        except ConflictError as exc:
+            # rate_card logged the rating as `pending`: it is kept, not lost.
+            self.current = None
+            return RateResult(False, f"{exc.message} (the rating is kept in the review log "
+                                     "as pending)")
+        except FlashmarkError as exc:
+            self.current = None
+            self.skipped.append(f"{cur.path}:{cur.line}: {exc.message}")
+            return RateResult(False, exc.message)
+        self.reviewed_today[cur.id] += 1
+        action = _Action("rate", cur.item, outcome.event)
+        key = due_key(outcome.after)
+        if state_of(key, outcome.after) == "l" and key < self.cutoff.instant:
+            again = cur.item._replace(key=key, kind=LEARNING)
+            bisect.insort(self.learning, again, key=lambda c: (c.key, c.ordinal))
+            action.requeued = again
+        if self.review.bury_siblings:
+            siblings = set(self._siblings(cur.located))
+            for k in range(len(self.reviews) - 1, -1, -1):
+                if self.reviews[k].id in siblings:
+                    action.removed.append(("reviews", k, self.reviews.pop(k)))
+            for k in range(len(self.new) - 1, -1, -1):
+                if self.new[k].id in siblings:
+                    action.removed.append(("new", k, self._take_new(k)))
+        self._history.append(action)
+        self.done += 1
+        self.current = None
+        self.revealed = False
+        return RateResult(True, message, outcome)
+
+    # -- bury, suspend, undo ------------------------------------------------------------
+
+    def _log_event(self, kind: str, cur: ShownCard | QueueCard, **extra: Any) -> dict[str, Any]:
+        path = cur.path
+        with self._lock:
+            return self.finder.log.append({"event": kind, "time": srcodec.iso_ms(self.clock()),
+                                           "id": cur.id, "path": path, **extra})
+
+    def bury(self) -> None:
+        """Leave the card on screen for today (a `bury` event until local midnight)."""
+        cur = self._require()
+        event = self._log_event("bury", cur, until=srcodec.iso_ms(cutoff_end(self.cutoff)))
+        self._give_back_budget(cur.item)
+        self._history.append(_Action("bury", cur.item, event))
+        self.current = None
+
+    def suspend(self) -> None:
+        """Keep the card on screen out of every queue until it is un-suspended."""
+        cur = self._require()
+        event = self._log_event("suspend", cur)
+        self._give_back_budget(cur.item)
+        self._history.append(_Action("suspend", cur.item, event))
+        self.current = None
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._history)
+
+    def undo(self) -> tuple[str, ShownCard | None]:
+        """Take back the session's last rating, bury or suspend; that card is shown again.
+
+        Returns what was undone ("rate", "bury" or "suspend") and the card shown."""
+        if not self._history:
+            raise FlashmarkError("nothing to undo in this session")
+        action = self._history[-1]
+        with self._lock:
+            if action.kind == "rate":
+                self._undo_rating(action)
+            else:
+                self.finder.log.append({"event": "undo", "time": srcodec.iso_ms(self.clock()),
+                                        "of": action.event["uid"], "id": action.item.id,
+                                        "path": action.item.path})
+        self._history.pop()
+        if self.current is not None:  # the card on screen waits for its turn again
+            self._put_back(self.current.item)
+            self.current = None
+        for name, index, item in reversed(action.removed):
+            if name == "reviews":
+                self.reviews.insert(index, item)
+            else:
+                self._insert_new(index, item)
+        consume = action.kind != "rate"  # a rated new card kept its budget
+        if consume and action.item.kind == NEW_CARD:
+            group = self.review.group_of(action.item.deck)
+            self.budgets[group] = self.budgets.get(group, 0) - 1
+        shown = self._show(action.item, check_siblings=False)
+        return action.kind, shown
+
+    def _undo_rating(self, action: _Action) -> None:
+        log = self.finder.log
+        events = log.events()
+        undone = {e.get("of") for e in events if e.get("event") == "undo"}
+        newest = next((e for e in reversed(events)
+                       if e.get("event") == "review" and e.get("uid") not in undone), None)
+        if newest is None or newest.get("uid") != action.event.get("uid"):
+            raise FlashmarkError("the newest rating in the review log is not this session's "
+                                 "(another program rated a card since)",
+                                 hint="`flashmark undo` reverts ratings newest first")
+        undo_last(self.root, self.clock(), log=log)
+        self.reviewed_today[action.item.id] -= 1
+        if action.requeued is not None and action.requeued in self.learning:
+            self.learning.remove(action.requeued)
+        self.done -= 1
+
+    def _put_back(self, item: QueueCard) -> None:
+        if item.kind == LEARNING:
+            bisect.insort(self.learning, item, key=lambda c: (c.key, c.ordinal))
+        elif item.kind == NEW_CARD:
+            self._insert_new(0, item)
+            self._give_back_budget(item)
+        else:
+            self.reviews.insert(0, item)
+
+    # -- the note on disk -----------------------------------------------------------------
+
+    def note_changed(self) -> bool:
+        """Did the note of the card on screen change on disk since it was read?"""
+        cur = self.current
+        if cur is None:
+            return False
+        if _stamp(cur.located.path) == cur.stamp:
+            return False
+        try:
+            with open(cur.located.path, "rb") as fh:
+                return fh.read() != cur.located.data
+        except OSError:
+            return True
+
+    def reread(self, *, edited: bool = False) -> str | None:
+        """Read the card on screen again from its note (after it changed on disk, or after
+        ``edited`` in an editor). Returns a message for the user, None when nothing about
+        the card changed. A card whose text changed gets a new id: it is found again by
+        its text (``_relocate``); a card that is gone is dropped (the next card shows)."""
+        cur = self._require()
+        what = "the note was edited" if edited else f"{cur.path} changed on disk"
+        self.finder._places.pop(cur.id, None)
+        try:
+            loc: Located | None = self._locate(cur.item)
+        except FlashmarkError:
+            loc = None
+        if loc is not None:
+            shown = self._shown(cur.item, loc)
+            self.current = shown
+            if (shown.front, shown.back, shown.card.entry_text) == (
+                    cur.front, cur.back, cur.card.entry_text):
+                return None if shown.located.data == cur.located.data else (
+                    f"{what}; the card was re-read (it is unchanged)")
+            return f"{what}; the card was re-read"
+        moved = self._relocate(cur)
+        if moved is None:
+            self.current = None
+            self.skipped.append(f"{cur.path}:{cur.line}: the card is no longer in the note")
+            return f"{what} and the card is no longer there: going on with the next card"
+        self.current = moved
+        return f"{what}; the card's text changed (new id {moved.id})"
+
+    def _relocate(self, cur: ShownCard) -> ShownCard | None:
+        """The card whose text changed (so did its id): the question of the note most
+        like the old one (at least RELOCATE_SIMILARITY alike; the nearer wins a tie),
+        same sibling slot."""
+        try:
+            with open(cur.located.path, "rb") as fh:
+                data = fh.read()
+            text = decode_note(cur.path, data).text
+        except (OSError, FlashmarkError):
+            return None
+        note = parse_note(text, self.settings.parser, all_notes=self.all_notes)
+        old: Question = cur.card.question
+        best: Question | None = None
+        best_score = 0.0
+        for q in note.questions:
+            matcher = difflib.SequenceMatcher(None, old.text, q.text, autojunk=False)
+            if matcher.real_quick_ratio() < RELOCATE_SIMILARITY:
+                continue
+            score = matcher.ratio() - abs(q.span.line - old.span.line) * 1e-6
+            if score > best_score:
+                best, best_score = q, score
+        if best is None or best_score < RELOCATE_SIMILARITY:
+            return None
+        cards = cards_of(best, cur.path)
+        card = cards[min(cur.card.sibling, len(cards) - 1)]
+        loc = Located(cur.path, cur.located.path, data, best, card)
+        self.finder._places[card.id] = cur.path
+        item = cur.item._replace(id=card.id, key=due_key(card.entry_text))
+        return self._shown(item, loc)
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (0, -1)
+    return (st.st_mtime_ns, st.st_size)
+
+
+def unsuspend(root: Path, card_id: str, path: str, now: dt.datetime,
+              log: ReviewLog | None = None) -> dict[str, Any]:
+    """Put a suspended card back into the queues (an `unsuspend` event)."""
+    log = log or ReviewLog(root)
+    return log.append({"event": "unsuspend", "time": srcodec.iso_ms(now), "id": card_id,
+                       "path": path})
+
+
+def suspended_cards(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The suspend events still in effect, oldest first."""
+    undone = {e.get("of") for e in events if e.get("event") == "undo"}
+    current: dict[str, dict[str, Any]] = {}
+    for e in events:
+        if e.get("uid") in undone:
+            continue
+        if e.get("event") == "suspend" and isinstance(e.get("id"), str):
+            current[e["id"]] = e
+        elif e.get("event") == "unsuspend":
+            current.pop(str(e.get("id")), None)
+    return list(current.values())
+
+
+__all__ = ["RateResult", "ReviewSession", "ShownCard", "editor_command",
+           "suspended_cards", "unsuspend"]

@@ -1,0 +1,680 @@
+"""The screens: deck list, reviewer, statistics, keys, suspended cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Input, Label, Markdown, Rule, Static
+
+from flashmark.errors import FlashmarkError
+from flashmark.model import QuestionType, Rating
+from flashmark.review.queue import LEARNING, NEW_CARD, Queue, deck_tree
+from flashmark.review.session import ReviewSession, ShownCard, editor_command
+from flashmark.stats import NO_DECK, Report
+from flashmark.tui.decktree import DeckRow, deck_rows, initially_expanded
+from flashmark.tui.widgets import Chart, KeyBar, KeyButton, ProgressLine
+
+if TYPE_CHECKING:
+    from flashmark.tui.app import FlashmarkApp
+
+RATING_KEYS = (("1", Rating.AGAIN, "Again", "error"), ("2", Rating.HARD, "Hard", "warning"),
+               ("3", Rating.GOOD, "Good", "success"), ("4", Rating.EASY, "Easy", "primary"))
+
+HELP = [
+    ("Reviewing", [
+        ("space, enter", "show the answer; once shown: Good"),
+        ("1 2 3 4", "Again, Hard, Good, Easy (next interval on each button)"),
+        ("u, ctrl+z", "undo the last rating, bury or suspend"),
+        ("-", "bury: leave the card until tomorrow"),
+        ("!", "suspend: leave it out until un-suspended"),
+        ("e", "edit the note at the card in $EDITOR, then re-read it"),
+        ("↑ ↓ pgup pgdn", "scroll a long card"),
+        ("s, esc", "statistics, the deck list"),
+    ]),
+    ("Deck list", [
+        ("↑ ↓ enter", "choose a deck and review it (sub-decks too)"),
+        ("→ ← space", "unfold, fold"),
+        ("/", "filter decks by name or tag (esc clears)"),
+        ("!", "suspended cards (enter un-suspends)"),
+    ]),
+    ("Anywhere", [
+        ("?", "this list"),
+        ("ctrl+p", "commands (themes: light, dark)"),
+        ("q, ctrl+c", "quit (every rating is already saved)"),
+    ]),
+]
+
+
+REVIEW_KEYS = [("␣", "Show/Good"), ("u", "Undo"), ("-", "Bury"), ("!", "Suspend"),
+               ("e", "Edit"), ("s", "Stats"), ("?", "Keys"), ("esc", "Decks")]
+DECK_KEYS = [("⏎", "Review"), ("→←", "Fold"), ("/", "Filter"), ("s", "Stats"),
+             ("!", "Suspended"), ("?", "Keys"), ("q", "Quit")]
+
+
+def _interval(delta: dt.timedelta) -> str:
+    # flashmark.scheduling imports py-fsrs: not needed before the first answer is shown
+    from flashmark.scheduling import format_interval
+
+    return format_interval(delta)
+
+
+def _fmt(n: int) -> str:
+    return f"{n:,}"
+
+
+def _place(path: str, line: int, trail: tuple[str, ...], width: int) -> str:
+    """`note.md:12 › heading › sub-heading`, shortened to ``width``: the middle headings
+    go first, then the folders, then the end."""
+    head = f"{path}:{line}"
+    candidates = [" › ".join([head, *trail])]
+    if len(trail) > 1:
+        candidates.append(" › ".join([head, "…", trail[-1]]))
+    name = f"{path.rpartition('/')[2]}:{line}"
+    if trail:
+        candidates.append(" › ".join([name, "…" if len(trail) > 1 else trail[0], trail[-1]]
+                                     if len(trail) > 1 else [name, trail[0]]))
+    candidates.append(name)
+    for text in candidates:
+        if len(text) <= width:
+            return text
+    return candidates[-1][:max(1, width - 1)] + "…"
+
+
+def _app(screen: Screen[Any]) -> FlashmarkApp:
+    from flashmark.tui.app import FlashmarkApp
+
+    app = screen.app
+    assert isinstance(app, FlashmarkApp)
+    return app
+
+
+# --- deck list -------------------------------------------------------------------------
+
+
+class DeckTable(DataTable[Any]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Review"),
+        Binding("right,l", "screen.unfold", "Unfold", show=False),
+        Binding("left,h", "screen.fold", "Fold", show=False),
+        Binding("space", "screen.toggle_fold", "Fold/unfold", show=False),
+    ]
+
+
+class DeckScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "study", "Review", show=True),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("s", "stats", "Stats"),
+        Binding("exclamation_mark", "suspended", "Suspended", key_display="!"),
+        Binding("question_mark", "help", "Keys", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="decks")
+        self.overview: Queue | None = None
+        self.nodes: dict[str, Any] = {}
+        self.decks: set[str] = set()
+        self.expanded: set[str] = set()
+        self.rows: list[DeckRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("flashmark", id="deck-title")
+        yield Input(placeholder="/ filter decks or tags", id="filter", compact=True)
+        table = DeckTable(id="deck-table", cursor_type="row", zebra_stripes=False)
+        table.add_column("Deck", key="deck")
+        table.add_column("New", key="new")
+        table.add_column("Learn", key="learn")
+        table.add_column("Due", key="due")
+        yield table
+        yield Static("Reading the vault…", id="totals")
+        yield KeyBar(DECK_KEYS)
+
+    def on_mount(self) -> None:
+        app = _app(self)
+        self.query_one("#deck-title", Static).update(f"flashmark · {app.vault_name} · decks")
+        self.query_one(DeckTable).focus()
+        if app.overview is not None:
+            self.show_overview(app.overview)
+
+    def show_overview(self, overview: Queue) -> None:
+        self.overview = overview
+        self.nodes = deck_tree(overview)
+        self.decks = set(overview.decks)
+        if not self.expanded:
+            self.expanded = initially_expanded(self.nodes, self.decks)
+        self._fill()
+        new, learning, review = overview.counts()
+        reviewed = sum(overview.state.reviewed_today.values())
+        extra = []
+        if overview.suspended:
+            extra.append(f"{_fmt(overview.suspended)} suspended")
+        if overview.buried:
+            extra.append(f"{_fmt(overview.buried)} buried")
+        self.query_one("#totals", Static).update(Text.assemble(
+            ("Today: ", "bold"), (_fmt(new), "bold"), " new · ", (_fmt(learning), "bold"),
+            " learning · ", (_fmt(review), "bold"), " due · ", (_fmt(reviewed), "bold"),
+            " reviewed" + ("" if not extra else " · " + " · ".join(extra))))
+
+    def _fill(self, keep: str | None = None) -> None:
+        table = self.query_one(DeckTable)
+        current = keep if keep is not None else self._selected()
+        text_filter = self.query_one("#filter", Input).value
+        self.rows = deck_rows(self.nodes, self.decks, self.expanded, text_filter)
+        table.clear()
+        width = max(20, self.size.width - 24)
+        for row in self.rows:
+            c = row.counts
+            label = Text(row.label if len(row.label) <= width else row.label[:width - 1] + "…")
+            if not (c.new or c.learning or c.review):
+                label.stylize("dim")
+            table.add_row(
+                label,
+                Text(_fmt(c.new), style="bold blue" if c.new else "dim", justify="right"),
+                Text(_fmt(c.learning), style="bold red" if c.learning else "dim",
+                     justify="right"),
+                Text(_fmt(c.review), style="bold green" if c.review else "dim",
+                     justify="right"),
+                key=row.path)
+        if current is not None:
+            for k, row in enumerate(self.rows):
+                if row.path == current:
+                    table.move_cursor(row=k)
+                    break
+
+    def _selected(self) -> str | None:
+        table = self.query_one(DeckTable)
+        if not self.rows or table.cursor_row < 0 or table.cursor_row >= len(self.rows):
+            return None
+        return self.rows[table.cursor_row].path
+
+    def _row(self) -> DeckRow | None:
+        path = self._selected()
+        return next((r for r in self.rows if r.path == path), None)
+
+    def action_unfold(self) -> None:
+        row = self._row()
+        if row is not None and row.has_children and not row.expanded:
+            self.expanded.add(row.path)
+            self._fill(row.path)
+
+    def action_fold(self) -> None:
+        row = self._row()
+        if row is None:
+            return
+        if row.expanded:
+            self.expanded.discard(row.path)
+            self._fill(row.path)
+            return
+        # on a folded row: go to its parent row
+        for k in range(self.rows.index(row) - 1, -1, -1):
+            if self.rows[k].depth < row.depth:
+                self.query_one(DeckTable).move_cursor(row=k)
+                break
+
+    def action_toggle_fold(self) -> None:
+        row = self._row()
+        if row is not None and row.has_children:
+            (self.expanded.discard if row.expanded else self.expanded.add)(row.path)
+            self._fill(row.path)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_study()
+
+    def action_study(self) -> None:
+        path = self._selected()
+        if path is None:
+            return
+        _app(self).start_review(None if path == NO_DECK else path)
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self.nodes:
+            self._fill()
+            if self.rows:
+                self.query_one(DeckTable).move_cursor(row=0)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(DeckTable).focus()
+
+    def on_key(self, event: Any) -> None:
+        filt = self.query_one("#filter", Input)
+        if event.key == "escape" and (filt.has_focus or filt.value):
+            filt.value = ""
+            self.query_one(DeckTable).focus()
+            event.stop()
+
+    def action_stats(self) -> None:
+        self.app.push_screen(StatsScreen())
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def action_suspended(self) -> None:
+        self.app.push_screen(SuspendedScreen())
+
+
+# --- reviewing -------------------------------------------------------------------------
+
+
+class ReviewScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "space", "Show/Good", key_display="␣"),
+        Binding("enter", "space", "Show/Good", show=False),
+        Binding("1", "rate('again')", "Again", show=False),
+        Binding("2", "rate('hard')", "Hard", show=False),
+        Binding("3", "rate('good')", "Good", show=False),
+        Binding("4", "rate('easy')", "Easy", show=False),
+        Binding("u", "undo", "Undo"),
+        Binding("ctrl+z", "undo", "Undo", show=False),
+        Binding("minus", "bury", "Bury", key_display="-"),
+        Binding("exclamation_mark", "suspend", "Suspend", key_display="!"),
+        Binding("e", "edit", "Edit"),
+        Binding("s", "stats", "Stats"),
+        Binding("question_mark", "help", "Keys", key_display="?"),
+        Binding("escape", "decks", "Decks"),
+    ]
+
+    def __init__(self, deck: str | None = None, session: ReviewSession | None = None) -> None:
+        super().__init__(id="review")
+        self.deck = deck
+        self.session = session
+        self._painted = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Static("", id="where")
+            with Horizontal(id="counts"):
+                yield Label("", id="count-new", classes="new")
+                yield Label("", id="count-learn", classes="learn")
+                yield Label("", id="count-due", classes="due")
+        yield Static("", id="cardinfo")
+        with VerticalScroll(id="card"):
+            yield Markdown("", id="front", open_links=False)
+            yield Rule(id="divider")
+            yield Markdown("", id="back", open_links=False)
+            yield Static("Reading the vault…", id="message")
+        with Horizontal(id="answers"):
+            yield KeyButton("Show answer  (space)", id="show", variant="primary")
+            for key, rating, name, variant in RATING_KEYS:
+                yield KeyButton(f"{key} {name}", id=f"rate-{rating.value}", variant=variant,  # type: ignore[arg-type]
+                                classes="rating")
+        yield ProgressLine(id="progress")
+        yield KeyBar(REVIEW_KEYS)
+
+    async def on_mount(self) -> None:
+        self.query_one("#divider").display = False
+        self.query_one("#back").display = False
+        self.query_one("#front").display = False
+        for button in self.query(".rating"):
+            button.display = False
+        self.query_one("#show").display = False
+        self.set_interval(1.0, self._check_disk)
+        if self.session is not None:
+            await self.show_current()
+
+    async def attach(self, session: ReviewSession) -> None:
+        self.session = session
+        await self.show_current()
+
+    # -- drawing ----------------------------------------------------------------------
+
+    async def show_current(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        cur = session.current if session.current is not None else session.next_card()
+        self._notify_skipped()
+        self._update_counts()
+        message = self.query_one("#message", Static)
+        front = self.query_one("#front", Markdown)
+        back = self.query_one("#back", Markdown)
+        if cur is None:
+            front.display = back.display = False
+            self.query_one("#divider").display = False
+            for button in self.query(KeyButton):
+                button.display = False
+            message.display = True
+            message.update(self._end_message(session))
+            self.query_one("#where", Static).update(_app(self).vault_name)
+            self.query_one("#cardinfo", Static).update("")
+            wait = session.wait_until()
+            if wait is not None:
+                delay = (wait - session.clock()).total_seconds()
+                self.set_timer(min(max(delay, 1.0), 60.0), self.show_current)
+            self._mark_painted()
+            return
+        message.display = False
+        self._update_header(cur)
+        await front.update(cur.front)
+        front.display = True
+        await back.update(cur.back if not cur.is_cloze else "")
+        self._layout_answer(session.revealed)
+        if session.revealed:
+            await self._show_answer(cur)
+        self.query_one("#card", VerticalScroll).scroll_home(animate=False)
+        self._mark_painted()
+
+    def _mark_painted(self) -> None:
+        if not self._painted:
+            self._painted = True
+            self.app.call_after_refresh(_app(self).first_card_painted)
+
+    def _end_message(self, session: ReviewSession) -> Text:
+        wait = session.wait_until()
+        done = session.done
+        if wait is not None:
+            local = wait.astimezone(session.cutoff.now.tzinfo)
+            left = _interval(wait - session.clock())
+            return Text.assemble(
+                ("Nothing is due right now.\n\n", "bold"),
+                f"The next learning card is due at {local:%H:%M} (in {left}); it will show "
+                "here by itself.\n", f"{done} card{'s' if done != 1 else ''} reviewed in this "
+                "session.\n\nesc: decks · s: statistics · q: quit")
+        return Text.assemble(
+            ("Congratulations! Nothing more is due today", "bold"),
+            " in this deck.\n\n" if self.deck else ".\n\n",
+            f"{done} card{'s' if done != 1 else ''} reviewed in this session.\n\n",
+            "esc: decks · s: statistics · q: quit")
+
+    def _update_header(self, cur: ShownCard) -> None:
+        width = max(10, self.size.width - 2 - len(" ".join(map(_fmt, self.session.counts()))
+                                                     if self.session else "") - 8)
+        self.query_one("#where", Static).update(_place(cur.path, cur.line, cur.trail, width))
+        q = cur.card.question
+        if q.type is QuestionType.CLOZE:
+            kind = f"cloze {cur.card.sibling + 1} of {len(q.groups)}"
+        elif cur.reversed:
+            kind = "reversed: answer → question"
+        elif q.type in (QuestionType.REVERSIBLE, QuestionType.MULTILINE_REVERSIBLE):
+            kind = "reversible: question → answer"
+        elif q.type is QuestionType.MULTILINE:
+            kind = "multi-line"
+        else:
+            kind = "one-sided"
+        state = {NEW_CARD: "new card", LEARNING: "learning"}.get(cur.item.kind, "review")
+        deck = (cur.item.deck or "no deck")
+        info = Text.assemble((state, "bold"), " · ", kind, " · ", (deck, "dim"))
+        info.truncate(max(10, self.size.width - 2), overflow="ellipsis")
+        self.query_one("#cardinfo", Static).update(info)
+
+    def _update_counts(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        new, learning, review = session.counts()
+        self.query_one("#count-new", Label).update(_fmt(new))
+        self.query_one("#count-learn", Label).update(_fmt(learning))
+        self.query_one("#count-due", Label).update(_fmt(review))
+        self.query_one("#progress", ProgressLine).show(session.done, session.total)
+
+    def _layout_answer(self, revealed: bool) -> None:
+        self.query_one("#show").display = not revealed
+        for button in self.query(".rating"):
+            button.display = revealed
+        if not revealed:
+            self.query_one("#divider").display = False
+            self.query_one("#back").display = False
+
+    async def _show_answer(self, cur: ShownCard) -> None:
+        session = self.session
+        assert session is not None
+        if cur.is_cloze:
+            await self.query_one("#front", Markdown).update(cur.back)
+        else:
+            self.query_one("#divider").display = True
+            self.query_one("#back").display = True
+        previews = session.previews()
+        for key, rating, name, _ in RATING_KEYS:
+            label = f"{key} {name}"
+            if previews is not None:
+                label += f" · {_interval(previews[rating])}"
+            self.query_one(f"#rate-{rating.value}", KeyButton).label = label
+        self._layout_answer(True)
+
+    def _notify_skipped(self) -> None:
+        session = self.session
+        if session is None or not session.skipped:
+            return
+        for text in session.skipped[-3:]:
+            self.notify(text, severity="warning", timeout=6)
+        if len(session.skipped) > 3:
+            self.notify(f"{len(session.skipped) - 3} more cards skipped", severity="warning")
+        session.skipped.clear()
+
+    # -- actions ----------------------------------------------------------------------
+
+    async def action_space(self) -> None:
+        session = self.session
+        if session is None or session.current is None:
+            return
+        if not session.revealed:
+            session.reveal()
+            await self._show_answer(session.current)
+        else:
+            await self.action_rate(Rating.GOOD.value)
+
+    async def action_rate(self, name: str) -> None:
+        session = self.session
+        if session is None or session.current is None:
+            return
+        if not session.revealed:
+            self.notify("Show the answer first (space).", timeout=2)
+            return
+        result = session.rate(Rating(name))
+        if result.message:
+            self.notify(result.message, severity="warning" if not result.rated else "information",
+                        timeout=6)
+        await self.show_current()
+
+    async def action_undo(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        try:
+            kind, shown = session.undo()
+        except FlashmarkError as exc:
+            self.notify(str(exc), severity="warning", timeout=5)
+            return
+        what = {"rate": "rating", "bury": "bury", "suspend": "suspend"}[kind]
+        self.notify(f"Undid the {what}" + ("" if shown else " (the card is gone)"), timeout=3)
+        await self.show_current()
+
+    async def action_bury(self) -> None:
+        session = self.session
+        if session is None or session.current is None:
+            return
+        session.bury()
+        self.notify("Buried until tomorrow (u undoes).", timeout=3)
+        await self.show_current()
+
+    async def action_suspend(self) -> None:
+        session = self.session
+        if session is None or session.current is None:
+            return
+        session.suspend()
+        self.notify("Suspended: it stays out of the queues until un-suspended from the deck "
+                    "list (!).", timeout=4)
+        await self.show_current()
+
+    async def action_edit(self) -> None:
+        session = self.session
+        if session is None or session.current is None:
+            return
+        cur = session.current
+        command = editor_command(cur.located.path, cur.line)
+        try:
+            try:
+                with self.app.suspend():
+                    subprocess.call(command)
+            except SuspendNotSupported:  # no terminal to hand over (tests): run it as is
+                subprocess.call(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            self.notify(f"cannot start the editor {command[0]!r}: {exc.strerror}",
+                        severity="error", timeout=6)
+            return
+        message = session.reread(edited=True) if session.current is not None else None
+        self.notify(message or "The card is unchanged.", timeout=4)
+        await self.show_current()
+
+    async def _check_disk(self) -> None:
+        session = self.session
+        if session is None or session.current is None or not session.note_changed():
+            return
+        message = session.reread()
+        if message:
+            self.notify(message, severity="warning", timeout=6)
+        await self.show_current()
+
+    def action_stats(self) -> None:
+        self.app.push_screen(StatsScreen())
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+    def action_decks(self) -> None:
+        _app(self).show_decks()
+
+
+# --- statistics ----------------------------------------------------------------------
+
+
+class StatsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,s", "app.pop_screen", "Back"),
+        Binding("question_mark", "help", "Keys", key_display="?"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="stats")
+
+    def compose(self) -> ComposeResult:
+        yield Static("flashmark · statistics", id="stats-title")
+        with VerticalScroll(id="stats-body"):
+            yield Static("Reading the review log…", id="stats-summary")
+            yield Chart("", id="forecast")
+            yield Chart("", id="per-day")
+        yield KeyBar([("esc", "Back"), ("?", "Keys")])
+
+    def on_mount(self) -> None:
+        self.query_one("#stats-title", Static).update(
+            f"flashmark · {_app(self).vault_name} · statistics")
+        self._load()
+
+    @work(thread=True, exclusive=True)
+    def _load(self) -> None:
+        app = _app(self)
+        try:
+            data = app.load_report()
+        except FlashmarkError as exc:
+            self.app.call_from_thread(self.query_one("#stats-summary", Static).update, str(exc))
+            return
+        self.app.call_from_thread(self.show_report, data)
+
+    def show_report(self, data: Report) -> None:
+        s = data.states
+        r = data.retention
+        actual = "–" if r.actual is None else f"{r.actual:.1%}"
+        today = data.per_day[-1] if data.per_day else None
+        lines = Text()
+        lines.append("Today: ", "bold")
+        lines.append(f"{today.total if today else 0} reviewed")
+        if today and today.total:
+            lines.append(f" (again {today.again}, hard {today.hard}, good {today.good}, "
+                         f"easy {today.easy}; {today.new} new)")
+        lines.append(f" · {_fmt(s.due_today)} due\n")
+        lines.append("Retention ", "bold")
+        lines.append(f"(last {r.days} days): actual {actual}")
+        lines.append(f" of {r.total} review{'s' if r.total != 1 else ''}" if r.total else "")
+        lines.append(f" · desired {r.desired:.0%}\n")
+        lines.append("Cards: ", "bold")
+        lines.append(f"{_fmt(s.new)} new · {_fmt(s.learning)} learning · {_fmt(s.review)} review"
+                     f" · {_fmt(s.suspended)} suspended · {_fmt(s.buried)} buried")
+        if s.unreadable:
+            lines.append(f" · {_fmt(s.unreadable)} unreadable")
+        lines.append(f" · {_fmt(s.total)} in all")
+        self.query_one("#stats-summary", Static).update(lines)
+        coming = data.forecast[1:]
+        self.query_one("#forecast", Chart).show(
+            f"Due in the next {len(coming)} days (today: {_fmt(data.forecast[0][1])}, "
+            "overdue included)", [d for d, _ in coming], [n for _, n in coming])
+        self.query_one("#per-day", Chart).show(
+            f"Reviews per day, last {len(data.per_day)} days",
+            [d.day for d in data.per_day], [d.total for d in data.per_day])
+        _app(self).mark_ready()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
+
+
+# --- keys ----------------------------------------------------------------------------
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "app.pop_screen", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        for title, keys in HELP:
+            text.append(title + "\n", "bold")
+            for key, what in keys:
+                text.append(f"  {key:<15}", "bold")
+                text.append(what + "\n")
+        text.append("esc closes", "dim")
+        with VerticalScroll(id="help-box"):
+            yield Static(text, id="help-text")
+
+
+# --- suspended cards -----------------------------------------------------------------
+
+
+class SuspendedScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("enter", "unsuspend", "Un-suspend"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("flashmark · suspended cards (enter un-suspends)", id="suspended-title")
+        table: DataTable[Any] = DataTable(id="suspended-table", cursor_type="row")
+        table.add_column("Note", key="path")
+        table.add_column("Card", key="id")
+        table.add_column("Since", key="since")
+        yield table
+        yield KeyBar([("⏎", "Un-suspend"), ("esc", "Back")])
+
+    def on_mount(self) -> None:
+        table = self.query_one("#suspended-table", DataTable)
+        for e in _app(self).suspended_cards():
+            since = str(e.get("time", ""))[:10]
+            table.add_row(str(e.get("path", "")), str(e["id"]), since, key=str(e["id"]))
+        table.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_unsuspend()
+
+    def action_unsuspend(self) -> None:
+        table = self.query_one("#suspended-table", DataTable)
+        if table.row_count == 0:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        path = str(table.get_row(key)[0])
+        _app(self).unsuspend(str(key.value), path)
+        table.remove_row(key)
+        self.notify("Un-suspended: the card is back in the queues.", timeout=3)
+

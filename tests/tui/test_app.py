@@ -1,0 +1,324 @@
+"""The reviewer driven with Textual's Pilot on a copy of notes/, as a user would.
+
+After every step the note's bytes and the review log are checked against what the
+scheduler computes for that card at the test's fixed time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import stat
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Markdown
+
+from flashmark.config import load_settings
+from flashmark.model import Rating
+from flashmark.review.session import ReviewSession, ShownCard
+from flashmark.review.settings import load_review_settings
+from flashmark.scheduling import format_interval
+from flashmark.tui.app import Context, FlashmarkApp
+from flashmark.tui.screens import DeckScreen, HelpScreen, ReviewScreen, StatsScreen
+from flashmark.tui.widgets import KeyButton
+from flashmark.vault.reviewlog import ReviewLog
+
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+SIZE = (80, 24)
+
+
+class Clock:
+    def __init__(self, now: dt.datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def make_app(vault: Path, *, start: str = "review", deck: str | None = None,
+             clock: Clock | None = None) -> FlashmarkApp:
+    ctx = Context(vault, load_settings(vault), load_review_settings(vault), clock or Clock())
+    return FlashmarkApp(ctx, start=start, deck=deck)
+
+
+async def ready(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, FlashmarkApp)
+    for _ in range(500):
+        if app.ready:
+            break
+        await pilot.pause(0.01)
+    assert app.ready, "the app did not finish loading"
+    await pilot.pause()
+
+
+def drive(vault: Path, steps: Callable[[Pilot[Any], FlashmarkApp], Awaitable[None]],
+          **kwargs: Any) -> FlashmarkApp:
+    app = make_app(vault, **kwargs)
+
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await steps(pilot, app)
+
+    asyncio.run(main())
+    return app
+
+
+def _session(app: FlashmarkApp) -> ReviewSession:
+    screen = app.screen
+    assert isinstance(screen, ReviewScreen) and screen.session is not None
+    return screen.session
+
+
+def _shown(app: FlashmarkApp) -> ShownCard:
+    card = _session(app).current
+    assert card is not None
+    return card
+
+
+def _events(vault: Path) -> list[dict[str, Any]]:
+    return ReviewLog(vault).events()
+
+
+def _notes(vault: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in vault.rglob("*.md")}
+
+
+def _markdown(app: FlashmarkApp, which: str) -> str:
+    return app.screen.query_one(f"#{which}", Markdown).source
+
+
+def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest.MonkeyPatch,
+                                   tmp_path: Path) -> None:
+    # a fake $EDITOR: puts "edited" in front of the text of the line it is asked to open
+    editor = tmp_path / "fake-editor"
+    editor.write_text(f"#!{sys.executable}\n"
+                      "import re, sys\n"
+                      "line = int(sys.argv[1][1:])\n"
+                      "path = sys.argv[2]\n"
+                      "lines = open(path, encoding='utf-8').read().split('\\n')\n"
+                      "lines[line - 1] = re.sub(r'^([\\s>*+-]*)', r'\\1edited ', "
+                      "lines[line - 1], count=1)\n"
+                      "open(path, 'w', encoding='utf-8').write('\\n'.join(lines))\n")
+    editor.chmod(editor.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.delenv("VISUAL", raising=False)
+
+    async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
+        session = _session(app)
+        card = _shown(app)
+        # the first card: a cloze front with its hint
+        assert card.is_cloze and "**[narrow]**" in _markdown(app, "front")
+        assert not app.screen.query_one("#back").display
+        assert app.screen.query_one("#show").display
+
+        # reveal, then each of the four buttons
+        for key, rating in zip("1234", Rating, strict=True):
+            card = _shown(app)
+            await pilot.press("space")
+            await pilot.pause()
+            assert session.revealed
+            previews = session.previews()
+            assert previews is not None
+            button = app.screen.query_one(f"#rate-{rating.value}", KeyButton)
+            assert button.display
+            assert str(button.label).endswith(format_interval(previews[rating]))
+            expected, after = expect.rating(card.id, card.path, rating, NOW)
+            unrated = (vault / card.path).read_bytes()
+            await pilot.press(key)
+            await pilot.pause()
+            assert (vault / card.path).read_bytes() == expected
+            last = _events(vault)[-1]
+            assert (last["event"], last["id"], last["rating"], last["after"]) == (
+                "review", card.id, rating.value, after)
+            assert _shown(app).id != card.id
+        assert session.done == 4
+
+        # undo (u): the Easy rating is taken back, note and log
+        easy = next(e for e in reversed(_events(vault)) if e["event"] == "review")
+        await pilot.press("u")
+        await pilot.pause()
+        assert _shown(app).id == easy["id"] and not session.revealed
+        assert (vault / easy["path"]).read_bytes() == unrated  # the exact bytes again
+        undo = _events(vault)[-1]
+        assert undo["event"] == "undo" and undo["of"] == easy["uid"]
+        assert session.done == 3
+        # ... and ctrl+z after a new rating
+        await pilot.press("enter")  # reveal
+        await pilot.press("enter")  # Good
+        await pilot.pause()
+        assert _events(vault)[-1]["rating"] == "good"
+        await pilot.press("ctrl+z")
+        await pilot.pause()
+        assert _events(vault)[-1]["event"] == "undo"
+
+        # bury (-) and suspend (!): only the log changes, never a note
+        notes_before = _notes(vault)
+        card = _shown(app)
+        await pilot.press("minus")
+        await pilot.pause()
+        bury = _events(vault)[-1]
+        assert (bury["event"], bury["id"], bury["until"]) == (
+            "bury", card.id, "2026-11-24T00:00:00.000Z")
+        assert _shown(app).id != card.id
+
+        # suspend (!)
+        card = _shown(app)
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        suspend = _events(vault)[-1]
+        assert (suspend["event"], suspend["id"]) == ("suspend", card.id)
+        assert _shown(app).id != card.id
+        assert _notes(vault) == notes_before
+
+        # edit (e): the fake editor changes the card's text; the card is re-read
+        card = _shown(app)
+        before_edit = (vault / card.path).read_text().split("\n")[card.line - 1]
+        await pilot.press("e")
+        await pilot.pause()
+        edited = _shown(app)
+        after_edit = (vault / card.path).read_text().split("\n")[card.line - 1]
+        assert after_edit != before_edit and "edited " in after_edit
+        assert "edited" in edited.front + edited.back
+        assert edited.id != card.id  # its text changed, so did its id
+        assert edited.path == card.path and edited.card.sibling == card.card.sibling
+        assert _markdown(app, "front") == edited.front
+        # it can be rated under its new id
+        expected, after = expect.rating(edited.id, edited.path, Rating.GOOD, NOW)
+        await pilot.press("space", "3")
+        await pilot.pause()
+        assert (vault / edited.path).read_bytes() == expected
+        assert _events(vault)[-1]["id"] == edited.id
+
+        # quit
+        await pilot.press("q")
+        await pilot.pause()
+
+    app = drive(vault, steps)
+    assert app.return_code == 0
+    kinds = [e["event"] for e in _events(vault)]
+    assert kinds.count("review") == 6 and kinds.count("undo") == 2
+
+
+def test_note_changed_while_shown_is_re_read(vault: Path) -> None:
+    async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
+        card = _shown(app)
+        path = vault / card.path
+        entry = card.card.entry_text
+        assert entry is not None
+        path.write_bytes(path.read_bytes().replace(entry.encode(), b"2026-12-30,30,250", 1))
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        await screen._check_disk()  # what the one-second timer does
+        await pilot.pause()
+        assert _shown(app).card.entry_text == "2026-12-30,30,250"
+        assert any("changed on disk" in str(n.message) for n in app._notifications)
+
+    drive(vault, steps)
+
+
+def test_learning_card_comes_back_in_the_session(vault: Path) -> None:
+    clock = Clock()
+
+    async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
+        first = _shown(app)
+        await pilot.press("space", "1")  # Again: back in 10 minutes
+        await pilot.pause()
+        assert _shown(app).id != first.id
+        clock.now = NOW + dt.timedelta(minutes=10)
+        await pilot.press("space", "3")
+        await pilot.pause()
+        assert _shown(app).id == first.id
+
+    drive(vault, steps, clock=clock)
+
+
+def test_finished_and_waiting_messages(vault: Path) -> None:
+    async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
+        await pilot.press("space", "3")
+        await pilot.pause()
+        message = str(app.screen.query_one("#message").render())
+        assert "Congratulations" in message and "1 card reviewed" in message
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DeckScreen)
+
+    drive(vault, steps, deck="flashcard/active/business/customers/personas")
+
+
+def test_deck_screen_navigation_filter_and_review(vault: Path) -> None:
+    async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
+        screen = app.screen
+        assert isinstance(screen, DeckScreen)
+        labels = [r.label.strip() for r in screen.rows]
+        assert labels == ["▾ flashcard/active/business", "▸ customers", "▸ value_proposition"]
+        await pilot.press("down", "right")
+        assert [r.label.strip() for r in screen.rows][2] == "customer_interviews"
+        await pilot.press("left")
+        assert len(screen.rows) == 3
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"jobs")
+        assert [r.path for r in screen.rows][-1].endswith("customer_jobs")
+        await pilot.press("enter")  # leaves the filter
+        assert isinstance(app.focused, DataTable)
+        table = screen.query_one(DataTable)
+        table.move_cursor(row=len(screen.rows) - 1)
+        await pilot.press("enter")
+        for _ in range(300):
+            if isinstance(app.screen, ReviewScreen) and app.screen.session is not None:
+                break
+            await pilot.pause(0.01)
+        card = _shown(app)
+        assert card.item.deck == "flashcard/active/business/customers/customer_jobs"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DeckScreen)
+
+    drive(vault, steps, start="decks")
+
+
+def test_stats_and_help_screens(vault: Path) -> None:
+    async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
+        await pilot.press("space", "1", "space", "3")
+        await pilot.pause()
+        app.ready = False
+        await pilot.press("s")
+        await ready(pilot)
+        assert isinstance(app.screen, StatsScreen)
+        summary = str(app.screen.query_one("#stats-summary").render())
+        assert "Today: 2 reviewed" in summary and "desired 90%" in summary
+        assert "actual 50.0% of 2 reviews" in summary
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+
+    drive(vault, steps)
+
+
+def test_unsuspend_from_the_deck_list(vault: Path) -> None:
+    async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
+        card = _shown(app)
+        await pilot.press("exclamation_mark")
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert table.row_count == 0
+        assert _events(vault)[-1]["event"] == "unsuspend"
+        assert _events(vault)[-1]["id"] == card.id
+
+    drive(vault, steps)

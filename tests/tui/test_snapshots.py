@@ -1,0 +1,121 @@
+"""SVG snapshots of the screens at 80x24 with a fixed clock (pytest-textual-snapshot).
+
+Update them with `pytest tests/tui/test_snapshots.py --snapshot-update` and look at
+the SVGs in tests/tui/__snapshots__/ before committing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from flashmark.config import load_settings
+from flashmark.review.settings import load_review_settings
+from flashmark.tui.app import Context, FlashmarkApp
+from flashmark.tui.screens import ReviewScreen
+
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+SIZE = (80, 24)
+Snap = Callable[..., bool]
+
+
+def make_app(vault: Path, *, start: str = "review", deck: str | None = None,
+             theme: str | None = None) -> FlashmarkApp:
+    ctx = Context(vault, load_settings(vault), load_review_settings(vault), lambda: NOW)
+    return FlashmarkApp(ctx, start=start, deck=deck, theme=theme)
+
+
+async def ready(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, FlashmarkApp)
+    for _ in range(500):
+        if app.ready:
+            break
+        await pilot.pause(0.01)
+    assert app.ready
+    await pilot.pause()
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """No toasts (they time out) and nothing pending."""
+    pilot.app.clear_notifications()
+    await pilot.pause()
+
+
+def test_deck_screen(vault: Path, snap_compare: Snap) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        await pilot.press("down", "right")  # unfold "customers"
+        await settle(pilot)
+
+    assert snap_compare(make_app(vault, start="decks"), terminal_size=SIZE,
+                        run_before=run_before)
+
+
+def test_cloze_front(vault: Path, snap_compare: Snap) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ReviewScreen) and screen.session is not None
+        assert screen.session.current is not None and screen.session.current.is_cloze
+        await settle(pilot)
+
+    assert snap_compare(make_app(vault), terminal_size=SIZE, run_before=run_before)
+
+
+def test_revealed_reversible_card(vault: Path, snap_compare: Snap) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ReviewScreen) and screen.session is not None
+        for _ in range(10):  # bury until the reversed multi-line card is on screen
+            current = screen.session.current
+            assert current is not None
+            if current.reversed:
+                break
+            await pilot.press("minus")
+            await pilot.pause()
+        await pilot.press("space")
+        await settle(pilot)
+
+    app = make_app(vault, deck="flashcard/active/business/customers/customer_pains_and_gains")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_math_card_light_theme(vault: Path, snap_compare: Snap) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, ReviewScreen) and screen.session is not None
+        for _ in range(20):  # bury until the card with the display math is on screen
+            current = screen.session.current
+            assert current is not None
+            if "> `" in current.back:  # display math
+                break
+            await pilot.press("minus")
+            await pilot.pause()
+        await pilot.press("space")
+        await settle(pilot)
+
+    app = make_app(vault, deck="flashcard/active/business/value_proposition/"
+                              "testing_value_propositions", theme="light")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_stats_screen(vault: Path, snap_compare: Snap) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await ready(pilot)
+        for keys in (("space", "3"), ("space", "1"), ("space", "4"), ("space", "2")):
+            await pilot.press(*keys)
+        app = pilot.app
+        assert isinstance(app, FlashmarkApp)
+        app.ready = False
+        await pilot.press("s")
+        await ready(pilot)
+        await settle(pilot)
+
+    assert snap_compare(make_app(vault), terminal_size=SIZE, run_before=run_before)
