@@ -31,7 +31,17 @@ Cards live in your notes; flashmark's own state is in the vault's .flashmark/ fo
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from flashmark.cli import check, due, generate, optimize, rate, review, scan, stats
+    from flashmark.cli import (
+        check,
+        due,
+        export,
+        generate,
+        optimize,
+        rate,
+        review,
+        scan,
+        stats,
+    )
 
     parser = argparse.ArgumentParser(
         prog="flashmark",
@@ -46,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     due.register(sub)
     optimize.register(sub)
     generate.register(sub)
+    export.register(sub)
     review.register(sub)
     stats.register(sub)
     return parser

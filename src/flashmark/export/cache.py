@@ -1,0 +1,116 @@
+"""Rendered notes from earlier exports (``.flashmark/cache/export.sqlite3``), so that a
+re-export reads, parses and renders only the notes that changed.
+
+An entry is one note file: the digest of its bytes and everything the exporter made of
+it (keys, sketches, rendered fields, cards, tags, SR entries), as JSON. It is used only
+when the file's digest and the cache's fingerprint are unchanged; the fingerprint
+covers the code that turns a note into an Anki note (a hash of the parser, identity and
+export modules), the markdown-it versions, the parser settings and the vault's name.
+A note whose cards reference images also keeps each reference and the file it
+resolved to; the entry is used only if every reference still resolves the same way
+(an image added, moved or deleted makes the note render again). Like the index, the
+cache is rebuildable: deleting it costs one full export, and ``--no-cache`` neither
+reads nor writes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+
+import flashmark
+
+__all__ = ["CACHE_FILE", "RenderCache", "code_fingerprint"]
+
+CACHE_FILE = "export.sqlite3"
+_FORMAT = "1"
+# The modules whose behaviour the cached results depend on.
+_SOURCES = ("model.py", "config.py", "identity.py", "cards.py", "syntax", "export")
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def code_fingerprint(extra: str) -> str:
+    """A hash of the code that makes an export and of ``extra`` (settings, vault)."""
+    h = hashlib.blake2b(digest_size=12)
+    h.update(f"{_FORMAT}|{_version('markdown-it-py')}|{_version('mdit-py-plugins')}|"
+             f"{extra}".encode("utf-8", "surrogatepass"))
+    base = Path(flashmark.__file__).parent
+    for name in _SOURCES:
+        path = base / name
+        files = sorted(path.glob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            with contextlib.suppress(OSError):
+                h.update(f.name.encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+class RenderCache:
+    """The cache file; every failure to use it only means "no cache"."""
+
+    def __init__(self, path: Path, fingerprint: str) -> None:
+        self.path = path
+        self.fingerprint = fingerprint
+        self.conn: sqlite3.Connection | None = None
+        try:
+            # Worker processes add their notes through their own connections.
+            conn = sqlite3.connect(path, timeout=60)
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            conn.execute("CREATE TABLE IF NOT EXISTS notes (rel TEXT PRIMARY KEY, "
+                         "digest BLOB NOT NULL, data TEXT NOT NULL)")
+            row = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
+            if row is None or row[0] != fingerprint:
+                conn.execute("DELETE FROM notes")
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)",
+                             (fingerprint,))
+                conn.commit()
+            self.conn = conn
+        except sqlite3.Error:
+            self.conn = None
+
+    def load(self) -> dict[str, tuple[bytes, str]]:
+        """rel -> (digest of the note's bytes, the exporter's JSON for it)."""
+        if self.conn is None:
+            return {}
+        try:
+            return {rel: (bytes(dig), data) for rel, dig, data in
+                    self.conn.execute("SELECT rel, digest, data FROM notes")}
+        except sqlite3.Error:
+            return {}
+
+    def add(self, rows: Iterable[tuple[str, bytes, str]]) -> None:
+        """Add or replace notes: (rel, digest of its bytes, JSON)."""
+        if self.conn is None:
+            return
+        try:
+            with self.conn:
+                self.conn.executemany("INSERT OR REPLACE INTO notes VALUES (?, ?, ?)", rows)
+        except sqlite3.Error:
+            pass
+
+    def keep_only(self, keep: set[str]) -> None:
+        """Forget the notes that are not in ``keep`` (deleted or renamed)."""
+        if self.conn is None:
+            return
+        try:
+            with self.conn:
+                gone = [(rel,) for (rel,) in self.conn.execute("SELECT rel FROM notes")
+                        if rel not in keep]
+                self.conn.executemany("DELETE FROM notes WHERE rel = ?", gone)
+        except sqlite3.Error:
+            pass
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None

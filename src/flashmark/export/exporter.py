@@ -1,0 +1,601 @@
+"""``flashmark export``: from the vault's cards to an Anki package.
+
+1. Scan the vault (the index makes this cheap) and select notes and questions
+   (``--deck`` patterns on the tag-path deck, ``--tag`` on the note's tags).
+2. Render each question (:mod:`flashmark.export.render`), in worker processes on a big
+   vault; only what is selected is rendered, but every question of a touched note gets
+   its key and sketch, so the manifest always describes whole notes.
+3. Give each question its GUID: unchanged questions keep theirs, edited ones inherit
+   their previous note's (:mod:`flashmark.export.manifest`), new ones derive it from
+   their key.
+4. Write the package (:mod:`flashmark.export.package`), optionally set the schedules
+   (:mod:`flashmark.export.scheduling`), then save the manifest.
+
+The export never writes to a note.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import html
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flashmark.config import STATE_DIR, Settings
+from flashmark.errors import UsageError
+from flashmark.export.cache import CACHE_FILE, RenderCache, code_fingerprint
+from flashmark.export.guids import deck_id, question_key, side_hash, sketch
+from flashmark.export.manifest import (
+    MANIFEST_FILE,
+    Entry,
+    Manifest,
+    NewQuestion,
+    assign_guids,
+    load_manifest,
+    save_manifest,
+)
+from flashmark.export.media import MediaIndex, packaged_name
+from flashmark.export.package import NoteRow, PackageWriter
+from flashmark.export.render import NoteContext, Renderer, footnote_definitions, obsidian_url
+from flashmark.export.scheduling import CardState, apply_scheduling, require_anki
+from flashmark.model import ParsedNote, Question, QuestionType
+from flashmark.syntax.inline import inline_tags
+from flashmark.vault.index import default_index_path, digest
+from flashmark.vault.notefile import read_note
+from flashmark.vault.scan import FileProblem, NoteRecord, ScanResult, scan_vault
+
+__all__ = ["ExportOptions", "ExportSummary", "Skipped", "anki_deck_name", "deck_selected",
+           "export_vault"]
+
+Progress = Callable[[int, int], None]
+
+_MODEL = {
+    QuestionType.ONE_SIDED: "b",
+    QuestionType.MULTILINE: "b",
+    QuestionType.REVERSIBLE: "r",
+    QuestionType.MULTILINE_REVERSIBLE: "r",
+    QuestionType.CLOZE: "c",
+}
+_SINGLE_LINE = (QuestionType.ONE_SIDED, QuestionType.REVERSIBLE)
+_CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
+_TAG_HTML = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    output: Path
+    decks: tuple[str, ...] = ()  # deck patterns (tag paths; glob or prefix)
+    tags: tuple[str, ...] = ()  # only notes carrying one of these tags (or a sub-tag)
+    strip_prefixes: tuple[str, ...] = ()  # tag-path prefixes removed from deck names
+    parent_deck: str | None = None  # put every deck under this one
+    deck_depth: int = 0  # keep only this many deck levels (0: all)
+    with_scheduling: bool = False
+    use_cache: bool = True
+    all_notes: bool = False
+    jobs: int | None = None
+    vault_name: str | None = None  # for obsidian:// links; default: the folder's name
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    rel: str
+    line: int  # 1-based
+    cards: int  # flashmark cards not exported
+    reason: str  # one of the REASON_* texts
+    detail: str = ""
+
+
+REASON_GAP = "cloze number without a deletion"
+REASON_HIDDEN = "deletion inside a comment"
+REASON_EMPTY_FRONT = "empty front"
+REASON_EMPTY_BACK = "empty back (the reversed card would ask nothing)"
+
+
+@dataclass(slots=True)
+class ExportSummary:
+    output: Path
+    notes: int = 0  # Anki notes written
+    cards: int = 0  # Anki cards written
+    decks: int = 0
+    media: int = 0
+    selected_questions: int = 0  # flashmark questions selected
+    selected_cards: int = 0  # flashmark cards selected (= cards + skipped cards)
+    edited: int = 0  # questions matched to their previous Anki note after an edit
+    scheduled: int = 0  # cards that carry a schedule (--with-scheduling)
+    skipped: list[Skipped] = field(default_factory=list)
+    media_problems: list[str] = field(default_factory=list)
+    file_problems: list[FileProblem] = field(default_factory=list)
+    manifest: Path | None = None
+    manifest_problem: str | None = None
+    seconds: float = 0.0
+
+
+# --- selection -----------------------------------------------------------------------
+
+
+def _norm_deck(pattern: str) -> str:
+    return pattern.strip().lstrip("#").replace("::", "/").strip("/")
+
+
+def deck_selected(deck: str | None, patterns: tuple[str, ...]) -> bool:
+    """``--deck``: a pattern with ``*?[`` is a glob over the tag path (``*`` crosses
+    ``/``), any other pattern selects that deck and its sub-decks. ``::`` may stand for
+    ``/``."""
+    if not patterns:
+        return True
+    if deck is None:
+        return False
+    for raw in patterns:
+        p = _norm_deck(raw)
+        if any(c in p for c in "*?["):
+            if fnmatch.fnmatchcase(deck, p) or fnmatch.fnmatchcase(deck, p + "/*"):
+                return True
+        elif deck == p or deck.startswith(p + "/"):
+            return True
+    return False
+
+
+def _tag_selected(tags: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
+    if not wanted:
+        return True
+    for w in wanted:
+        w = w.strip().lstrip("#").rstrip("/")
+        if any(t == w or t.startswith(w + "/") for t in tags):
+            return True
+    return False
+
+
+def anki_deck_name(deck: str | None, options: ExportOptions, vault_name: str) -> str:
+    """The Anki deck of a card whose tag-path deck is ``deck``: ``/`` becomes ``::``,
+    ``--strip-prefix`` removes the first matching prefix, ``--deck-depth`` cuts,
+    ``--parent-deck`` goes in front; no deck left: the parent deck or the vault's name."""
+    path = deck or ""
+    for prefix in options.strip_prefixes:
+        p = _norm_deck(prefix)
+        if path == p:
+            path = ""
+            break
+        if path.startswith(p + "/"):
+            path = path[len(p) + 1:]
+            break
+    parts = [x.strip() for x in path.split("/") if x.strip()]
+    if options.deck_depth > 0:
+        parts = parts[:options.deck_depth]
+    parent = [x.strip() for x in (options.parent_deck or "").split("::") if x.strip()]
+    parts = parent + parts
+    return "::".join(parts) if parts else vault_name
+
+
+def _anki_tag(tag: str) -> str:
+    return "::".join(x for x in tag.split("/") if x)
+
+
+_TAG_HINT = re.compile(r"#[^\s#]")  # a tag candidate; a tag also follows a space or a line start
+
+
+def _may_have_tags(text: str, start: int) -> bool:
+    for m in _TAG_HINT.finditer(text, start):
+        if m.start() == 0 or text[m.start() - 1].isspace():
+            return True
+    return False
+
+
+def _note_tags(parsed: ParsedNote, text: str) -> tuple[str, ...]:
+    """Frontmatter and inline tags (outside fenced code), in order, without repeats."""
+    tags = list(parsed.tags)
+    body_start = 0
+    if text.startswith("---"):
+        close = re.search(r"\n(?:---|\.\.\.)[ \t]*(?:\n|$)", text)
+        body_start = close.end() if close else 0
+    if not _may_have_tags(text, body_start):
+        return tuple(dict.fromkeys(tags))
+    fence = ""
+    for line in text[body_start:].splitlines():
+        head = line.lstrip()
+        if fence:
+            if head.startswith(fence):
+                fence = ""
+            continue
+        if head.startswith(("```", "~~~")):
+            fence = head[:3]
+            continue
+        if "#" in line:
+            tags.extend(inline_tags(line))
+    return tuple(dict.fromkeys(tags))
+
+
+# --- per note work (runs in worker processes on big vaults) --------------------------
+
+
+@dataclass(slots=True)
+class QuestionOut:
+    line: int  # 1-based
+    new: NewQuestion
+    deck: str | None
+    rendered: bool = False
+    fields: tuple[str, ...] = ()  # rendered: (front, back) or (text,)
+    ords: tuple[int, ...] = ()  # Anki cards made (template index / cloze number - 1)
+    cards: int = 0  # flashmark cards (siblings)
+    skipped: tuple[tuple[int, str, str], ...] = ()  # (cards, reason, detail)
+    entries: tuple[str | None, ...] = ()  # SR entry text per sibling (for scheduling)
+    selected: bool = False  # in this export's selection
+
+
+@dataclass(slots=True)
+class NoteOut:
+    rel: str
+    tags: tuple[str, ...]
+    questions: list[QuestionOut]
+    media: list[str]
+    problems: list[str]
+    digest: bytes = b""
+    fresh: bool = True  # made in this run, not taken from the cache
+    lookups: list[tuple[str, str | None]] = field(default_factory=list)  # image refs
+
+    def cacheable(self) -> bool:
+        return self.fresh and all(q.rendered for q in self.questions)
+
+    def to_json(self) -> str:
+        return json.dumps({"t": self.tags, "m": self.media, "p": self.problems,
+                           "l": self.lookups, "q": [
+            [q.line, *q.new, q.deck, q.fields, q.ords, q.cards, q.skipped, q.entries]
+            for q in self.questions]}, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, rel: str, digest: bytes, data: str) -> NoteOut:
+        obj = json.loads(data)
+        questions = [
+            QuestionOut(line, NewQuestion(key, model, sk, fh, bh), deck, True, tuple(fields),
+                        tuple(ords), cards, tuple((n, r, d) for n, r, d in skipped),
+                        tuple(entries))
+            for line, key, model, sk, fh, bh, deck, fields, ords, cards, skipped, entries
+            in obj["q"]]
+        return cls(rel, tuple(obj["t"]), questions, list(obj["m"]), list(obj["p"]), digest,
+                   fresh=False, lookups=[(ref, found) for ref, found in obj["l"]])
+
+
+def _visible(html_text: str) -> bool:
+    if "<img" in html_text:
+        return True
+    return bool(_TAG_HTML.sub("", html_text).replace("&nbsp;", " ").strip())
+
+
+class _NoteWorker:
+    """Renders notes (or takes them from the cache); one per process."""
+
+    def __init__(self, result: ScanResult, options: ExportOptions, vault_name: str,
+                 cache: RenderCache | None) -> None:
+        self.result = result
+        self.options = options
+        self.vault = vault_name
+        self.cached = cache.load() if cache is not None else {}
+        self.cache_at = (cache.path, cache.fingerprint) if cache is not None else None
+        self._cache: RenderCache | None = None
+        self._pid = 0
+        self.pending: list[tuple[str, bytes, str]] = []  # new cache entries
+        self.media = MediaIndex(result.root)
+        self.renderer = Renderer(self.media.resolve)
+
+    def flush(self) -> None:
+        """Write the new cache entries (each process through its own connection)."""
+        if not self.pending or self.cache_at is None:
+            self.pending.clear()
+            return
+        if self._cache is None or self._pid != os.getpid():
+            self._cache = RenderCache(*self.cache_at)
+            self._pid = os.getpid()
+        self._cache.add(self.pending)
+        self.pending.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self._cache is not None and self._pid == os.getpid():
+            self._cache.close()
+        self._cache = None
+
+    def note(self, record: NoteRecord) -> NoteOut | None:
+        dig = b""
+        hit = self.cached.get(record.rel)
+        if hit is not None:
+            try:
+                with open(record.path, "rb") as fh:
+                    dig = digest(fh.read())
+            except OSError:
+                dig = b""
+            if dig == hit[0]:
+                note = NoteOut.from_json(record.rel, dig, hit[1])
+                if all(self.media.find(ref, record.rel)[0] == found
+                       for ref, found in note.lookups):
+                    self._select(note)
+                    return note
+        parsed = self.result.parsed([record])[record.rel]
+        if not parsed.questions:
+            return None
+        data = read_note(record.rel, record.path)
+        tags = _note_tags(parsed, data.text)
+        ctx = NoteContext(record.rel, self.vault, footnote_definitions(data.text))
+        out: list[QuestionOut] = []
+        for q in parsed.questions:
+            if q.type is QuestionType.CLOZE:
+                front_h = back_h = 0
+            else:
+                front_h, back_h = side_hash(q.front), side_hash(q.back)
+            entries = q.sr.entry_texts if q.sr is not None else []
+            out.append(QuestionOut(
+                q.span.line + 1,
+                NewQuestion(question_key(q, record.rel), _MODEL[q.type], sketch(q.text),
+                            front_h, back_h),
+                q.deck or parsed.deck, cards=q.card_count,
+                entries=tuple(entries[k] if k < len(entries) else None
+                              for k in range(q.card_count))))
+        note = NoteOut(record.rel, tags, out, [], [], digest(data.data))
+        self._select(note)
+        for q, qo in zip(parsed.questions, out, strict=True):
+            if qo.selected:
+                self._render(q, qo, ctx)
+        note.media = sorted(ctx.media)
+        note.problems = ctx.problems
+        note.lookups = ctx.lookups
+        if self.cache_at is not None and note.cacheable():
+            self.pending.append((note.rel, note.digest, note.to_json()))
+        return note
+
+    def _select(self, note: NoteOut) -> None:
+        note_selected = _tag_selected(note.tags, self.options.tags)
+        for q in note.questions:
+            q.selected = note_selected and deck_selected(q.deck, self.options.decks)
+
+    def _render(self, q: Question, qo: QuestionOut, ctx: NoteContext) -> None:
+        r = self.renderer
+        skipped: list[tuple[int, str, str]] = []
+        if q.type is QuestionType.CLOZE:
+            text, _ = r.cloze(q, ctx)
+            present = {int(n) - 1 for n in _CLOZE_NUMBER.findall(text)}
+            ords = tuple(k for k in range(q.card_count) if k in present)
+            for k in range(q.card_count):
+                if k in present:
+                    continue
+                group = q.groups[k] if k < len(q.groups) else ()
+                skipped.append((1, REASON_HIDDEN if group else REASON_GAP,
+                                f"card {k + 1} of the block"))
+            qo.fields = (text,)
+        else:
+            single = q.type in _SINGLE_LINE
+            front = r.side(q.front, ctx, single_line=single)
+            back = r.side(q.back, ctx, single_line=single)
+            qo.fields = (front, back)
+            wanted = (0, 1) if qo.new.model == "r" else (0,)
+            sides = (front, back)
+            ords = tuple(o for o in wanted if _visible(sides[o]))
+            for o in wanted:
+                if o not in ords:
+                    skipped.append((1, REASON_EMPTY_FRONT if o == 0 else REASON_EMPTY_BACK,
+                                    ""))
+        qo.ords = ords
+        qo.skipped = tuple(skipped)
+        qo.rendered = True
+
+
+_WORK: tuple[_NoteWorker, list[NoteRecord]] | None = None
+
+
+def _work_chunk(bounds: tuple[int, int]) -> list[NoteOut | None]:
+    assert _WORK is not None
+    worker, records = _WORK
+    out = [worker.note(r) for r in records[bounds[0]:bounds[1]]]
+    worker.flush()
+    return out
+
+
+def _chunks(records: list[NoteRecord], size: int) -> list[tuple[int, int]]:
+    """Ranges of records holding about ``size`` cards each."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    acc = 0
+    for k, r in enumerate(records):
+        acc += len(r.summary) + 20
+        if acc >= size:
+            out.append((start, k + 1))
+            start, acc = k + 1, 0
+    if start < len(records):
+        out.append((start, len(records)))
+    return out
+
+
+PARALLEL_MIN_CARDS = 4000
+
+
+def _render_all(worker: _NoteWorker, records: list[NoteRecord], jobs: int | None,
+                progress: Progress | None) -> Iterator[NoteOut | None]:
+    total = sum(len(r.summary) for r in records)
+    if jobs is None:
+        env_jobs = os.environ.get("FLASHMARK_JOBS", "")
+        jobs = int(env_jobs) if env_jobs.isdigit() and int(env_jobs) > 0 else None
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
+    done = 0
+    if workers > 1 and total >= PARALLEL_MIN_CARDS:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        if "fork" in multiprocessing.get_all_start_methods():
+            global _WORK
+            _WORK = (worker, records)
+            try:
+                chunks = _chunks(records, max(500, total // (workers * 8)))
+                ctx = multiprocessing.get_context("fork")
+                with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                    for (a, b), part in zip(chunks, pool.map(_work_chunk, chunks),
+                                            strict=True):
+                        yield from part
+                        if progress is not None:
+                            done += sum(len(r.summary) for r in records[a:b])
+                            progress(done, total)
+                return
+            finally:
+                _WORK = None
+    for k, record in enumerate(records):
+        yield worker.note(record)
+        if len(worker.pending) >= 64:
+            worker.flush()
+        if progress is not None:
+            done += len(record.summary)
+            if k % 20 == 0 or done == total:
+                progress(done, total)
+
+
+# --- the export ----------------------------------------------------------------------
+
+
+def _next_stamp(previous: int) -> int:
+    """Now, but always later than the previous package (Anki only applies a newer one)."""
+    return max(int(time.time()), previous + 1)
+
+
+def export_vault(root: Path, settings: Settings, options: ExportOptions,
+                 progress: Progress | None = None) -> ExportSummary:
+    """Export the selected cards of the vault at ``root`` to ``options.output``."""
+    started = time.perf_counter()
+    if options.with_scheduling:
+        require_anki()
+    if options.deck_depth < 0:
+        raise UsageError("--deck-depth must be 0 (all levels) or more")
+    output = options.output
+    if output.exists() and output.is_dir():
+        raise UsageError(f"{output} is a folder", hint="give a file name ending in .apkg")
+    vault_name = options.vault_name or root.resolve().name or "vault"
+    summary = ExportSummary(output)
+    cache: RenderCache | None = None
+    result = scan_vault(root, settings, use_cache=options.use_cache,
+                        all_notes=options.all_notes)
+    try:
+        summary.file_problems = list(result.problems)
+        records = result.flashcard_notes()
+        if options.decks:  # the index knows every card's deck: skip the other notes
+            records = [r for r in records
+                       if any(deck_selected(row[0], options.decks) for row in r.summary)]
+        manifest_path = root / STATE_DIR / MANIFEST_FILE
+        manifest = load_manifest(manifest_path, vault_name)
+        if options.use_cache:
+            cache = RenderCache(default_index_path(root).with_name(CACHE_FILE),
+                                code_fingerprint(f"{settings.parser.fingerprint()}|"
+                                                 f"{options.all_notes}|{vault_name}"))
+        stamp = _next_stamp(manifest.stamp)
+        writer = PackageWriter(stamp)
+        try:
+            assembler = _Assembler(manifest, options, vault_name, summary, writer)
+            worker = _NoteWorker(result, options, vault_name, cache)
+            try:
+                for note in _render_all(worker, records, options.jobs, progress):
+                    if note is not None:
+                        assembler.add(note)
+            finally:
+                worker.close()
+            assembler.flush()
+            media = sorted(assembler.media)
+            summary.notes, summary.cards = writer.finish(
+                output, assembler.decks,
+                [(str(root / rel), packaged_name(rel)) for rel in media])
+        finally:
+            writer.close()
+        summary.decks = len(assembler.decks)
+        summary.media = len(media)
+        if options.with_scheduling:
+            summary.scheduled = apply_scheduling(output, assembler.states,
+                                                 settings.scheduling)
+        # The manifest: every exported note's questions now; notes no longer in the
+        # vault are forgotten; notes not touched by this selection keep their entries.
+        in_vault = {r.rel for r in result.notes}
+        manifest.notes = {rel: e for rel, e in manifest.notes.items() if rel in in_vault}
+        manifest.stamp = stamp
+        summary.manifest = manifest_path
+        try:
+            save_manifest(manifest_path, manifest)
+        except OSError as exc:
+            summary.manifest = None
+            summary.manifest_problem = (f"cannot write {manifest_path}: {exc.strerror or exc}"
+                                        " (edited cards will become new Anki notes next time)")
+        if cache is not None:
+            cache.keep_only(in_vault)
+    finally:
+        result.close()
+        if cache is not None:
+            cache.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+class _Assembler:
+    """Turns rendered notes into package rows as they arrive: GUIDs (through the
+    manifest), decks, tags, the Source and Link fields."""
+
+    def __init__(self, manifest: Manifest, options: ExportOptions, vault_name: str,
+                 summary: ExportSummary, writer: PackageWriter) -> None:
+        self.manifest = manifest
+        self.options = options
+        self.vault = vault_name
+        self.summary = summary
+        self.writer = writer
+        self.decks: dict[str, int] = {}
+        self.deck_names: dict[str | None, str] = {}
+        self.media: set[str] = set()
+        self.states: list[CardState] = []
+        self.seen_guids: set[str] = set()
+        self.rows: list[NoteRow] = []
+        self.position = 0  # of the next note's new cards
+
+    def add(self, note: NoteOut) -> None:
+        manifest, summary = self.manifest, self.summary
+        guids, edited = assign_guids(manifest.notes.get(note.rel, []),
+                                     [q.new for q in note.questions], manifest.namespace)
+        manifest.notes[note.rel] = [Entry(*q.new, g)
+                                    for q, g in zip(note.questions, guids, strict=True)]
+        if not any(q.selected for q in note.questions):
+            return
+        summary.edited += edited
+        summary.media_problems.extend(note.problems)
+        self.media.update(note.media)
+        base_tags = [_anki_tag(t) for t in note.tags]
+        source_link = html.escape(obsidian_url(self.vault, note.rel))
+        for q, guid in zip(note.questions, guids, strict=True):
+            if not q.selected:
+                continue
+            summary.selected_questions += 1
+            summary.selected_cards += q.cards
+            for n, reason, detail in q.skipped:
+                summary.skipped.append(Skipped(note.rel, q.line, n, reason, detail))
+            if not q.ords:
+                continue
+            if guid in self.seen_guids:  # two notes' keys collided (48-bit ids): keep apart
+                guid = guid + "-" + q.new.key
+            self.seen_guids.add(guid)
+            name = self.deck_names.get(q.deck)
+            if name is None:
+                name = self.deck_names[q.deck] = anki_deck_name(q.deck, self.options,
+                                                                self.vault)
+            did = self.decks.get(name)
+            if did is None:
+                did = self.decks[name] = deck_id(name)
+            tags = base_tags
+            if q.deck is not None and q.deck not in note.tags:
+                tags = [*base_tags, _anki_tag(q.deck)]
+            source = html.escape(f"{note.rel}:{q.line}", quote=False)
+            self.rows.append(NoteRow(guid, q.new.model, did, (*q.fields, source, source_link),
+                                     tags, q.ords, self.position))
+            self.position += 1
+            if self.options.with_scheduling:
+                for o in q.ords:
+                    entry = q.entries[o] if o < len(q.entries) else None
+                    if entry is not None:
+                        self.states.append(CardState(guid, o, entry))
+        if len(self.rows) >= 2000:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.writer.add(self.rows)
+            self.rows = []

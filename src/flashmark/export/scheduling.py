@@ -1,0 +1,195 @@
+"""Carry each card's schedule into the package (``--with-scheduling``), with the official
+``anki`` library (the optional ``anki`` extra: ``pip install 'flashmark[anki]'``).
+
+genanki writes every card as new. With scheduling, the genanki package is imported into
+a temporary Anki collection, each card that has a schedule in its note's SR comment is
+set from it, and the collection is exported again with scheduling:
+
+- legacy entry ``!DATE,IVL,EASE``: a review card due on DATE, interval IVL, ease EASE
+  (Anki's factor is EASE x 10), with the FSRS memory state flashmark derives from it
+  (the way Anki does, see ``memory_state_from_sm2``);
+- FSRS entry in review: due on the local date of DUE, interval IVL, stability and
+  difficulty as memory state, reps, lapses and the last review time; its ease is the
+  one that maps back to its difficulty;
+- FSRS entry in (re)learning: a (re)learning card due at DUE (the same day) or on its
+  date (later days), with the learning steps it has left;
+- no entry, the placeholder ``!2000-01-01,1,250``, or an unreadable entry: new.
+
+Due dates are exact calendar dates: a card due on 2026-12-01 in flashmark is due on
+2026-12-01 in the collection that imports the package (Anki counts due days from its
+own "today" and shifts them on import).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from flashmark.config import SchedulingSettings
+from flashmark.errors import FlashmarkError
+from flashmark.model import FsrsEntry, Sm2Entry
+from flashmark.syntax import srcodec
+
+__all__ = ["AnkiMissingError", "CardState", "anki_available", "apply_scheduling",
+           "require_anki"]
+
+_REVIEW, _LEARNING, _RELEARNING = 2, 1, 3
+_QUEUE_LEARN, _QUEUE_REVIEW, _QUEUE_DAY_LEARN = 1, 2, 3
+
+
+class AnkiMissingError(FlashmarkError):
+    """--with-scheduling needs the `anki` package."""
+
+
+def anki_available() -> bool:
+    try:
+        import anki.collection  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class CardState(NamedTuple):
+    """One exported card and the SR entry of its sibling."""
+
+    guid: str
+    ord: int
+    entry: str  # the entry text, without "!"
+
+
+def require_anki() -> None:
+    if not anki_available():
+        raise AnkiMissingError(
+            "--with-scheduling needs the official Anki library, which is not installed",
+            hint="install the optional extra: pip install 'flashmark[anki]' (or pip install "
+                 "anki), or export without --with-scheduling (every card arrives as new)")
+
+
+def _local_date(when: dt.datetime) -> dt.date:
+    return when.astimezone().date()
+
+
+def _timestamp(day: dt.date) -> int:
+    """Local midnight of ``day`` as a Unix time."""
+    return int(dt.datetime.combine(day, dt.time()).astimezone().timestamp())
+
+
+def apply_scheduling(package: Path, states: Iterable[CardState],
+                     settings: SchedulingSettings) -> int:
+    """Rewrite ``package`` with the cards' schedules; returns how many cards got one."""
+    require_anki()
+    from anki.cards import FSRSMemoryState
+    from anki.collection import (
+        Collection,
+        ExportAnkiPackageOptions,
+        ImportAnkiPackageOptions,
+        ImportAnkiPackageRequest,
+    )
+    from anki.consts import CARD_TYPE_REV, QUEUE_TYPE_REV
+
+    from flashmark.scheduling import SchedulerConfig, memory_state_from_sm2
+
+    config = SchedulerConfig.from_settings(settings)
+    retention = config.desired_retention
+    weights = config.parameters
+    work = tempfile.mkdtemp(prefix="flashmark-anki-")
+    try:
+        col = Collection(os.path.join(work, "collection.anki2"))
+        try:
+            col.import_anki_package(ImportAnkiPackageRequest(
+                package_path=str(package.resolve()),
+                options=ImportAnkiPackageOptions(with_scheduling=True,
+                                                 with_deck_configs=False)))
+            db = col.db
+            assert db is not None
+            ids = {(guid, ord_): cid for guid, ord_, cid in db.all(
+                "SELECT n.guid, c.ord, c.id FROM cards c JOIN notes n ON c.nid = n.id")}
+            timing = col.sched._timing_today()
+            today_number = int(timing.days_elapsed)
+            anki_today = dt.datetime.fromtimestamp(int(timing.next_day_at) - 86400).date()
+            changed: list[Any] = []
+            for state in states:
+                cid = ids.get((state.guid, state.ord))
+                if cid is None:
+                    continue
+                entry = srcodec.parse_entry(state.entry)
+                if isinstance(entry, Sm2Entry):
+                    if entry.is_new:
+                        continue
+                    card = col.get_card(cid)
+                    s, d = memory_state_from_sm2(entry.ease / 100.0, entry.interval,
+                                                 retention, weights)
+                    card.type = CARD_TYPE_REV
+                    card.queue = QUEUE_TYPE_REV
+                    card.ivl = entry.interval
+                    card.factor = entry.ease * 10
+                    card.due = today_number + (entry.due - anki_today).days
+                    card.memory_state = FSRSMemoryState(stability=s, difficulty=d)
+                    card.last_review_time = _timestamp(
+                        entry.due - dt.timedelta(days=min(entry.interval, 36500)))
+                elif isinstance(entry, FsrsEntry):
+                    if entry.is_new or not entry.stability > 0:
+                        continue
+                    card = col.get_card(cid)
+                    _set_fsrs(card, entry, today_number, anki_today, retention, weights,
+                              settings, FSRSMemoryState)
+                else:
+                    continue
+                changed.append(card)
+            if changed:
+                col.update_cards(changed, skip_undo_entry=True)
+            out = package.with_name(f".{package.name}.sched.tmp")
+            try:
+                col.export_anki_package(
+                    out_path=str(out.resolve()),
+                    options=ExportAnkiPackageOptions(with_scheduling=True, with_media=True,
+                                                     with_deck_configs=False, legacy=True),
+                    limit=None)
+                shutil.copymode(package, out)
+                os.replace(out, package)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    out.unlink()
+                raise
+            return len(changed)
+        finally:
+            col.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _set_fsrs(card: Any, entry: FsrsEntry, today_number: int, anki_today: dt.date,
+              retention: float, weights: tuple[float, ...], settings: SchedulingSettings,
+              memory_state: Any) -> None:
+    due_day = _local_date(entry.due)
+    card.memory_state = memory_state(stability=entry.stability,
+                                     difficulty=min(max(entry.difficulty, 1.0), 10.0))
+    card.reps = entry.reps
+    card.lapses = entry.lapses
+    if entry.last_review is not None:
+        card.last_review_time = int(entry.last_review.timestamp())
+    from flashmark.scheduling import ease_from_memory_state
+
+    ease = ease_from_memory_state(entry.stability, entry.difficulty, retention, weights)
+    card.factor = ease * 10
+    if entry.state == _REVIEW:
+        card.type = card.queue = _REVIEW
+        card.ivl = max(1, entry.interval)
+        card.due = today_number + (due_day - anki_today).days
+        return
+    steps = settings.learning_steps if entry.state == _LEARNING else settings.relearning_steps
+    card.type = _LEARNING if entry.state == _LEARNING else _RELEARNING
+    card.ivl = max(1, entry.interval) if entry.state == _RELEARNING else 0
+    card.left = max(1, len(steps) - entry.step)
+    if due_day <= anki_today:
+        card.queue = _QUEUE_LEARN
+        card.due = int(entry.due.timestamp())
+    else:
+        card.queue = _QUEUE_DAY_LEARN
+        card.due = today_number + (due_day - anki_today).days
