@@ -5,16 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import defaultdict
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from flashmark.cli.common import add_vault_arguments, open_settings
 from flashmark.cli.output import ProgressBar, json_line
 from flashmark.errors import EXIT_FINDINGS, EXIT_OK, NoteReadError
-from flashmark.generate.staleness import DATA_MARKER, StalenessProbe
 from flashmark.model import ParsedNote
 from flashmark.syntax import parse_note
 from flashmark.vault.notefile import read_note
 from flashmark.vault.scan import scan_vault
+
+if TYPE_CHECKING:  # generate's cache loads only for notes with data blocks
+    from flashmark.generate.staleness import StalenessProbe
+
+DATA_MARKER = "# pytextgen generate data"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,6 +63,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                                  prob.message))
             if DATA_MARKER in text and note.questions and not args.no_cache:
                 if probe is None:
+                    from flashmark.generate.staleness import StalenessProbe
+
                     probe = StalenessProbe(root)
                 findings.extend(_stale_sections(probe, record.rel, note_text.data, text,
                                                 note))

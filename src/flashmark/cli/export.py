@@ -6,12 +6,14 @@ import argparse
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from flashmark.cli.common import add_vault_arguments, open_settings
 from flashmark.cli.output import ProgressBar
 from flashmark.errors import EXIT_OK
-from flashmark.export.exporter import ExportOptions, ExportSummary, export_vault
+
+if TYPE_CHECKING:  # the exporter (genanki, markdown-it) loads only when exporting
+    from flashmark.export.exporter import ExportSummary
 
 DEFAULT_DIR = "decks"
 PROGRESS_MIN_CARDS = 300  # smaller exports finish before a bar would help
@@ -59,6 +61,8 @@ def default_output(vault: Path) -> Path:
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from flashmark.export.exporter import ExportOptions, export_vault
+
     out = out or sys.stdout
     root, settings = open_settings(args.vault)
     output = Path(args.output) if args.output else default_output(root)
