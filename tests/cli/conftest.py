@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,24 +11,6 @@ from flashmark.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "notes"
-
-
-@pytest.fixture
-def vault(tmp_path: Path) -> Path:
-    """A copy of notes/ (without any index a previous run left in it)."""
-    dest = tmp_path / "notes"
-    shutil.copytree(SAMPLE, dest, ignore=shutil.ignore_patterns(".flashmark"))
-    return dest
-
-
-@pytest.fixture
-def utc() -> Iterator[None]:
-    """Run in UTC: "due today" depends on the local day."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TZ", "UTC")
-        time.tzset()
-        yield
-    time.tzset()
 
 
 Runner = Callable[..., tuple[int, str, str]]

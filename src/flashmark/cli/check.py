@@ -7,13 +7,12 @@ import sys
 from collections import defaultdict
 from typing import TYPE_CHECKING, TextIO
 
-from flashmark.cli.common import add_vault_arguments, open_settings
-from flashmark.cli.output import ProgressBar, json_line
+from flashmark.cli.common import add_vault_arguments, scan_from_args
+from flashmark.cli.output import json_line
 from flashmark.errors import EXIT_FINDINGS, EXIT_OK, NoteReadError
 from flashmark.model import ParsedNote
 from flashmark.syntax import parse_note
 from flashmark.vault.notefile import read_note
-from flashmark.vault.scan import scan_vault
 
 if TYPE_CHECKING:  # generate's cache loads only for notes with data blocks
     from flashmark.generate.staleness import StalenessProbe
@@ -37,14 +36,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    root, settings = open_settings(args.vault)
-    bar = ProgressBar("checking")
     findings: list[tuple[str, int | None, str, str, str]] = []  # path, line, severity, code, msg
-    try:
-        result = scan_vault(root, settings, use_cache=not args.no_cache,
-                            all_notes=args.all_notes, progress=bar)
-    finally:
-        bar.close()
+    result = scan_from_args(args, "checking")
+    root, settings = result.root, result.settings
     try:
         for p in result.problems:
             findings.append((p.rel, None, p.severity, "unreadable", p.message))

@@ -12,6 +12,7 @@ from flashmark.config import Settings, load_settings
 from flashmark.errors import UsageError
 from flashmark.model import FsrsEntry, RawEntry, Sm2Entry
 from flashmark.syntax import srcodec
+from flashmark.vault.scan import ScanResult
 
 
 def add_vault_arguments(p: argparse.ArgumentParser) -> None:
@@ -81,3 +82,19 @@ def card_json(card: Card) -> dict[str, Any]:
         "back": card.back,
         "schedule": schedule_json(card.entry_text),
     }
+
+
+def scan_from_args(args: argparse.Namespace, label: str = "scanning") -> ScanResult:
+    """Open the vault named on the command line and scan it (progress bar on a TTY),
+    honouring --no-cache and --all."""
+    from flashmark.cli.output import ProgressBar
+    from flashmark.vault.scan import scan_vault
+
+    root, settings = open_settings(args.vault)
+    bar = ProgressBar(label)
+    try:
+        result = scan_vault(root, settings, use_cache=not args.no_cache,
+                            all_notes=args.all_notes, progress=bar)
+    finally:
+        bar.close()
+    return result

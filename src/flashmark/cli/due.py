@@ -7,11 +7,15 @@ import datetime as dt
 import sys
 from typing import TextIO
 
-from flashmark.cli.common import add_now_argument, add_vault_arguments, open_settings, parse_now
-from flashmark.cli.output import ProgressBar, json_line, table
+from flashmark.cli.common import (
+    add_now_argument,
+    add_vault_arguments,
+    parse_now,
+    scan_from_args,
+)
+from flashmark.cli.output import json_line, table
 from flashmark.errors import EXIT_OK
 from flashmark.stats import DeckCounts, DueCutoff, count_decks, group_decks
-from flashmark.vault.scan import scan_vault
 
 BARS = " ▁▂▃▄▅▆▇█"
 
@@ -36,13 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    root, settings = open_settings(args.vault)
-    bar = ProgressBar("scanning")
-    try:
-        result = scan_vault(root, settings, use_cache=not args.no_cache,
-                            all_notes=args.all_notes, progress=bar)
-    finally:
-        bar.close()
+    result = scan_from_args(args, "scanning")
     cutoff = DueCutoff(parse_now(args.now))
     days = max(0, args.days)
     counts = count_decks((r.summary for r in result.flashcard_notes()), cutoff,

@@ -11,13 +11,13 @@ from flashmark.cli.common import (
     add_now_argument,
     add_vault_arguments,
     card_json,
-    open_settings,
     parse_now,
+    scan_from_args,
 )
-from flashmark.cli.output import ProgressBar, json_line, table
+from flashmark.cli.output import json_line, table
 from flashmark.errors import EXIT_OK
 from flashmark.stats import DeckCounts, DueCutoff, count_decks, group_decks
-from flashmark.vault.scan import ScanResult, scan_vault
+from flashmark.vault.scan import ScanResult
 
 AUTO_ROWS = 40  # --depth auto: the deepest level that fits in this many rows
 
@@ -40,13 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    root, settings = open_settings(args.vault)
-    bar = ProgressBar("scanning")
-    try:
-        result = scan_vault(root, settings, use_cache=not args.no_cache,
-                            all_notes=args.all_notes, progress=bar)
-    finally:
-        bar.close()
+    result = scan_from_args(args, "scanning")
     try:
         for p in result.problems:
             sys.stderr.write(f"{p.rel}: {p.severity}: {p.message}\n")

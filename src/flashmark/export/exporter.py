@@ -44,7 +44,7 @@ from flashmark.export.package import NoteRow, PackageWriter
 from flashmark.export.render import NoteContext, Renderer, footnote_definitions, obsidian_url
 from flashmark.export.scheduling import CardState, apply_scheduling, require_anki
 from flashmark.model import ParsedNote, Question, QuestionType
-from flashmark.syntax.inline import inline_tags
+from flashmark.syntax import body_tags
 from flashmark.vault.index import default_index_path, digest
 from flashmark.vault.notefile import read_note
 from flashmark.vault.scan import FileProblem, NoteRecord, ScanResult, scan_vault
@@ -194,18 +194,7 @@ def _note_tags(parsed: ParsedNote, text: str) -> tuple[str, ...]:
         body_start = close.end() if close else 0
     if not _may_have_tags(text, body_start):
         return tuple(dict.fromkeys(tags))
-    fence = ""
-    for line in text[body_start:].splitlines():
-        head = line.lstrip()
-        if fence:
-            if head.startswith(fence):
-                fence = ""
-            continue
-        if head.startswith(("```", "~~~")):
-            fence = head[:3]
-            continue
-        if "#" in line:
-            tags.extend(inline_tags(line))
+    tags.extend(body_tags(text[body_start:].splitlines()))
     return tuple(dict.fromkeys(tags))
 
 

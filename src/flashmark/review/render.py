@@ -20,6 +20,7 @@ import textwrap
 
 from flashmark.cards import Card
 from flashmark.model import Question, QuestionType
+from flashmark.syntax import lines_outside_fences
 
 # Private-use characters mark emphasis until code spans are known (see _finish).
 _EM_OPEN = "\ue000"
@@ -62,16 +63,7 @@ def heading_trail(text: str, line: int) -> list[str]:
                 start = k + 1
                 break
     trail: list[tuple[int, str]] = []
-    fence = ""
-    for raw in lines[start:min(line, len(lines))]:
-        head = raw.lstrip()
-        if fence:
-            if head.startswith(fence):
-                fence = ""
-            continue
-        if head.startswith(("```", "~~~")):
-            fence = head[:3]
-            continue
+    for raw in lines_outside_fences(lines[start:min(line, len(lines))]):
         m = _HEADING.match(raw)
         if m:
             level = len(m[1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from flashmark.config import ParserSettings
@@ -14,7 +15,7 @@ from flashmark.syntax.lines import LineTable
 from flashmark.syntax.normalize import identity_text
 from flashmark.syntax.scanner import lint_lines, scan
 
-__all__ = ["note_deck", "parse_note"]
+__all__ = ["body_tags", "lines_outside_fences", "note_deck", "parse_note"]
 
 
 def _matches(tag: str, flashcard_tags: tuple[str, ...]) -> bool:
@@ -28,11 +29,10 @@ def note_deck(tags: list[str], flashcard_tags: tuple[str, ...]) -> str | None:
     return None
 
 
-def _body_tags(table: LineTable, start: int) -> list[str]:
-    """Inline tags outside fenced code."""
-    tags: list[str] = []
+def lines_outside_fences(lines: Iterable[str]) -> Iterator[str]:
+    """The lines that are not inside (or delimiting) fenced code."""
     fence = ""
-    for line in table.lines[start:]:
+    for line in lines:
         head = line.lstrip()
         if fence:
             if head.startswith(fence):
@@ -41,9 +41,17 @@ def _body_tags(table: LineTable, start: int) -> list[str]:
         if head.startswith(("```", "~~~")):
             fence = head[:3]
             continue
-        if "#" in line:
-            tags.extend(inline_tags(line))
-    return tags
+        yield line
+
+
+def body_tags(lines: Iterable[str]) -> list[str]:
+    """Inline tags outside fenced code, in order."""
+    return [tag for line in lines_outside_fences(lines) if "#" in line
+            for tag in inline_tags(line)]
+
+
+def _body_tags(table: LineTable, start: int) -> list[str]:
+    return body_tags(table.lines[start:])
 
 
 def parse_note(text: str, settings: ParserSettings, *, all_notes: bool = False,
