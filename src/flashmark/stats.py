@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flashmark.syntax import srcodec
-from flashmark.vault.codec import NEW, UNREADABLE, Summary, due_key, state_of
+from flashmark.vault.codec import NEW, UNREADABLE, Summary, Tally, due_key, state_of, tally
 
 NO_DECK = "(no deck)"
 
@@ -73,33 +74,45 @@ def deck_matches(deck: str | None, wanted: str | None) -> bool:
     return deck is not None and (deck == wanted or deck.startswith(wanted + "/"))
 
 
-def count_decks(summaries: Iterable[Summary], cutoff: DueCutoff, *, forecast_days: int = 0,
+def count_decks(tallies: Iterable[Tally], cutoff: DueCutoff, *, forecast_days: int = 0,
                 deck: str | None = None) -> dict[str, DeckCounts]:
-    """Per deck: new / due / learning / total, and due cards per day for the next days."""
+    """Per deck: new / due / learning / total, and due cards per day for the next days.
+
+    ``tallies``: per note, what ``vault.codec.tally`` makes of its cards (the index keeps
+    it); ``tally(summary)`` turns a card summary into one.
+    """
     counts: dict[str, DeckCounts] = defaultdict(DeckCounts)
+    today = cutoff.today_text
+    instant = cutoff.instant
     last_day = cutoff.today + dt.timedelta(days=forecast_days)
-    for summary in summaries:
-        for card_deck, key, _, state in summary:
+    last_day_text = last_day.isoformat()
+    for note_tally in tallies:
+        for card_deck, new, unreadable, learning, dates, instants in note_tally:
             if deck is not None and not deck_matches(card_deck, deck):
                 continue
             c = counts[card_deck or NO_DECK]
-            c.total += 1
-            if key == NEW:
-                c.new += 1
-                continue
-            if key == UNREADABLE:
-                c.unreadable += 1
-                continue
-            if state == "l":
-                c.learning += 1
-            elif cutoff.is_due(key):
-                c.due += 1
+            c.new += new
+            c.unreadable += unreadable
+            c.learning += len(learning)
+            c.due += bisect_right(dates, today) + bisect_left(instants, instant)
+            c.total += new + unreadable + len(learning) + len(dates) + len(instants)
             if forecast_days:
-                day = cutoff.day_of(key)
-                if day is not None and day <= last_day:
-                    day = max(day, cutoff.today)
-                    c.forecast[day] = c.forecast.get(day, 0) + 1
+                _forecast(c, learning, cutoff, last_day)
+                _forecast(c, dates[:bisect_right(dates, last_day_text)], cutoff, last_day)
+                _forecast(c, instants, cutoff, last_day)
     return dict(counts)
+
+
+def _forecast(c: DeckCounts, keys: list[str], cutoff: DueCutoff, last_day: dt.date) -> None:
+    """Add ``keys`` (sorted) falling due up to ``last_day`` to the forecast (overdue: today)."""
+    for key in keys:
+        day = cutoff.day_of(key)
+        if day is None:
+            continue
+        if day > last_day:
+            break
+        day = max(day, cutoff.today)
+        c.forecast[day] = c.forecast.get(day, 0) + 1
 
 
 def group_decks(counts: dict[str, DeckCounts], depth: int, max_rows: int = 40
@@ -265,7 +278,7 @@ def state_counts(summaries: Iterable[Summary], cutoff: DueCutoff, *,
 def due_forecast(summaries: Iterable[Summary], cutoff: DueCutoff,
                  days: int = 30) -> list[tuple[dt.date, int]]:
     """Cards falling due on each day from today (overdue counted today) to today + days."""
-    counts = count_decks(summaries, cutoff, forecast_days=days)
+    counts = count_decks((tally(s) for s in summaries), cutoff, forecast_days=days)
     total: dict[dt.date, int] = {}
     for c in counts.values():
         for day, n in c.forecast.items():

@@ -29,7 +29,7 @@ from flashmark.review.settings import (
     review_settings_from,
 )
 from flashmark.stats import DueCutoff, count_decks
-from flashmark.vault.codec import Summary
+from flashmark.vault.codec import Summary, tally
 from flashmark.vault.reviewlog import ReviewLog
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -53,7 +53,7 @@ def _event(kind: str, card: str, time: str = "2026-11-23T08:00:00.000Z", **extra
 def test_queue_matches_the_deck_counts_and_caps_new_cards(vault: Path) -> None:
     notes = _notes(vault)
     queue = build_queue(notes, log_state([], CUTOFF), CUTOFF, ReviewSettings())
-    counts = count_decks((s for _, s in notes), CUTOFF)
+    counts = count_decks((tally(s) for _, s in notes), CUTOFF)
     assert len(queue.reviews) == sum(c.due for c in counts.values()) == 33
     assert len(queue.learning) == sum(c.learning for c in counts.values()) == 0
     assert len(queue.new) == sum(c.new for c in counts.values()) == 107

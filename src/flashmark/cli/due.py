@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     result = scan_from_args(args, "scanning")
     cutoff = DueCutoff(parse_now(args.now))
     days = max(0, args.days)
-    counts = count_decks((r.summary for r in result.flashcard_notes()), cutoff,
+    counts = count_decks((r.tally for r in result.flashcard_notes()), cutoff,
                          forecast_days=days, deck=args.deck)
     result.close()
     grouped, _ = group_decks(counts, args.depth)

@@ -62,7 +62,7 @@ def _print_cards(result: ScanResult, out: TextIO) -> None:
 
 
 def _print_counts(result: ScanResult, cutoff: DueCutoff, depth: int, out: TextIO) -> None:
-    counts = count_decks((r.summary for r in result.flashcard_notes()), cutoff)
+    counts = count_decks((r.tally for r in result.flashcard_notes()), cutoff)
     if not counts:
         tags = result.settings.parser.flashcard_tags
         out.write(f"no cards found in {result.root} ({len(result.notes)} notes read; "

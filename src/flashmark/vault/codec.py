@@ -77,3 +77,38 @@ def dump_summary(summary: Summary) -> bytes:
 def load_summary(blob: bytes) -> Summary:
     value: Summary = marshal.loads(blob)  # tuples stay tuples through marshal
     return value
+
+
+# Per deck of a note: (deck, new, unreadable, learning keys, review dates, review instants),
+# the key lists sorted. Counting due cards is then two bisects per note and deck instead
+# of a loop over every card: what keeps a warm `flashmark scan` fast on 150k cards.
+Tally = list[tuple[str | None, int, int, list[str], list[str], list[str]]]
+
+
+def tally(summary: Summary) -> Tally:
+    by_deck: dict[str | None, tuple[list[int], list[str], list[str], list[str]]] = {}
+    for deck, key, _, state in summary:
+        entry = by_deck.get(deck)
+        if entry is None:
+            entry = by_deck[deck] = ([0, 0], [], [], [])
+        if key == NEW:
+            entry[0][0] += 1
+        elif key == UNREADABLE:
+            entry[0][1] += 1
+        elif state == "l":
+            entry[1].append(key)
+        elif len(key) == 10:
+            entry[2].append(key)
+        else:
+            entry[3].append(key)
+    return [(deck, n[0], n[1], sorted(learn), sorted(dates), sorted(instants))
+            for deck, (n, learn, dates, instants) in by_deck.items()]
+
+
+def dump_tally(value: Tally) -> bytes:
+    return marshal.dumps(value)
+
+
+def load_tally(blob: bytes) -> Tally:
+    value: Tally = marshal.loads(blob)
+    return value

@@ -24,7 +24,7 @@ from pathlib import Path
 from flashmark.vault.codec import LAYOUT_VERSION
 
 RACY_NS = 2_000_000_000
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def digest(data: bytes) -> bytes:
@@ -39,6 +39,7 @@ class IndexRow:
     recorded_ns: int
     flashcard: bool
     summary: bytes
+    tally: bytes
 
 
 def default_index_path(vault: Path) -> Path:
@@ -89,14 +90,15 @@ class Index:
         db.execute(
             "CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
             "mtime_ns INTEGER, digest BLOB, recorded_ns INTEGER, flashcard INTEGER, "
-            "summary BLOB, ids TEXT)")
+            "summary BLOB, ids TEXT, tally BLOB)")
         return db
 
     def rows(self) -> dict[str, IndexRow]:
         return {
-            path: IndexRow(size, mtime, dig, rec, bool(fc), summary)
-            for path, size, mtime, dig, rec, fc, summary in self.db.execute(
-                "SELECT path, size, mtime_ns, digest, recorded_ns, flashcard, summary FROM notes")
+            path: IndexRow(size, mtime, dig, rec, bool(fc), summary, tally)
+            for path, size, mtime, dig, rec, fc, summary, tally in self.db.execute(
+                "SELECT path, size, mtime_ns, digest, recorded_ns, flashcard, summary, tally "
+                "FROM notes")
         }
 
     def paths_with_card(self, card_id: str) -> list[str]:
@@ -104,7 +106,7 @@ class Index:
         return [row[0] for row in self.db.execute(
             "SELECT path FROM notes WHERE instr(ids, ?) > 0", (" " + card_id,))]
 
-    def write(self, upserts: list[tuple[str, int, int, bytes, bool, bytes, str]],
+    def write(self, upserts: list[tuple[str, int, int, bytes, bool, bytes, str, bytes]],
               touched: list[tuple[int, bytes, str]], deleted: Iterable[str]) -> None:
         """One transaction: new or changed rows, rows whose mtime moved but content did
         not, and rows of files that are gone."""
@@ -113,9 +115,9 @@ class Index:
         db.execute("BEGIN")
         try:
             db.executemany(
-                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(p, size, mtime, dig, now, int(fc), summary, ids)
-                 for p, size, mtime, dig, fc, summary, ids in upserts])
+                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(p, size, mtime, dig, now, int(fc), summary, ids, tally_blob)
+                 for p, size, mtime, dig, fc, summary, ids, tally_blob in upserts])
             db.executemany("UPDATE notes SET mtime_ns=?, digest=?, recorded_ns=" + str(now)
                            + " WHERE path=?", touched)
             db.executemany("DELETE FROM notes WHERE path=?", [(p,) for p in deleted])

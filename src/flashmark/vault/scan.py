@@ -12,7 +12,16 @@ from flashmark.config import Settings
 from flashmark.errors import NoteReadError, VaultError
 from flashmark.model import ParsedNote
 from flashmark.syntax import parse_note
-from flashmark.vault.codec import Summary, dump_summary, load_summary, summarize
+from flashmark.vault.codec import (
+    Summary,
+    Tally,
+    dump_summary,
+    dump_tally,
+    load_summary,
+    load_tally,
+    summarize,
+    tally,
+)
 from flashmark.vault.index import RACY_NS, Index, IndexRow, default_index_path, digest
 from flashmark.vault.notefile import read_note
 from flashmark.vault.walk import NoteFile, WalkProblem, walk_notes
@@ -29,12 +38,26 @@ class FileProblem:
     severity: str = "warning"
 
 
-@dataclass(slots=True)
 class NoteRecord:
-    rel: str
-    path: str
-    flashcard: bool
-    summary: Summary
+    """One note as the index knows it: per-deck tallies (always loaded: enough to count)
+    and the per-card summary (decoded when first used)."""
+
+    __slots__ = ("_blob", "_summary", "flashcard", "path", "rel", "tally")
+
+    def __init__(self, rel: str, path: str, flashcard: bool, blob: bytes, tally: Tally,
+                 summary: Summary | None = None) -> None:
+        self.rel = rel
+        self.path = path
+        self.flashcard = flashcard
+        self.tally = tally
+        self._blob = blob
+        self._summary = summary
+
+    @property
+    def summary(self) -> Summary:
+        if self._summary is None:
+            self._summary = load_summary(self._blob)
+        return self._summary
 
 
 @dataclass(slots=True)
@@ -101,10 +124,11 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
         row = rows.pop(f.rel, None)
         if (row is not None and row.size == f.size and row.mtime_ns == f.mtime_ns
                 and row.recorded_ns - f.mtime_ns > RACY_NS):
-            records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, load_summary(row.summary))
+            records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, row.summary,
+                                        load_tally(row.tally))
         else:
             pending.append((f, row))
-    upserts: list[tuple[str, int, int, bytes, bool, bytes, str]] = []
+    upserts: list[tuple[str, int, int, bytes, bool, bytes, str, bytes]] = []
     touched: list[tuple[int, bytes, str]] = []
     if jobs is None:
         env_jobs = os.environ.get("FLASHMARK_JOBS", "")
@@ -121,13 +145,15 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
         dig, flashcard, blob = outcome
         if row is not None and row.digest == dig and row.size == f.size and not blob:
             touched.append((f.mtime_ns, dig, f.rel))
-            records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, load_summary(row.summary))
+            records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, row.summary,
+                                        load_tally(row.tally))
             continue
         summary = load_summary(blob)
         # " id1 id2 ...": lets the index find a card's note with one instr() query
         ids = "".join(" " + cid for _, _, cid, _ in summary)
-        upserts.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob, ids))
-        records[f.rel] = NoteRecord(f.rel, f.path, flashcard, summary)
+        counts = tally(summary)
+        upserts.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob, ids, dump_tally(counts)))
+        records[f.rel] = NoteRecord(f.rel, f.path, flashcard, blob, counts, summary)
     if index is not None:
         index.write(upserts, touched, rows.keys())
     notes = [records[f.rel] for f in files if f.rel in records]
