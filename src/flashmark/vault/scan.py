@@ -142,18 +142,14 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
         if isinstance(outcome, str):
             problems.append(FileProblem(f.rel, outcome))
             continue
-        dig, flashcard, blob = outcome
+        dig, flashcard, blob, ids, tally_blob = outcome
         if row is not None and row.digest == dig and row.size == f.size and not blob:
             touched.append((f.mtime_ns, dig, f.rel))
             records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, row.summary,
                                         load_tally(row.tally))
             continue
-        summary = load_summary(blob)
-        # " id1 id2 ...": lets the index find a card's note with one instr() query
-        ids = "".join(" " + cid for _, _, cid, _ in summary)
-        counts = tally(summary)
-        upserts.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob, ids, dump_tally(counts)))
-        records[f.rel] = NoteRecord(f.rel, f.path, flashcard, blob, counts, summary)
+        upserts.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob, ids, tally_blob))
+        records[f.rel] = NoteRecord(f.rel, f.path, flashcard, blob, load_tally(tally_blob))
     if index is not None:
         index.write(upserts, touched, rows.keys())
     notes = [records[f.rel] for f in files if f.rel in records]
@@ -161,8 +157,10 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
 
 
 # A worker's answer for one note: an error message, or (digest, is flashcard note,
-# summary blob); the blob is empty when the digest matched the index row (not parsed).
-Outcome = str | tuple[bytes, bool, bytes]
+# summary blob, " id1 id2 ..." for the index's id lookup, tally blob); the blobs are
+# empty when the digest matched the index row (not parsed). Workers do all per-card
+# work, so the parent only collects.
+Outcome = str | tuple[bytes, bool, bytes, str, bytes]
 
 
 def _parse_one(f: NoteFile, known_digest: bytes | None, settings: Settings,
@@ -173,9 +171,11 @@ def _parse_one(f: NoteFile, known_digest: bytes | None, settings: Settings,
         return exc.reason
     dig = digest(note_text.data)
     if dig == known_digest:
-        return dig, False, b""
+        return dig, False, b"", "", b""
     note = parse_note(note_text.text, settings.parser, all_notes=all_notes)
-    return dig, note.is_flashcard_note, dump_summary(summarize(note, f.rel))
+    summary = summarize(note, f.rel)
+    ids = "".join(" " + cid for _, _, cid, _ in summary)
+    return dig, note.is_flashcard_note, dump_summary(summary), ids, dump_tally(tally(summary))
 
 
 def _parse_serial(pending: list[tuple[NoteFile, IndexRow | None]], settings: Settings,
