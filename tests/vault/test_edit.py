@@ -125,3 +125,16 @@ def test_symlinked_note_is_written_through(tmp_path: Path) -> None:
 def test_missing_note_is_a_conflict(tmp_path: Path) -> None:
     with pytest.raises(ConflictError, match="no longer exists"):
         apply_edits(str(tmp_path / "gone.md"), "gone.md", [Edit(0, 0, b"", b"x")])
+
+
+def test_state_files_are_replaced_whole_and_keep_their_mode(tmp_path: Path) -> None:
+    from flashmark.vault.edit import write_file_atomically
+
+    target = tmp_path / ".flashmark" / "weights.json"
+    write_file_atomically(str(target), b'{"a": 1}\n')
+    assert target.read_bytes() == b'{"a": 1}\n'
+    os.chmod(target, 0o600)
+    write_file_atomically(str(target), b'{"a": 2}\n')
+    assert target.read_bytes() == b'{"a": 2}\n'
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+    assert sorted(p.name for p in target.parent.iterdir()) == ["weights.json"]

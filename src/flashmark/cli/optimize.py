@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TextIO
 
@@ -83,14 +81,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 def _save(root: Path, weights: tuple[float, ...], reviews: int, before: float,
           after: float) -> None:
-    folder = root / STATE_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    from flashmark.vault.edit import write_file_atomically
+
     payload = json.dumps({"weights": list(weights), "reviews": reviews,
                           "log_loss_before": before, "log_loss_after": after,
                           "fitted_at": dt.datetime.now(dt.UTC).isoformat()}, indent=2) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".weights.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(payload)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, folder / WEIGHTS_FILE)
+    write_file_atomically(str(root / STATE_DIR / WEIGHTS_FILE), payload.encode())

@@ -20,16 +20,14 @@ The file is written atomically (temporary file, fsync, rename) after the package
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from flashmark.errors import FlashmarkError
 from flashmark.export.guids import note_guid, similarity
+from flashmark.vault.edit import write_file_atomically
 
 __all__ = ["MANIFEST_FILE", "SIMILARITY", "Entry", "Manifest", "NewQuestion", "assign_guids",
            "load_manifest", "save_manifest"]
@@ -118,29 +116,7 @@ def save_manifest(path: Path, manifest: Manifest) -> None:
     blob = json.dumps({"format": FORMAT, "namespace": manifest.namespace,
                        "stamp": manifest.stamp, "notes": notes},
                       ensure_ascii=False, separators=(",", ":")).encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".export-manifest.", suffix=".tmp", dir=path.parent)
-    try:
-        try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(blob)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    write_file_atomically(str(path), blob)
 
 
 def _similar(old: Entry, new: NewQuestion) -> float:

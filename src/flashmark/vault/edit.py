@@ -143,6 +143,32 @@ def _atomic_write(target: str, rel: str, new: bytes, expected: bytes) -> None:
     _fsync_folder(folder)
 
 
+def write_file_atomically(path: str, data: bytes, *, default_mode: int = 0o644) -> None:
+    """Replace a state file (manifest, fitted weights) by a temporary file in the same
+    folder, fsynced and renamed over it, so that it is always whole. Notes never come
+    here: they go through `apply_edits`, which also guards against concurrent edits."""
+    folder = os.path.dirname(path) or "."
+    os.makedirs(folder, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = default_mode
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
+                               suffix=".flashmark-tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_folder(folder)
+
+
 def _fsync_folder(folder: str) -> None:
     # Makes the rename itself durable; not possible (nor needed) on every platform.
     try:
