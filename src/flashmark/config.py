@@ -216,6 +216,22 @@ def _from_yaml(data: dict[str, Any], parser: ParserSettings, sched: SchedulingSe
     return parser, replace(sched, **s)
 
 
+def read_config_yaml(vault: Path) -> dict[str, Any] | None:
+    """The vault's `flashmark.yaml` as a mapping, or None when there is none."""
+    own = vault / CONFIG_FILE
+    if not own.is_file():
+        return None
+    import yaml  # only vaults with a flashmark.yaml pay for importing PyYAML
+
+    try:
+        data = yaml.safe_load(own.read_bytes()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{own}: cannot read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{own}: expected a mapping at the top level")
+    return data
+
+
 def load_settings(vault: Path) -> Settings:
     """Read the vault's settings; a broken file is a ConfigError, never a traceback."""
     parser = ParserSettings()
@@ -235,16 +251,8 @@ def load_settings(vault: Path) -> Settings:
         if "noteFoldersToIgnore" in osr_settings:
             ignore = _globs(osr_settings["noteFoldersToIgnore"], str(osr), "noteFoldersToIgnore")
         sources.append(str(OSR_DATA_JSON))
-    own = vault / CONFIG_FILE
-    if own.is_file():
-        import yaml  # only vaults with a flashmark.yaml pay for importing PyYAML
-
-        try:
-            ydata = yaml.safe_load(own.read_bytes()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"{own}: cannot read: {exc}") from exc
-        if not isinstance(ydata, dict):
-            raise ConfigError(f"{own}: expected a mapping at the top level")
+    ydata = read_config_yaml(vault)
+    if ydata is not None:
         parser, sched = _from_yaml(ydata, parser, sched, CONFIG_FILE)
         if "ignore" in ydata:
             ignore = _globs(ydata["ignore"], CONFIG_FILE, "ignore")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flashmark.config import CONFIG_FILE, parse_duration
+from flashmark.config import CONFIG_FILE, parse_duration, read_config_yaml
 from flashmark.errors import ConfigError
 
 ORDERS = ("due", "random", "deck")
@@ -117,15 +117,7 @@ def review_settings_from(data: Any, source: str = CONFIG_FILE) -> ReviewSettings
 
 def load_review_settings(vault: Path) -> ReviewSettings:
     """The vault's `review:` settings (defaults when there is no flashmark.yaml)."""
-    own = vault / CONFIG_FILE
-    if not own.is_file():
+    data = read_config_yaml(vault)
+    if data is None:
         return ReviewSettings()
-    import yaml
-
-    try:
-        data = yaml.safe_load(own.read_bytes()) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{own}: cannot read: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{own}: expected a mapping at the top level")
     return review_settings_from(data.get("review"), CONFIG_FILE)

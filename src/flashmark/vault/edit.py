@@ -115,26 +115,22 @@ def apply_edits(path: str, rel: str, edits: Sequence[Edit],
     return Applied(data, new, tuple(edits))
 
 
-def _atomic_write(target: str, rel: str, new: bytes, expected: bytes) -> None:
+def _replace_file(target: str, data: bytes, mode: int,
+                  before_rename: Callable[[str], None] | None = None) -> None:
+    """Write ``data`` to a temporary file beside ``target``, fsync it, give it ``mode``,
+    call ``before_rename`` (which may refuse by raising) and rename it over ``target``;
+    the temporary file never outlives a failure."""
     folder = os.path.dirname(target) or "."
-    try:
-        st = os.stat(target)
-    except OSError as exc:
-        raise ConflictError(f"{rel}: cannot stat the note: {exc.strerror}") from None
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".",
                                suffix=".flashmark-tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(new)
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, stat.S_IMODE(st.st_mode))
-        if _before_rename is not None:
-            _before_rename(tmp)
-        # Last look: another program may have written the note while we worked.
-        if read_bytes(target, rel) != expected:
-            raise ConflictError(f"{rel}: the note changed while flashmark was writing it; "
-                                "nothing was written", hint="run the command again")
+        os.chmod(tmp, mode)
+        if before_rename is not None:
+            before_rename(tmp)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -143,30 +139,33 @@ def _atomic_write(target: str, rel: str, new: bytes, expected: bytes) -> None:
     _fsync_folder(folder)
 
 
+def _atomic_write(target: str, rel: str, new: bytes, expected: bytes) -> None:
+    try:
+        st = os.stat(target)
+    except OSError as exc:
+        raise ConflictError(f"{rel}: cannot stat the note: {exc.strerror}") from None
+
+    def last_look(tmp: str) -> None:
+        if _before_rename is not None:
+            _before_rename(tmp)
+        # Another program may have written the note while we worked.
+        if read_bytes(target, rel) != expected:
+            raise ConflictError(f"{rel}: the note changed while flashmark was writing it; "
+                                "nothing was written", hint="run the command again")
+
+    _replace_file(target, new, stat.S_IMODE(st.st_mode), last_look)
+
+
 def write_file_atomically(path: str, data: bytes, *, default_mode: int = 0o644) -> None:
-    """Replace a state file (manifest, fitted weights) by a temporary file in the same
-    folder, fsynced and renamed over it, so that it is always whole. Notes never come
-    here: they go through `apply_edits`, which also guards against concurrent edits."""
-    folder = os.path.dirname(path) or "."
-    os.makedirs(folder, exist_ok=True)
+    """Replace a state file (manifest, fitted weights) atomically, keeping its mode.
+    Notes never come here: they go through `apply_edits`, which also guards against
+    concurrent edits."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = default_mode
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".",
-                               suffix=".flashmark-tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(folder)
+    _replace_file(path, data, mode)
 
 
 def _fsync_folder(folder: str) -> None:
