@@ -9,7 +9,7 @@ from typing import Any
 
 from flashmark.cards import Card
 from flashmark.config import Settings, load_settings
-from flashmark.errors import UsageError
+from flashmark.errors import UsageError, VaultError
 from flashmark.model import FsrsEntry, RawEntry, Sm2Entry
 from flashmark.syntax import srcodec
 from flashmark.vault.scan import ScanResult
@@ -42,8 +42,14 @@ def parse_now(value: str | None) -> dt.datetime:
 
 
 def open_settings(vault: str) -> tuple[Path, Settings]:
+    """The vault folder named on the command line and its settings; a missing folder or
+    a file is the user's mistake, reported before anything is read or created."""
     root = Path(vault)
-    return root, load_settings(root) if root.is_dir() else Settings()
+    if not root.is_dir():
+        raise VaultError(f"vault folder {vault!r} does not exist" if not root.exists()
+                         else f"{vault!r} is not a folder",
+                         hint="give the vault's folder (default: the current folder)")
+    return root, load_settings(root)
 
 
 def schedule_json(entry_text: str | None) -> dict[str, Any] | None:

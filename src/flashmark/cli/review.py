@@ -10,7 +10,7 @@ import time
 from typing import TextIO
 
 from flashmark.cli.common import add_now_argument, add_vault_arguments, open_settings, parse_now
-from flashmark.errors import EXIT_OK, UsageError, VaultError
+from flashmark.errors import EXIT_OK, UsageError
 
 # Set to 1 to quit as soon as the first card is painted and print how long that took
 # since `run` started, and when (time.time()), on stderr (scripts/bench_review.py).
@@ -40,9 +40,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     t0 = time.perf_counter()
     root, settings = open_settings(args.vault)
-    if not root.is_dir():
-        raise VaultError(f"vault folder {str(root)!r} does not exist"
-                         if not root.exists() else f"{str(root)!r} is not a folder")
     from flashmark.review.settings import load_review_settings
 
     review = load_review_settings(root)

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from flashmark.cli.common import add_now_argument, add_vault_arguments, open_settings, parse_now
 from flashmark.cli.output import json_line
-from flashmark.errors import EXIT_OK, VaultError
+from flashmark.errors import EXIT_OK
 
 BARS = " ▁▂▃▄▅▆▇█"
 
@@ -41,8 +41,6 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from flashmark.review.overview import vault_report
 
     root, settings = open_settings(args.vault)
-    if not root.is_dir():
-        raise VaultError(f"vault folder {str(root)!r} does not exist")
     days = max(1, args.days)
     data = vault_report(root, settings, parse_now(args.now), days=days,
                         use_cache=not args.no_cache, all_notes=args.all_notes)

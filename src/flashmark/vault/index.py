@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from flashmark.errors import VaultError
 from flashmark.vault.codec import LAYOUT_VERSION
 
 RACY_NS = 2_000_000_000
@@ -45,6 +46,8 @@ class IndexRow:
 def default_index_path(vault: Path) -> Path:
     """`<vault>/.flashmark/cache/index.sqlite3`, or the user cache folder when the vault
     cannot be written to (a read-only checkout)."""
+    if not vault.is_dir():
+        raise VaultError(f"vault folder {str(vault)!r} does not exist")
     state = vault / ".flashmark"
     try:
         (state / "cache").mkdir(parents=True, exist_ok=True)
