@@ -47,8 +47,7 @@ def open_settings(vault: str) -> tuple[Path, Settings]:
     root = Path(vault)
     if not root.is_dir():
         raise VaultError(f"vault folder {vault!r} does not exist" if not root.exists()
-                         else f"{vault!r} is not a folder",
-                         hint="give the vault's folder (default: the current folder)")
+                         else f"{vault!r} is not a folder: give the vault's folder")
     return root, load_settings(root)
 
 
