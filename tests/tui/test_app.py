@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Markdown
+from tui_support import ready
 
 from flashmark.config import load_settings
 from flashmark.model import Rating
@@ -46,15 +47,6 @@ def make_app(vault: Path, *, start: str = "review", deck: str | None = None,
     return FlashmarkApp(ctx, start=start, deck=deck)
 
 
-async def ready(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    assert isinstance(app, FlashmarkApp)
-    for _ in range(500):
-        if app.ready:
-            break
-        await pilot.pause(0.01)
-    assert app.ready, "the app did not finish loading"
-    await pilot.pause()
 
 
 def drive(vault: Path, steps: Callable[[Pilot[Any], FlashmarkApp], Awaitable[None]],

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from tui_support import ready
 
 from flashmark.config import load_settings
 from flashmark.review.settings import load_review_settings
@@ -29,15 +30,6 @@ def make_app(vault: Path, *, start: str = "review", deck: str | None = None,
     return FlashmarkApp(ctx, start=start, deck=deck, theme=theme)
 
 
-async def ready(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    assert isinstance(app, FlashmarkApp)
-    for _ in range(500):
-        if app.ready:
-            break
-        await pilot.pause(0.01)
-    assert app.ready
-    await pilot.pause()
 
 
 async def settle(pilot: Pilot[Any]) -> None:
