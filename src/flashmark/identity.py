@@ -32,7 +32,7 @@ ID_LENGTH = 12  # hex digits: 48 bits, ~4e-5 chance of any collision among 150k 
 
 
 def normalized_text(question: Question) -> str:
-    return identity_text(question.text)
+    return question.identity or identity_text(question.text)
 
 
 def card_ids(question: Question, note_path: str) -> list[CardId]:
@@ -40,12 +40,17 @@ def card_ids(question: Question, note_path: str) -> list[CardId]:
     base = hashlib.blake2b(
         f"{note_path}\x1f{question.type.value}\x1f{normalized_text(question)}"
         f"\x1f{question.ordinal}\x1f".encode("utf-8", "surrogatepass"), digest_size=8)
+    count = question.card_count
     ids = []
-    for k in range(question.card_count):
-        h = base.copy()  # the long text is hashed once per question, not once per card
-        h.update(str(k).encode())
+    for k in range(count):
+        # the long text is hashed once per question, not once per card
+        h = base.copy() if k < count - 1 else base
+        h.update(_SIBLINGS[k] if k < len(_SIBLINGS) else str(k).encode())
         ids.append(CardId(h.hexdigest()[:ID_LENGTH]))
     return ids
+
+
+_SIBLINGS = [str(k).encode() for k in range(64)]
 
 
 def card_id(question: Question, note_path: str, sibling: int) -> CardId:

@@ -159,6 +159,9 @@ class Question:
     cloze_cards: int = 0  # cloze: how many cards (deletion groups) the block makes
     cloze_parts: Callable[[str], ClozeParts] | None = field(default=None, compare=False,
                                                              repr=False)
+    # the text the card ids are computed from (flashmark.syntax.normalize.identity_text),
+    # worked out once by the parser
+    identity: str = field(default="", compare=False, repr=False)
 
     @cached_property
     def _cloze(self) -> ClozeParts:

@@ -12,7 +12,6 @@ from flashmark.syntax.cloze import compile_cloze
 from flashmark.syntax.frontmatter import frontmatter_end, frontmatter_tags
 from flashmark.syntax.inline import inline_tags
 from flashmark.syntax.lines import LineTable
-from flashmark.syntax.normalize import identity_text
 from flashmark.syntax.scanner import lint_lines, scan
 
 __all__ = ["body_tags", "lines_outside_fences", "note_deck", "parse_note"]
@@ -106,7 +105,7 @@ def _number_duplicates(questions: list[Question]) -> list[Question]:
     seen: dict[tuple[QuestionType, str], int] = {}
     out = []
     for q in questions:
-        key = (q.type, identity_text(q.text))
+        key = (q.type, q.identity)
         n = seen.get(key, 0)
         seen[key] = n + 1
         out.append(q if n == 0 else replace(q, ordinal=n))
@@ -117,7 +116,7 @@ def _duplicate_problems(questions: list[Question]) -> list[Problem]:
     first_line: dict[tuple[QuestionType, str], int] = {}
     out = []
     for q in questions:
-        key = (q.type, identity_text(q.text))
+        key = (q.type, q.identity)
         if q.ordinal == 0:
             first_line[key] = q.span.line
         else:

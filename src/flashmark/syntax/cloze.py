@@ -20,6 +20,7 @@ from functools import lru_cache
 from flashmark.errors import ConfigError
 
 _OPTIONAL = re.compile(r"\[([^\]]*)\]")
+_DIGITS = frozenset("0123456789")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,9 @@ class ClozeSyntax:
     openers: tuple[str, ...]
     # per pattern: strings whose absence from a deletion means "no number, no hint"
     markers: tuple[tuple[str, ...], ...]
+    # finds "head + text before the number + a digit": where it finds nothing, no
+    # deletion of the text is numbered (None: no pattern has a number)
+    number_probe: re.Pattern[str] | None = None
 
     def numbered(self, m: re.Match[str]) -> bool:
         """Does this match carry a group number (`{@{2;;x}@}`)? (cheap pre-check)"""
@@ -45,7 +49,7 @@ class ClozeSyntax:
         if number is None:
             return False
         inner = m.group(i)
-        return inner.startswith(number[0]) and inner[len(number[0]):][:1].isdigit() and \
+        return inner.startswith(number[0]) and inner[len(number[0]):][:1] in _DIGITS and \
             self.fields(m)[2] is not None
 
     def fields(self, m: re.Match[str]) -> tuple[str, str | None, int | None]:
@@ -62,7 +66,8 @@ class ClozeSyntax:
             before, after = part.number
             if inner.startswith(before):
                 digits_end = len(before)
-                while digits_end < len(inner) and inner[digits_end].isdigit():
+                # ASCII digits only, like the plugin's JavaScript `\\d`
+                while digits_end < len(inner) and inner[digits_end] in _DIGITS:
                     digits_end += 1
                 if (digits_end > len(before) and inner.startswith(after, digits_end)
                         and len(inner) > digits_end + len(after)):
@@ -106,17 +111,27 @@ def parse_pattern(pattern: str) -> PatternParts:
     return PatternParts(before, after, number, hint)
 
 
+def _markers(part: PatternParts) -> tuple[str, ...]:
+    """Strings one of which a deletion holds when it may have a number or a hint."""
+    out: list[str] = []
+    if part.number is not None:
+        # the text after the digits, or any digit when nothing follows them
+        out.extend([part.number[1]] if part.number[1] else "0123456789")
+    if part.hint is not None and (part.hint[0] or part.hint[1]):
+        out.append(part.hint[0] or part.hint[1])
+    return tuple(out)
+
+
 @lru_cache(maxsize=32)
 def compile_cloze(patterns: tuple[str, ...]) -> ClozeSyntax:
     parts = tuple(parse_pattern(p) for p in patterns)
     if not parts:
         return ClozeSyntax(re.compile(r"(?!x)x"), (), (), ())
     regex = "|".join(f"{re.escape(p.head)}(.+?){re.escape(p.tail)}" for p in parts)
-    markers = tuple(
-        tuple(m for m in ((p.number[1] or "0123456789") if p.number else "",
-                          (p.hint[0] or p.hint[1]) if p.hint else "") if m)
-        for p in parts)
-    return ClozeSyntax(re.compile(regex), parts, tuple(p.head for p in parts), markers)
+    markers = tuple(_markers(p) for p in parts)
+    probes = [re.escape(p.head + p.number[0]) + "[0-9]" for p in parts if p.number is not None]
+    probe = re.compile("|".join(probes)) if probes else None
+    return ClozeSyntax(re.compile(regex), parts, tuple(p.head for p in parts), markers, probe)
 
 
 def for_text(syntax: ClozeSyntax, patterns: tuple[str, ...], text: str) -> ClozeSyntax:

@@ -35,28 +35,39 @@ class LineTable:
         """Character offset just after line ``i``'s content (before its newline)."""
         return self.starts[i] + len(self.lines[i])
 
+    @property
+    def byte_starts(self) -> list[int]:
+        """``byte_starts[i]``: byte offset (UTF-8) of line ``i``'s first character."""
+        starts = self._byte_starts
+        if starts is None:
+            if self.ascii:
+                starts = self.starts
+            else:
+                data = self.text.encode("utf-8", "surrogatepass")
+                if b"\r" in data:
+                    starts = [0, *(m.end() for m in _BYTE_NEWLINE.finditer(data))]
+                else:
+                    starts = list(accumulate((len(b) + 1 for b in data.split(b"\n")[:-1]),
+                                             initial=0))
+            self._byte_starts = starts
+        return starts
+
     def byte_offset(self, line: int, col: int) -> int:
         """Byte offset (UTF-8) of character ``col`` of ``line``."""
         if self.ascii:
             return self.starts[line] + col
-        starts = self._byte_starts
-        if starts is None:
-            data = self.text.encode("utf-8", "surrogatepass")
-            if b"\r" in data:
-                starts = [0, *(m.end() for m in _BYTE_NEWLINE.finditer(data))]
-            else:
-                starts = list(accumulate((len(b) + 1 for b in data.split(b"\n")[:-1]),
-                                         initial=0))
-            self._byte_starts = starts
+        base = self.byte_starts[line]
         if col == 0:
-            return starts[line]
+            return base
         text = self.lines[line]
-        if col == len(text):
-            if line + 1 < len(starts):
-                # the newline is ASCII: as many bytes as characters
-                return starts[line + 1] - (self.starts[line + 1] - self.starts[line] - col)
-            return len(self.text.encode("utf-8", "surrogatepass")) if line else starts[0] + len(
-                text.encode("utf-8", "surrogatepass"))
-        prefix = text[:col]
-        return starts[line] + (len(prefix) if prefix.isascii()
-                               else len(prefix.encode("utf-8", "surrogatepass")))
+        if text.isascii():
+            return base + col
+        return base + len(text[:col].encode("utf-8", "surrogatepass"))
+
+    def line_end_byte(self, line: int) -> int:
+        """Byte offset just after line ``line``'s content (before its newline)."""
+        if self.ascii:
+            return self.starts[line] + len(self.lines[line])
+        text = self.lines[line]
+        return self.byte_starts[line] + (len(text) if text.isascii() else
+                                         len(text.encode("utf-8", "surrogatepass")))

@@ -33,10 +33,11 @@ from flashmark.model import (
 from flashmark.syntax.cloze import ClozeSyntax, compile_cloze, for_text
 from flashmark.syntax.inline import code_spans, find_outside_code, in_spans
 from flashmark.syntax.lines import LineTable
+from flashmark.syntax.normalize import identity_text
 
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 _MARKERS = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:[-*+][ \t]|\d+[.)][ \t])?")
-_BLOCK_ID = re.compile(r"\s\^[A-Za-z0-9-]+\s*$")
+_BLOCK_ID_TAIL = re.compile(r"[A-Za-z0-9-]+\s*")
 _SR_COMMENT = re.compile(r"<!--SR:(.*?)-->")
 
 
@@ -62,6 +63,12 @@ class _Scanner:
                 (settings.single_line_separator, QuestionType.ONE_SIDED)]
         seps.sort(key=lambda s: len(s[0]), reverse=True)  # the longest separator wins
         self.inline_separators = [s for s in seps if s[0]]
+        # a substring of every separator (the shortest one, when it is): a line without
+        # it has no separator
+        shortest = min((s[0] for s in self.inline_separators), key=len, default="")
+        self.sep_probe: str | None = (
+            shortest if shortest and all(shortest in s[0] for s in self.inline_separators)
+            else None)
         self.ml_sep = settings.multiline_separator
         self.mlr_sep = settings.multiline_reversed_separator
         self.blocks: list[Block] = []
@@ -102,6 +109,9 @@ class _Scanner:
                 self.blocks.append(Block(btype, block, sep_line))
             block, btype, sep_line = [], None, -1
 
+        # Cheap pre-checks (substring tests) keep most lines away from the slower ones.
+        sep_probe = self.sep_probe
+        opener = self.cloze.openers[0] if len(self.cloze.openers) == 1 else None
         while i < n:
             line = lines[i]
             head = line.lstrip()
@@ -124,7 +134,8 @@ class _Scanner:
                 i += 1
                 continue
             block.append(i)
-            found = self._inline_separator(line)
+            found = (self._inline_separator(line)
+                     if sep_probe is None or sep_probe in line else None)
             if found is not None:
                 sep, qtype, col = found
                 if btype is not None and len(block) > 1:
@@ -144,11 +155,13 @@ class _Scanner:
             elif stripped == self.ml_sep and self.ml_sep:
                 btype, sep_line = QuestionType.MULTILINE, i
             else:
-                fence = _FENCE.match(line)
-                if fence is not None:
-                    i = self._skip_fence(i, fence[1], block)
-                    continue
-                if btype is None and self._has_cloze(line):
+                if head.startswith(("`", "~")):
+                    fence = _FENCE.match(line)
+                    if fence is not None:
+                        i = self._skip_fence(i, fence[1], block)
+                        continue
+                if btype is None and (opener is None or opener in line) and \
+                        self._has_cloze(line):
                     btype = QuestionType.CLOZE
                 if "$$" in line and line.count("$$") % 2 == 1:
                     in_math = False if in_math else self._opens_math(i)
@@ -188,18 +201,6 @@ class _Scanner:
         return len(lines)
 
 
-def _strip_sr(text: str) -> tuple[str, int, int]:
-    """Find the last SR comment of a line: (line without it, start, end) or (text, -1, -1)."""
-    start = text.rfind("<!--SR:")
-    if start < 0:
-        return text, -1, -1
-    end = text.find("-->", start + 7)
-    if end < 0:
-        return text, -1, -1
-    end += 3
-    return text[:start].rstrip() + text[end:], start, end
-
-
 class _Builder:
     def __init__(self, table: LineTable, cloze: ClozeSyntax, deck: str | None,
                  flashcard_tags: tuple[str, ...]) -> None:
@@ -208,17 +209,11 @@ class _Builder:
         self.deck = deck
         self.flashcard_tags = flashcard_tags
         self.problems: list[Problem] = []
+        self.parts_of = partial(cloze_parts, cloze)
 
     def build(self, block: Block) -> Question | None:
         table = self.table
         lines = table.lines
-        if table.ascii:
-            starts = table.starts
-
-            def byte_offset(line: int, col: int) -> int:
-                return starts[line] + col
-        else:
-            byte_offset = table.byte_offset
         idx = block.lines
         first, last = idx[0], idx[-1]
         # The SR comment sits at the end of the last line, or alone on the last line. Like
@@ -229,20 +224,31 @@ class _Builder:
         at = len(content) - 1
         while at >= 0 and "<!--SR:" not in content[at]:
             at -= 1
+        sr_col = -1  # column of the SR comment on the last content line, if it is there
         if at >= 0:
             line_no = idx[at]
-            rest, sr_start, sr_end = _strip_sr(content[at])
-            if sr_start >= 0:
-                sr = SrComment(Span(byte_offset(line_no, sr_start), byte_offset(line_no, sr_end),
-                                    line_no, line_no), content[at][sr_start + 7:sr_end - 3])
+            text = content[at]
+            sr_start = text.rfind("<!--SR:")
+            sr_end = text.find("-->", sr_start + 7)
+            if sr_end >= 0:
+                sr_end += 3
+                start_b = table.byte_offset(line_no, sr_start)
+                end_b = start_b + (sr_end - sr_start if text.isascii() else
+                                   len(text[sr_start:sr_end].encode("utf-8", "surrogatepass")))
+                sr = SrComment(Span(start_b, end_b, line_no, line_no),
+                               text[sr_start + 7:sr_end - 3])
                 if at != len(content) - 1:
                     self.problems.append(Problem(
                         line_no, "misplaced-sr-comment",
                         "the card's SR comment is not on its last line (a line was added "
                         "below it?): it is still used, but move it to the end of the card",
                         "warning"))
+                before = text[:sr_start].rstrip()
+                rest = before + text[sr_end:]
                 if rest.strip():
                     content[at] = rest
+                    if at == len(content) - 1:
+                        sr_col = sr_start
                 else:
                     del content[at]
                     idx = idx[:at] + idx[at + 1:]
@@ -259,26 +265,19 @@ class _Builder:
         texts = [c.rstrip() for c in content]
         # A trailing block id (` ^id`) is a link target, not card text (like OSR).
         if "^" in texts[-1]:
-            bid = _BLOCK_ID.search(texts[-1])
-            if bid is not None:
-                texts[-1] = texts[-1][:bid.start()].rstrip()
+            texts[-1] = _without_block_id(texts[-1])
         # Where a new SR comment goes: the end of the last content line's text, before
         # an SR comment already there, trailing spaces and a block id.
         last_line_text = lines[content_last]
-        end_col = len(last_line_text)
-        if sr is not None and sr.span.line == content_last:
-            end_col = last_line_text.rfind("<!--SR:")
-        end_col = len(last_line_text[:end_col].rstrip())
-        if "^" in last_line_text[:end_col]:
-            bid = _BLOCK_ID.search(last_line_text, 0, end_col)
-            if bid is not None:
-                end_col = len(last_line_text[:bid.start()].rstrip())
+        head = last_line_text[:sr_col].rstrip() if sr_col >= 0 else last_line_text.rstrip()
+        if "^" in head:
+            head = _without_block_id(head)
         ends_with_fence = content_last != idx[0] and _FENCE.match(last_line_text) is not None
-        anchor = byte_offset(content_last, end_col)
-        span = Span(byte_offset(first, 0), byte_offset(last, len(lines[last])), first, last)
+        anchor = table.byte_offset(content_last, len(head))
+        span = Span(table.byte_offset(first, 0), table.line_end_byte(last), first, last)
         deck = self.deck
         prefix_cut = 0  # characters removed from the start of the first line
-        if texts[0].startswith("#") and self.flashcard_tags:
+        if self.flashcard_tags and texts[0].startswith("#"):
             tag = self._card_tag(texts[0])
             if tag is not None:
                 # A card's own deck tag sets its deck and is not part of its text (OSR).
@@ -286,7 +285,7 @@ class _Builder:
                 rest = texts[0][len(tag) + 1:].lstrip()
                 prefix_cut = len(texts[0]) - len(rest)
                 texts[0] = rest
-        qtext = "\n".join(texts)
+        qtext = "\n".join(texts) if len(texts) > 1 else texts[0]
         if not qtext.strip():
             return None
         front = back = ""
@@ -294,34 +293,45 @@ class _Builder:
         cloze_cards = 0
         parts_of: Callable[[str], ClozeParts] | None = None
         if qtype is QuestionType.CLOZE:
-            found = _cloze_matches(self.cloze, qtext)
-            if not found:
+            cloze_cards, parts = self._cloze_cards(qtext, first)
+            if not cloze_cards:
                 return None
-            numbered = self.cloze.numbered
-            if any(numbered(m) for m in found):
-                parts = cloze_parts(self.cloze, qtext)
-                self._number_gaps(parts, first)
-                cloze_cards = len(parts[1])
-                parts_of = partial(_fixed, parts)
-            else:
-                # One card per deletion; the deletions themselves are built on demand.
-                cloze_cards = len(found)
-                parts_of = partial(cloze_parts, self.cloze)
+            parts_of = self.parts_of if parts is None else partial(_fixed, parts)
         elif qtype is QuestionType.ONE_SIDED or qtype is QuestionType.REVERSIBLE:
             one = texts[0]
             pos = block.inline_at - prefix_cut
             front = one[:pos].strip()
             back = one[pos + len(block.inline_separator):].strip()
             if "^" in back:
-                bid = _BLOCK_ID.search(back)
-                if bid is not None:
-                    back = back[:bid.start()].rstrip()
+                back = _without_block_id(back)
         else:
             cut = idx.index(block.separator_line) if block.separator_line in idx else len(idx)
             front = "\n".join(texts[:cut]).strip("\n")
             back = "\n".join(texts[cut + 1:]).strip("\n")
         return Question(qtype, span, qtext, front, back, sr, deck, anchor, ends_with_fence,
-                        0, cloze_cards, parts_of)
+                        0, cloze_cards, parts_of, identity_text(qtext))
+
+    def _cloze_cards(self, qtext: str, first_line: int) -> tuple[int, ClozeParts | None]:
+        """How many cards a cloze block makes, and its parts when they are numbered
+        (then they are needed now, to count the groups)."""
+        cloze = self.cloze
+        masked = _masked_ranges(qtext)
+        probe = cloze.number_probe
+        if probe is None or probe.search(qtext) is None:
+            # No deletion can be numbered: one card per deletion, counted without
+            # building match objects (most blocks of a large vault take this path).
+            if not masked:
+                return len(cloze.regex.findall(qtext)), None
+            return sum(1 for m in cloze.regex.finditer(qtext)
+                       if not in_spans(m.start(), masked)), None
+        found = [m for m in cloze.regex.finditer(qtext)
+                 if not masked or not in_spans(m.start(), masked)]
+        numbered = cloze.numbered
+        if any(numbered(m) for m in found):
+            parts = cloze_parts(cloze, qtext)
+            self._number_gaps(parts, first_line)
+            return len(parts[1]), parts
+        return len(found), None
 
     def _card_tag(self, first_line: str) -> str | None:
         """A flashcard tag at the very start of a card's first line (without "#")."""
@@ -342,6 +352,18 @@ class _Builder:
 
 def _fixed(parts: ClozeParts, text: str) -> ClozeParts:
     return parts
+
+
+def _without_block_id(text: str) -> str:
+    """``text`` without a trailing block id (` ^id`).
+
+    Only the last "^" can start one (what follows it has no "^"), so one ``rfind``
+    replaces a regex search through the whole line.
+    """
+    cut = text.rfind("^")
+    if cut > 0 and text[cut - 1].isspace() and _BLOCK_ID_TAIL.fullmatch(text, cut + 1):
+        return text[:cut - 1].rstrip()
+    return text
 
 
 def _cloze_matches(cloze: ClozeSyntax, text: str) -> list[re.Match[str]]:

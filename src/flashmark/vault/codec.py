@@ -20,6 +20,29 @@ NEW = ""
 UNREADABLE = "?"
 
 
+_NEW_CARD = (NEW, "n")
+_UNREADABLE_CARD = (UNREADABLE, "?")
+_FSRS_STATES = {"1": "l", "2": "r", "3": "l"}
+
+
+def key_and_state(entry_text: str | None) -> tuple[str, str]:
+    """(due key, state) of one SR entry (see ``due_key`` and ``Summary``)."""
+    if entry_text is None or entry_text == PLACEHOLDER_TEXT:
+        return _NEW_CARD
+    parts = entry_text.split(",")
+    if parts[0] == "fsrs":
+        if len(parts) != 10 or len(parts[1]) != 24:
+            return _UNREADABLE_CARD
+        state = parts[5]
+        if state == "0":
+            return _NEW_CARD
+        letter = _FSRS_STATES.get(state)
+        return _UNREADABLE_CARD if letter is None else (parts[1], letter)
+    if len(parts) != 3 or len(parts[0]) != 10 or parts[0][4] != "-":
+        return _UNREADABLE_CARD
+    return _NEW_CARD if parts[1] == "0" else (parts[0], "r")
+
+
 def due_key(entry_text: str | None) -> str:
     """"" for a new card, "?" for an unreadable entry, else the due date ("YYYY-MM-DD")
     or the due instant (ISO UTC, "…Z"). Both compare correctly as strings.
@@ -27,16 +50,7 @@ def due_key(entry_text: str | None) -> str:
     A structural check only (field count and shape of the date); `flashmark check`
     validates entries fully.
     """
-    if entry_text is None or entry_text == PLACEHOLDER_TEXT:
-        return NEW
-    parts = entry_text.split(",")
-    if parts[0] == "fsrs":
-        if len(parts) != 10 or len(parts[1]) != 24 or parts[5] not in "0123":
-            return UNREADABLE
-        return NEW if parts[5] == "0" else parts[1]
-    if len(parts) != 3 or len(parts[0]) != 10 or parts[0][4] != "-":
-        return UNREADABLE
-    return NEW if parts[1] == "0" else parts[0]
+    return key_and_state(entry_text)[0]
 
 
 # (deck, due key, card id, state) for each card of a note, in note order; state is
@@ -45,28 +59,21 @@ Summary = list[tuple[str | None, str, str, str]]
 
 
 def state_of(key: str, entry_text: str | None) -> str:
-    if key == NEW:
-        return "n"
-    if key == UNREADABLE:
-        return "?"
-    if entry_text is not None and entry_text.startswith("fsrs,"):
-        return "l" if entry_text.split(",", 6)[5] in ("1", "3") else "r"
-    return "r"
+    """The state letter of an entry whose due key is ``key``."""
+    return key_and_state(entry_text)[1] if key not in (NEW, UNREADABLE) else (
+        "n" if key == NEW else "?")
 
 
 def summarize(note: ParsedNote, rel: str) -> Summary:
     out: Summary = []
+    append = out.append
     for q in note.questions:
-        entries = q.sr.entry_texts if q.sr is not None else []
+        entries = q.sr.entry_texts if q.sr is not None else ()
         n = len(entries)
         deck = q.deck
         for k, cid in enumerate(card_ids(q, rel)):
-            if k >= n:
-                out.append((deck, NEW, cid, "n"))
-                continue
-            text = entries[k]
-            key = due_key(text)
-            out.append((deck, key, cid, state_of(key, text)))
+            key, state = key_and_state(entries[k]) if k < n else _NEW_CARD
+            append((deck, key, cid, state))
     return out
 
 

@@ -191,41 +191,15 @@ def _parse_serial(pending: list[tuple[NoteFile, IndexRow | None]], settings: Set
     return out
 
 
-_WORK: tuple[list[tuple[NoteFile, bytes | None]], Settings, bool] | None = None
-
-
-def _parse_chunk(bounds: tuple[int, int]) -> list[Outcome]:
-    assert _WORK is not None
-    items, settings, all_notes = _WORK
-    return [_parse_one(f, d, settings, all_notes) for f, d in items[bounds[0]:bounds[1]]]
-
-
 def _parse_parallel(pending: list[tuple[NoteFile, IndexRow | None]], settings: Settings,
                     all_notes: bool, workers: int, progress: Progress | None) -> list[Outcome]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from flashmark.parallel import chunk_bounds, run_chunks
 
-    global _WORK
     items = [(f, row.digest if row else None) for f, row in pending]
-    # Forked workers inherit the work list; only (start, end) pairs and results cross
-    # the process boundary. Where fork is unavailable, or unsafe because this process
-    # runs other threads (a fork copies their locks mid-use), parse serially.
-    import threading
 
-    if ("fork" not in multiprocessing.get_all_start_methods()
-            or threading.active_count() > 1):
-        return _parse_serial(pending, settings, all_notes, progress)
-    _WORK = (items, settings, all_notes)
-    try:
-        size = 64
-        chunks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
-        out: list[Outcome] = []
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            for k, part in enumerate(pool.map(_parse_chunk, chunks)):
-                out.extend(part)
-                if progress is not None:
-                    progress(min((k + 1) * size, len(items)), len(items))
-        return out
-    finally:
-        _WORK = None
+    def parse_chunk(start: int, end: int) -> list[Outcome]:
+        return [_parse_one(f, d, settings, all_notes) for f, d in items[start:end]]
+
+    # Small chunks: the last one to finish decides the wall time.
+    parts = run_chunks(parse_chunk, chunk_bounds(len(items), 32), workers, progress)
+    return [outcome for part in parts for outcome in part]
