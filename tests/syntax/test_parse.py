@@ -112,6 +112,21 @@ def test_cloze_sides_show_other_deletions_and_hints() -> None:
     assert {c.back for c in cards} == {"a b c"}
 
 
+def test_only_ascii_digits_number_a_cloze() -> None:
+    # "²" and "٣" are digits to str.isdigit but not to the plugin's JavaScript \\d: they
+    # are answers, not group numbers (this used to raise ValueError in int()).
+    (q,) = _questions("{@{²;;x}@} {@{٣;;y}@} {@{2;;z}@}\n")
+    assert [(d.answer, d.hint, d.number) for d in q.deletions] == [
+        ("²", "x", None), ("٣", "y", None), ("z", None, 2)]
+    assert q.card_count == 4  # gap for 1, group 2, then the two unnumbered
+
+
+def test_unnumbered_blocks_count_one_card_per_deletion_outside_code() -> None:
+    (q,) = _questions("{@{a}@} `{@{not}@}` {@{b}@} {@{c\n")
+    assert q.card_count == 2
+    assert [d.answer for d in q.deletions] == ["a", "b"]
+
+
 def test_multiline_reversible_sides() -> None:
     (q,) = _questions("F1\nF2\n??@??\nB1\nB2\n")
     assert q.type is QuestionType.MULTILINE_REVERSIBLE
