@@ -24,6 +24,7 @@ the note it stands:
 from __future__ import annotations
 
 import hashlib
+from typing import cast
 
 from flashmark.model import CardId, Question
 from flashmark.syntax.normalize import identity_text
@@ -41,13 +42,13 @@ def card_ids(question: Question, note_path: str) -> list[CardId]:
         f"{note_path}\x1f{question.type.value}\x1f{normalized_text(question)}"
         f"\x1f{question.ordinal}\x1f".encode("utf-8", "surrogatepass"), digest_size=8)
     count = question.card_count
-    ids = []
+    ids: list[str] = []
     for k in range(count):
         # the long text is hashed once per question, not once per card
         h = base.copy() if k < count - 1 else base
         h.update(_SIBLINGS[k] if k < len(_SIBLINGS) else str(k).encode())
-        ids.append(CardId(h.hexdigest()[:ID_LENGTH]))
-    return ids
+        ids.append(h.hexdigest()[:ID_LENGTH])
+    return cast("list[CardId]", ids)  # CardId(...) per card would cost a call each
 
 
 _SIBLINGS = [str(k).encode() for k in range(64)]

@@ -10,13 +10,12 @@ import re
 from itertools import accumulate
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
-_BYTE_NEWLINE = re.compile(rb"\r\n|\r|\n")
 
 
 class LineTable:
     """``lines[i]`` without its ending; ``starts[i]`` its first character offset."""
 
-    __slots__ = ("_byte_starts", "ascii", "lines", "starts", "text")
+    __slots__ = ("_cursor", "ascii", "lines", "starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -29,45 +28,35 @@ class LineTable:
             self.lines = text.split("\n")
             self.starts = [0, *accumulate(len(line) + 1 for line in self.lines[:-1])]
         self.ascii = text.isascii()
-        self._byte_starts: list[int] | None = None
+        self._cursor = (0, 0)  # (character offset, its byte offset): see char_to_byte
 
     def line_end(self, i: int) -> int:
         """Character offset just after line ``i``'s content (before its newline)."""
         return self.starts[i] + len(self.lines[i])
 
-    @property
-    def byte_starts(self) -> list[int]:
-        """``byte_starts[i]``: byte offset (UTF-8) of line ``i``'s first character."""
-        starts = self._byte_starts
-        if starts is None:
-            if self.ascii:
-                starts = self.starts
-            else:
-                data = self.text.encode("utf-8", "surrogatepass")
-                if b"\r" in data:
-                    starts = [0, *(m.end() for m in _BYTE_NEWLINE.finditer(data))]
-                else:
-                    starts = list(accumulate((len(b) + 1 for b in data.split(b"\n")[:-1]),
-                                             initial=0))
-            self._byte_starts = starts
-        return starts
+    def char_to_byte(self, pos: int) -> int:
+        """Byte offset (UTF-8) of character offset ``pos`` of the text.
+
+        A cursor remembers the last answer and only the text between it and ``pos`` is
+        encoded: the parser asks in (nearly) increasing order, so a note is encoded about
+        once in all, and only as far as its last card.
+        """
+        if self.ascii:
+            return pos
+        at, byte = self._cursor
+        if pos >= at:
+            byte += len(self.text[at:pos].encode("utf-8", "surrogatepass"))
+        else:
+            byte -= len(self.text[pos:at].encode("utf-8", "surrogatepass"))
+        self._cursor = (pos, byte)
+        return byte
 
     def byte_offset(self, line: int, col: int) -> int:
         """Byte offset (UTF-8) of character ``col`` of ``line``."""
         if self.ascii:
             return self.starts[line] + col
-        base = self.byte_starts[line]
-        if col == 0:
-            return base
-        text = self.lines[line]
-        if text.isascii():
-            return base + col
-        return base + len(text[:col].encode("utf-8", "surrogatepass"))
+        return self.char_to_byte(self.starts[line] + col)
 
     def line_end_byte(self, line: int) -> int:
         """Byte offset just after line ``line``'s content (before its newline)."""
-        if self.ascii:
-            return self.starts[line] + len(self.lines[line])
-        text = self.lines[line]
-        return self.byte_starts[line] + (len(text) if text.isascii() else
-                                         len(text.encode("utf-8", "surrogatepass")))
+        return self.byte_offset(line, len(self.lines[line]))

@@ -29,6 +29,7 @@ from flashmark.model import (
     QuestionType,
     Span,
     SrComment,
+    make_question,
 )
 from flashmark.syntax.cloze import ClozeSyntax, compile_cloze, for_text
 from flashmark.syntax.inline import code_spans, find_outside_code, in_spans
@@ -308,8 +309,8 @@ class _Builder:
             cut = idx.index(block.separator_line) if block.separator_line in idx else len(idx)
             front = "\n".join(texts[:cut]).strip("\n")
             back = "\n".join(texts[cut + 1:]).strip("\n")
-        return Question(qtype, span, qtext, front, back, sr, deck, anchor, ends_with_fence,
-                        0, cloze_cards, parts_of, identity_text(qtext))
+        return make_question(qtype, span, qtext, front, back, sr, deck, anchor,
+                             ends_with_fence, cloze_cards, parts_of, identity_text(qtext))
 
     def _cloze_cards(self, qtext: str, first_line: int) -> tuple[int, ClozeParts | None]:
         """How many cards a cloze block makes, and its parts when they are numbered

@@ -37,14 +37,16 @@ def walk_notes(root: str, ignore: tuple[str, ...] = (),
         seen.add((st.st_dev, st.st_ino))
     except OSError:
         return
-    yield from _walk(root, "", ignore, seen, problems)
+    found: list[NoteFile] = []
+    _walk(root, "", ignore, seen, problems, found)
+    yield from found
 
 
 def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int, int]],
-          problems: list[WalkProblem] | None) -> Iterator[NoteFile]:
+          problems: list[WalkProblem] | None, found: list[NoteFile]) -> None:
     try:
         with os.scandir(folder) as it:
-            entries = sorted(it, key=lambda e: e.name)
+            entries = sorted(it, key=_name)
     except OSError as exc:
         if problems is not None:
             problems.append(WalkProblem(prefix.rstrip("/") or ".",
@@ -52,11 +54,16 @@ def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int
         return
     for entry in entries:
         name = entry.name
-        if name.startswith("."):
+        if name[0] == ".":
             continue
         rel = prefix + name
         try:
-            if entry.is_dir():
+            if name.endswith(".md") and entry.is_file():
+                if ignore and any(fnmatchcase(rel, g) for g in ignore):
+                    continue
+                st = entry.stat()
+                found.append(NoteFile(rel, entry.path, st.st_size, st.st_mtime_ns))
+            elif entry.is_dir():
                 st = entry.stat()
                 key = (st.st_dev, st.st_ino)
                 if key in seen:
@@ -67,12 +74,11 @@ def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int
                 seen.add(key)
                 if ignore and any(fnmatchcase(rel + "/", g) for g in ignore):
                     continue
-                yield from _walk(entry.path, rel + "/", ignore, seen, problems)
-            elif name.endswith(".md") and entry.is_file():
-                if ignore and any(fnmatchcase(rel, g) for g in ignore):
-                    continue
-                st = entry.stat()
-                yield NoteFile(rel, entry.path, st.st_size, st.st_mtime_ns)
+                _walk(entry.path, rel + "/", ignore, seen, problems, found)
         except OSError as exc:
             if problems is not None:
                 problems.append(WalkProblem(rel, f"cannot read: {exc.strerror}"))
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
