@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from itertools import pairwise
 
 import pytest
 
@@ -36,7 +37,7 @@ def test_chunk_bounds_cover_every_item_once() -> None:
     bounds = chunk_bounds(1_000_000, 1)
     assert len(bounds) <= MAX_CHUNKS
     assert bounds[0][0] == 0 and bounds[-1][1] == 1_000_000
-    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in pairwise(bounds))
 
 
 @pytest.mark.parametrize("workers", [1, 2, 3])

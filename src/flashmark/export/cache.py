@@ -2,7 +2,9 @@
 re-export reads, parses and renders only the notes that changed.
 
 An entry is one note file: the digest of its bytes and everything the exporter made of
-it (keys, sketches, rendered fields, cards, tags, SR entries), as JSON. It is used only
+it (keys, sketches, rendered fields, cards, tags, SR entries), as ``marshal`` data
+(``NoteOut.to_wire``; marshal's format belongs to the Python version, which the
+fingerprint therefore covers). It is used only
 when the file's digest and the cache's fingerprint are unchanged; the fingerprint
 covers the code that turns a note into an Anki note (a hash of the parser, identity and
 export modules), the markdown-it versions, the parser settings and the vault's name.
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import marshal
 import sqlite3
+import sys
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -27,7 +31,7 @@ import flashmark
 __all__ = ["CACHE_FILE", "RenderCache", "code_fingerprint"]
 
 CACHE_FILE = "export.sqlite3"
-_FORMAT = "1"
+_FORMAT = "2"
 # The modules whose behaviour the cached results depend on.
 _SOURCES = ("model.py", "config.py", "identity.py", "cards.py", "syntax", "export")
 
@@ -42,7 +46,8 @@ def _version(dist: str) -> str:
 def code_fingerprint(extra: str) -> str:
     """A hash of the code that makes an export and of ``extra`` (settings, vault)."""
     h = hashlib.blake2b(digest_size=12)
-    h.update(f"{_FORMAT}|{_version('markdown-it-py')}|{_version('mdit-py-plugins')}|"
+    h.update(f"{_FORMAT}|{sys.version_info[:2]}|{marshal.version}|"
+             f"{_version('markdown-it-py')}|{_version('mdit-py-plugins')}|"
              f"{extra}".encode("utf-8", "surrogatepass"))
     base = Path(flashmark.__file__).parent
     for name in _SOURCES:
@@ -67,7 +72,7 @@ class RenderCache:
             conn = sqlite3.connect(path, timeout=60)
             conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             conn.execute("CREATE TABLE IF NOT EXISTS notes (rel TEXT PRIMARY KEY, "
-                         "digest BLOB NOT NULL, data TEXT NOT NULL)")
+                         "digest BLOB NOT NULL, data BLOB NOT NULL)")
             row = conn.execute("SELECT value FROM meta WHERE key = 'fingerprint'").fetchone()
             if row is None or row[0] != fingerprint:
                 conn.execute("DELETE FROM notes")
@@ -78,18 +83,18 @@ class RenderCache:
         except sqlite3.Error:
             self.conn = None
 
-    def load(self) -> dict[str, tuple[bytes, str]]:
-        """rel -> (digest of the note's bytes, the exporter's JSON for it)."""
+    def load(self) -> dict[str, tuple[bytes, bytes]]:
+        """rel -> (digest of the note's bytes, the exporter's data for it)."""
         if self.conn is None:
             return {}
         try:
-            return {rel: (bytes(dig), data) for rel, dig, data in
+            return {rel: (bytes(dig), bytes(data)) for rel, dig, data in
                     self.conn.execute("SELECT rel, digest, data FROM notes")}
         except sqlite3.Error:
             return {}
 
-    def add(self, rows: Iterable[tuple[str, bytes, str]]) -> None:
-        """Add or replace notes: (rel, digest of its bytes, JSON)."""
+    def add(self, rows: Iterable[tuple[str, bytes, bytes]]) -> None:
+        """Add or replace notes: (rel, digest of its bytes, data)."""
         if self.conn is None:
             return
         try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import html
-import json
+import marshal
 import os
 import re
 import time
@@ -44,7 +44,7 @@ from flashmark.export.package import NoteRow, PackageWriter
 from flashmark.export.render import NoteContext, Renderer, footnote_definitions, obsidian_url
 from flashmark.export.scheduling import CardState, apply_scheduling, require_anki
 from flashmark.model import ParsedNote, Question, QuestionType
-from flashmark.syntax import body_tags
+from flashmark.syntax import body_tags, parse_note
 from flashmark.vault.index import default_index_path, digest
 from flashmark.vault.notefile import read_note
 from flashmark.vault.scan import FileProblem, NoteRecord, ScanResult, scan_vault
@@ -229,23 +229,22 @@ class NoteOut:
     def cacheable(self) -> bool:
         return self.fresh and all(q.rendered for q in self.questions)
 
-    def to_json(self) -> str:
-        return json.dumps({"t": self.tags, "m": self.media, "p": self.problems,
-                           "l": self.lookups, "q": [
-            [q.line, *q.new, q.deck, q.fields, q.ords, q.cards, q.skipped, q.entries]
-            for q in self.questions]}, ensure_ascii=False, separators=(",", ":"))
+    def to_wire(self) -> bytes:
+        """Everything the exporter made of the note, for the render cache and for the
+        way back from a worker process: marshal of tuples, lists and strings (pickling
+        these dataclasses costs ten times as much, most of it in the parent)."""
+        return marshal.dumps((self.tags, self.media, self.problems, self.lookups, [
+            (q.line, *q.new, q.deck, q.fields, q.ords, q.cards, q.skipped, q.entries)
+            for q in self.questions]))
 
     @classmethod
-    def from_json(cls, rel: str, digest: bytes, data: str) -> NoteOut:
-        obj = json.loads(data)
-        questions = [
-            QuestionOut(line, NewQuestion(key, model, sk, fh, bh), deck, True, tuple(fields),
-                        tuple(ords), cards, tuple((n, r, d) for n, r, d in skipped),
-                        tuple(entries))
+    def from_wire(cls, rel: str, digest: bytes, data: bytes, *, fresh: bool) -> NoteOut:
+        tags, media, problems, lookups, questions = marshal.loads(data)
+        return cls(rel, tags, [
+            QuestionOut(line, NewQuestion(key, model, sk, fh, bh), deck, True, fields, ords,
+                        cards, skipped, entries)
             for line, key, model, sk, fh, bh, deck, fields, ords, cards, skipped, entries
-            in obj["q"]]
-        return cls(rel, tuple(obj["t"]), questions, list(obj["m"]), list(obj["p"]), digest,
-                   fresh=False, lookups=[(ref, found) for ref, found in obj["l"]])
+            in questions], media, problems, digest, fresh=fresh, lookups=lookups)
 
 
 def _visible(html_text: str) -> bool:
@@ -266,7 +265,7 @@ class _NoteWorker:
         self.cache_at = (cache.path, cache.fingerprint) if cache is not None else None
         self._cache: RenderCache | None = None
         self._pid = 0
-        self.pending: list[tuple[str, bytes, str]] = []  # new cache entries
+        self.pending: list[tuple[str, bytes, bytes]] = []  # new cache entries
         self.media = MediaIndex(result.root)
         self.renderer = Renderer(self.media.resolve)
 
@@ -296,16 +295,16 @@ class _NoteWorker:
                     dig = digest(fh.read())
             except OSError:
                 dig = b""
-            if dig == hit[0]:
-                note = NoteOut.from_json(record.rel, dig, hit[1])
-                if all(self.media.find(ref, record.rel)[0] == found
-                       for ref, found in note.lookups):
-                    self._select(note)
-                    return note
-        parsed = self.result.parsed([record])[record.rel]
+            note = self._from_cache(record.rel, dig, hit) if dig == hit[0] else None
+            if note is not None and all(self.media.find(ref, record.rel)[0] == found
+                                        for ref, found in note.lookups):
+                self.select(note)
+                return note
+        data = read_note(record.rel, record.path)
+        parsed = parse_note(data.text, self.result.settings.parser,
+                            all_notes=self.result.all_notes)
         if not parsed.questions:
             return None
-        data = read_note(record.rel, record.path)
         tags = _note_tags(parsed, data.text)
         ctx = NoteContext(record.rel, self.vault, footnote_definitions(data.text))
         out: list[QuestionOut] = []
@@ -323,7 +322,7 @@ class _NoteWorker:
                 entries=tuple(entries[k] if k < len(entries) else None
                               for k in range(q.card_count))))
         note = NoteOut(record.rel, tags, out, [], [], digest(data.data))
-        self._select(note)
+        self.select(note)
         for q, qo in zip(parsed.questions, out, strict=True):
             if qo.selected:
                 self._render(q, qo, ctx)
@@ -331,10 +330,17 @@ class _NoteWorker:
         note.problems = ctx.problems
         note.lookups = ctx.lookups
         if self.cache_at is not None and note.cacheable():
-            self.pending.append((note.rel, note.digest, note.to_json()))
+            self.pending.append((note.rel, note.digest, note.to_wire()))
         return note
 
-    def _select(self, note: NoteOut) -> None:
+    @staticmethod
+    def _from_cache(rel: str, dig: bytes, hit: tuple[bytes, bytes]) -> NoteOut | None:
+        try:
+            return NoteOut.from_wire(rel, dig, hit[1], fresh=False)
+        except (ValueError, EOFError, TypeError):  # a damaged entry: render again
+            return None
+
+    def select(self, note: NoteOut) -> None:
         note_selected = _tag_selected(note.tags, self.options.tags)
         for q in note.questions:
             q.selected = note_selected and deck_selected(q.deck, self.options.decks)
@@ -372,11 +378,19 @@ class _NoteWorker:
 
 _WORK: tuple[_NoteWorker, list[NoteRecord]] | None = None
 
+# A worker's answer for one note: nothing (no questions), or (rel, digest, wire data,
+# made in this run), see NoteOut.to_wire.
+_Wire = tuple[str, bytes, bytes, bool] | None
 
-def _work_chunk(bounds: tuple[int, int]) -> list[NoteOut | None]:
+
+def _work_chunk(bounds: tuple[int, int]) -> list[_Wire]:
     assert _WORK is not None
     worker, records = _WORK
-    out = [worker.note(r) for r in records[bounds[0]:bounds[1]]]
+    out: list[_Wire] = []
+    for r in records[bounds[0]:bounds[1]]:
+        note = worker.note(r)
+        out.append(None if note is None else
+                   (note.rel, note.digest, note.to_wire(), note.fresh))
     worker.flush()
     return out
 
@@ -420,7 +434,13 @@ def _render_all(worker: _NoteWorker, records: list[NoteRecord], jobs: int | None
                 with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
                     for (a, b), part in zip(chunks, pool.map(_work_chunk, chunks),
                                             strict=True):
-                        yield from part
+                        for wire in part:
+                            if wire is None:
+                                yield None
+                                continue
+                            note = NoteOut.from_wire(wire[0], wire[1], wire[2], fresh=wire[3])
+                            worker.select(note)
+                            yield note
                         if progress is not None:
                             done += sum(len(r.summary) for r in records[a:b])
                             progress(done, total)

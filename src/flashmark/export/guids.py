@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import struct
 import zlib
+from itertools import islice
 
 from flashmark.identity import card_ids
 from flashmark.model import Question
@@ -65,7 +67,7 @@ def sketch(text: str) -> str:
     distinct = dict.fromkeys(words)
     if len(distinct) > SKETCH_SIZE:
         half = SKETCH_SIZE // 2
-        head = list(distinct)[:half]
+        head = list(islice(distinct, half))
         tail: dict[bytes, None] = {}
         for w in reversed(words):
             if len(tail) >= half:
@@ -73,8 +75,12 @@ def sketch(text: str) -> str:
             if w not in tail and w not in head:
                 tail[w] = None
         distinct = dict.fromkeys([*head, *tail])
-    values = sorted({zlib.crc32(w) & 0xFFFF for w in distinct})
-    return "".join(f"{h:04x}" for h in values)
+    values = sorted({c & 0xFFFF for c in map(zlib.crc32, distinct)})
+    return _PACK[len(values)](*values).hex()  # 4 hex digits per value
+
+
+# struct formats packing n 16-bit values big-endian: .hex() then gives "%04x" per value
+_PACK = [struct.Struct(f">{n}H").pack for n in range(SKETCH_SIZE + 1)]
 
 
 def _values(s: str) -> set[int]:
