@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from flashmark.config import ParserSettings
+from flashmark.export import render as rnd
 from flashmark.export.render import NoteContext, Renderer, footnote_definitions
 from flashmark.model import Question
 from flashmark.syntax import parse_note
@@ -175,3 +178,20 @@ def test_fast_paths_match_markdown_it() -> None:
             expected = (str(r.md.renderInline(src)) if inl
                         else str(r.md.render(src)).rstrip("\n"))
             assert r.markdown(src, inline=inl) == expected, (src, inl)
+
+
+@pytest.mark.parametrize("html_text", [
+    "plain, no deletion",
+    f"<p>{rnd._cz_open(1)}cat{rnd.CZ_CLOSE} and {rnd._cz_open(2)}dog{rnd.CZ_HINT}an animal}}"
+    f"{rnd.CZ_CLOSE}</p>",
+    f"{rnd._cz_open(3)}\\(x^{{2}}\\){rnd.CZ_CLOSE}::{rnd._cz_open(300)}a::b}}}}{rnd.CZ_CLOSE} end",
+    f"{rnd._cz_open(1)}multi\nline{rnd.CZ_HINT}h\nint{rnd.CZ_CLOSE}{rnd._cz_open(1)}",
+])
+def test_anki_clozes_match_the_mark_regex(html_text: str) -> None:
+    """The str.find version of the deletion-mark rewrite does what the regex does."""
+    def by_regex(m: re.Match[str]) -> str:
+        tail = "" if m[3] is None else "::" + rnd._safe_cloze_part(m[3])
+        return f"{{{{c{rnd._index(m[1])}::{rnd._safe_cloze_part(m[2])}{tail}}}}}"
+
+    assert rnd._anki_clozes(html_text) == rnd._CLOZE.sub(by_regex, html_text)
+    assert ("{{c" in rnd._anki_clozes(html_text)) == (rnd.CZ_CLOSE in html_text)

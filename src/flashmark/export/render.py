@@ -78,7 +78,10 @@ def _index(digits: str) -> int:
 
 
 def _cz_open(n: int) -> str:
-    return f"{_L}{_CZ_OPEN}{_number(n)}{_R}"
+    return _CZ_OPEN_TEXT[n] if n < len(_CZ_OPEN_TEXT) else f"{_L}{_CZ_OPEN}{_number(n)}{_R}"
+
+
+_CZ_OPEN_TEXT = [f"{_L}{_CZ_OPEN}{_number(n)}{_R}" for n in range(256)]
 
 
 _PH = re.compile(f"{_L}{_ITEM}([{_DIGITS}]+){_R}")
@@ -155,12 +158,32 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # Escaped characters that mean nothing to Markdown anywhere once links are taken out:
 # written as the character itself (markdown-it would print the same).
 _INERT = frozenset("()'\",;/?@%{}$:")
-_HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
-_TEX_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+# Escaping with str.replace: str.translate with a table of strings costs ten times as
+# much (a dictionary lookup per character), and it runs on most texts of an export.
+def _escape(text: str) -> str:
+    """``&``, ``<``, ``>`` and ``"`` as entities (what markdown-it's escapeHtml does)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    return text
 
 
 def _tex(content: str) -> str:
-    return content.translate(_TEX_ESCAPES)
+    """Math for MathJax inside HTML: ``&``, ``<`` and ``>`` as entities."""
+    if "&" in content:
+        content = content.replace("&", "&amp;")
+    if "<" in content:
+        content = content.replace("<", "&lt;")
+    if ">" in content:
+        content = content.replace(">", "&gt;")
+    return content
 
 
 def _destination(url: str) -> str:
@@ -231,9 +254,9 @@ class _Pass:
     def _esc(self, m: re.Match[str], end: int) -> int:
         char = m["esc"]
         if char in _INERT:
-            self.out.append(char.translate(_HTML_ESCAPES))
+            self.out.append(_escape(char))
         else:
-            self.put(char.translate(_HTML_ESCAPES))
+            self.put(_escape(char))
         return m.end()
 
     def _fence(self, m: re.Match[str], end: int) -> int:
@@ -307,7 +330,7 @@ class _Pass:
         content = text[stop:close].replace("\n", " ")
         if len(content) > 2 and content[0] == " " and content[-1] == " " and content.strip():
             content = content[1:-1]
-        self.put(f"<code>{content.translate(_HTML_ESCAPES)}</code>")
+        self.put(f"<code>{_escape(content)}</code>")
         return run_end
 
     def _dmath(self, m: re.Match[str], end: int) -> int:
@@ -469,7 +492,7 @@ def _separate_braces(tex: str) -> str:
 def _paragraphs(src: str) -> str:
     """What markdown-it renders for plain paragraphs (a newline is a line break)."""
     return "\n".join(
-        "<p>" + "<br />\n".join(line.strip(" \t").translate(_HTML_ESCAPES)
+        "<p>" + "<br />\n".join(_escape(line.strip(" \t"))
                                   for line in para.split("\n")) + "</p>"
         for para in _BLANK_LINES.split(src.strip()) if para.strip())
 
@@ -494,10 +517,34 @@ def _safe_cloze_part(part: str) -> str:
     return part
 
 
-def _cloze_sub(m: re.Match[str]) -> str:
-    number = _index(m[1])
-    tail = "" if m[3] is None else "::" + _safe_cloze_part(m[3])
-    return f"{{{{c{number}::{_safe_cloze_part(m[2])}{tail}}}}}"
+def _anki_clozes(out: str) -> str:
+    """Deletion marks -> ``{{cN::answer::hint}}``: what ``_CLOZE.sub`` would do, with
+    ``str.find`` (the lazy regex steps through the whole HTML one character at a time).
+    The marks are ours and well formed: open, number, answer, optional hint, close."""
+    open_mark = _L + _CZ_OPEN
+    start = out.find(open_mark)
+    if start < 0:
+        return out
+    pieces: list[str] = []
+    done = 0
+    while start >= 0:
+        number_end = out.find(_R, start + 2)
+        close = out.find(CZ_CLOSE, number_end + 1) if number_end >= 0 else -1
+        digits = out[start + 2:number_end]
+        if close < 0 or not digits or digits.strip(_DIGITS):
+            break  # not a mark after all (cannot happen with our own marks)
+        hint_at = out.find(CZ_HINT, number_end + 1, close)
+        if hint_at < 0:
+            answer, tail = out[number_end + 1:close], ""
+        else:
+            answer = out[number_end + 1:hint_at]
+            tail = "::" + _safe_cloze_part(out[hint_at + len(CZ_HINT):close])
+        pieces.append(out[done:start])
+        pieces.append(f"{{{{c{_index(digits)}::{_safe_cloze_part(answer)}{tail}}}}}")
+        done = close + len(CZ_CLOSE)
+        start = out.find(open_mark, done)
+    pieces.append(out[done:])
+    return "".join(pieces)
 
 
 def _tex_cloze_safe(item: str) -> str:
@@ -621,7 +668,7 @@ class Renderer:
         out = self._render("".join(parts), ctx, inline=False)
         if "{{c" in out:
             out = _ANKI_CLOZE_LIKE.sub(r"{&#123;\1", out)
-        return _CLOZE.sub(_cloze_sub, out), sorted(used)
+        return _anki_clozes(out), sorted(used)
 
     def image(self, src: str, alt: str, ctx: NoteContext, *, encoded: bool,
               width: str | None = None, height: str | None = None) -> str:
@@ -683,7 +730,7 @@ class Renderer:
         if _INLINE_SYNTAX.search(src) is None:
             if inline:
                 if "\n" not in src:
-                    return src.translate(_HTML_ESCAPES)
+                    return _escape(src)
             elif _BLOCK_SYNTAX.search(src) is None:
                 return _paragraphs(src)
         md = self.md if ("~~" in src or "^" in src) else self.md_plain
@@ -714,7 +761,10 @@ class Renderer:
         if p.blocks:
             blocks = p.blocks
             out = _PH_BLOCK.sub(lambda m: self._item(items, m, blocks), out)
-        return _PH.sub(lambda m: items[_index(m[1])], out)
+        pieces = _PH.split(out)  # text, digits, text, ...: no callback per placeholder
+        for k in range(1, len(pieces), 2):
+            pieces[k] = items[_index(pieces[k])]
+        return "".join(pieces)
 
     @staticmethod
     def _item(items: list[str], m: re.Match[str], blocks: set[int]) -> str:
