@@ -7,7 +7,7 @@ import pytest
 
 from flashmark.cards import cards_of
 from flashmark.config import ParserSettings
-from flashmark.identity import ID_LENGTH, card_ids
+from flashmark.identity import ID_LENGTH, card_id, card_ids
 from flashmark.model import Question
 from flashmark.syntax import parse_note
 
@@ -31,6 +31,12 @@ def test_id_shape() -> None:
     assert len(ids) == 2
     assert all(len(i) == ID_LENGTH and int(i, 16) >= 0 for i in ids)
     assert ids[0] != ids[1]
+
+
+def test_card_id_is_the_sibling_of_card_ids() -> None:
+    for q in _questions("q::@::a\n\n{@{x}@} {@{y}@} {@{2;;z}@}\n\nfront\n?@?\nback\n"):
+        ids = card_ids(q, "n.md")
+        assert [card_id(q, "n.md", k) for k in range(len(ids))] == ids
 
 
 def test_id_is_deterministic() -> None:

@@ -38,9 +38,7 @@ def normalized_text(question: Question) -> str:
 
 def card_ids(question: Question, note_path: str) -> list[CardId]:
     """The ids of the question's cards, sibling by sibling."""
-    base = hashlib.blake2b(
-        f"{note_path}\x1f{question.type.value}\x1f{normalized_text(question)}"
-        f"\x1f{question.ordinal}\x1f".encode("utf-8", "surrogatepass"), digest_size=8)
+    base = _base_hash(question, note_path)
     count = question.card_count
     ids: list[str] = []
     for k in range(count):
@@ -51,8 +49,17 @@ def card_ids(question: Question, note_path: str) -> list[CardId]:
     return cast("list[CardId]", ids)  # CardId(...) per card would cost a call each
 
 
-_SIBLINGS = [str(k).encode() for k in range(64)]
-
-
 def card_id(question: Question, note_path: str, sibling: int) -> CardId:
-    return card_ids(question, note_path)[sibling]
+    """The id of one card of the question (``card_ids(...)[sibling]``, computed alone)."""
+    h = _base_hash(question, note_path)
+    h.update(str(sibling).encode())
+    return CardId(h.hexdigest()[:ID_LENGTH])
+
+
+def _base_hash(question: Question, note_path: str) -> hashlib.blake2b:
+    return hashlib.blake2b(
+        f"{note_path}\x1f{question.type.value}\x1f{normalized_text(question)}"
+        f"\x1f{question.ordinal}\x1f".encode("utf-8", "surrogatepass"), digest_size=8)
+
+
+_SIBLINGS = [str(k).encode() for k in range(64)]

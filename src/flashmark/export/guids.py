@@ -18,7 +18,7 @@ import struct
 import zlib
 from itertools import islice
 
-from flashmark.identity import card_ids
+from flashmark.identity import card_id
 from flashmark.model import Question
 
 __all__ = ["SKETCH_SIZE", "deck_id", "note_guid", "question_key", "side_hash", "similarity",
@@ -28,7 +28,7 @@ __all__ = ["SKETCH_SIZE", "deck_id", "note_guid", "question_key", "side_hash", "
 def question_key(question: Question, rel: str) -> str:
     """The id of the question's first card: what identifies the question (and so its
     Anki note) in the manifest."""
-    return card_ids(question, rel)[0]
+    return card_id(question, rel, 0)
 
 
 @functools.lru_cache(maxsize=1 << 17)
