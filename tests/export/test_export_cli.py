@@ -155,10 +155,11 @@ def test_manifest_that_cannot_be_written_is_a_warning(
         capsys: pytest.CaptureFixture[str]) -> None:
     from flashmark.export import exporter
 
-    def refuse(path: Path, manifest: object) -> None:
+    def refuse(path: str, data: bytes) -> None:
+        assert path.endswith("export-manifest.json")
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(exporter, "save_manifest", refuse)
+    monkeypatch.setattr(exporter, "write_file_atomically", refuse)
     code, out = export(vault, tmp_path / "x.apkg")
     assert code == 0 and "13 notes" in out
     err = capsys.readouterr().err

@@ -23,7 +23,6 @@ import marshal
 import sqlite3
 import sys
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 
 import flashmark
@@ -36,18 +35,20 @@ _FORMAT = "2"
 _SOURCES = ("model.py", "config.py", "identity.py", "cards.py", "syntax", "export")
 
 
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "?"
+def _versions() -> str:
+    # the modules' own __version__: importlib.metadata would cost 15 ms of start-up
+    import markdown_it
+    import mdit_py_plugins
+
+    return (f"{getattr(markdown_it, '__version__', '?')}|"
+            f"{getattr(mdit_py_plugins, '__version__', '?')}")
 
 
 def code_fingerprint(extra: str) -> str:
     """A hash of the code that makes an export and of ``extra`` (settings, vault)."""
     h = hashlib.blake2b(digest_size=12)
     h.update(f"{_FORMAT}|{sys.version_info[:2]}|{marshal.version}|"
-             f"{_version('markdown-it-py')}|{_version('mdit-py-plugins')}|"
+             f"{_versions()}|"
              f"{extra}".encode("utf-8", "surrogatepass"))
     base = Path(flashmark.__file__).parent
     for name in _SOURCES:

@@ -23,6 +23,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +38,7 @@ from flashmark.export.manifest import (
     NewQuestion,
     assign_guids,
     load_manifest,
-    save_manifest,
+    manifest_bytes,
 )
 from flashmark.export.media import MediaIndex, packaged_name
 from flashmark.export.package import NoteRow, PackageWriter
@@ -45,6 +46,7 @@ from flashmark.export.render import NoteContext, Renderer, footnote_definitions,
 from flashmark.export.scheduling import CardState, apply_scheduling, require_anki
 from flashmark.model import ParsedNote, Question, QuestionType
 from flashmark.syntax import body_tags, parse_note
+from flashmark.vault.edit import write_file_atomically
 from flashmark.vault.index import default_index_path, digest
 from flashmark.vault.notefile import read_note
 from flashmark.vault.scan import FileProblem, NoteRecord, ScanResult, scan_vault
@@ -506,9 +508,20 @@ def export_vault(root: Path, settings: Settings, options: ExportOptions,
                 worker.close()
             assembler.flush()
             media = sorted(assembler.media)
-            summary.notes, summary.cards = writer.finish(
-                output, assembler.decks,
-                [(str(root / rel), packaged_name(rel)) for rel in media])
+            # SQLite builds the package's indexes and zip writes it without holding the
+            # GIL: the manifest is serialized meanwhile (written only once the package is).
+            with ThreadPoolExecutor(1) as background:
+                package = background.submit(
+                    writer.finish, output, assembler.decks,
+                    [(str(root / rel), packaged_name(rel)) for rel in media])
+                # The manifest: every exported note's questions now; notes no longer in
+                # the vault are forgotten; notes not touched by this selection keep theirs.
+                in_vault = {r.rel for r in result.notes}
+                manifest.notes = {rel: e for rel, e in manifest.notes.items()
+                                  if rel in in_vault}
+                manifest.stamp = stamp
+                manifest_blob = manifest_bytes(manifest)
+                summary.notes, summary.cards = package.result()
         finally:
             writer.close()
         summary.decks = len(assembler.decks)
@@ -516,14 +529,9 @@ def export_vault(root: Path, settings: Settings, options: ExportOptions,
         if options.with_scheduling:
             summary.scheduled = apply_scheduling(output, assembler.states,
                                                  settings.scheduling)
-        # The manifest: every exported note's questions now; notes no longer in the
-        # vault are forgotten; notes not touched by this selection keep their entries.
-        in_vault = {r.rel for r in result.notes}
-        manifest.notes = {rel: e for rel, e in manifest.notes.items() if rel in in_vault}
-        manifest.stamp = stamp
         summary.manifest = manifest_path
         try:
-            save_manifest(manifest_path, manifest)
+            write_file_atomically(str(manifest_path), manifest_blob)
         except OSError as exc:
             summary.manifest = None
             summary.manifest_problem = (f"cannot write {manifest_path}: {exc.strerror or exc}"

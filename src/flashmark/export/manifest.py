@@ -30,7 +30,7 @@ from flashmark.export.guids import note_guid, similarity
 from flashmark.vault.edit import write_file_atomically
 
 __all__ = ["MANIFEST_FILE", "SIMILARITY", "Entry", "Manifest", "NewQuestion", "assign_guids",
-           "load_manifest", "save_manifest"]
+           "load_manifest", "manifest_bytes", "save_manifest"]
 
 MANIFEST_FILE = "export-manifest.json"
 FORMAT = 1
@@ -104,6 +104,11 @@ def load_manifest(path: Path, namespace: str) -> Manifest:
 def save_manifest(path: Path, manifest: Manifest) -> None:
     """Write the manifest atomically (a reader sees the old or the new file, never a
     part)."""
+    write_file_atomically(str(path), manifest_bytes(manifest))
+
+
+def manifest_bytes(manifest: Manifest) -> bytes:
+    """The manifest file's content."""
     notes: dict[str, list[list[object]]] = {}
     for rel in sorted(manifest.notes):
         rows: list[list[object]] = []
@@ -113,10 +118,9 @@ def save_manifest(path: Path, manifest: Manifest) -> None:
                 row.append(e.guid)
             rows.append(row)
         notes[rel] = rows
-    blob = json.dumps({"format": FORMAT, "namespace": manifest.namespace,
+    return json.dumps({"format": FORMAT, "namespace": manifest.namespace,
                        "stamp": manifest.stamp, "notes": notes},
                       ensure_ascii=False, separators=(",", ":")).encode()
-    write_file_atomically(str(path), blob)
 
 
 def _similar(old: Entry, new: NewQuestion) -> float:

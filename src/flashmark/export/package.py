@@ -68,7 +68,9 @@ class PackageWriter:
         if self._conn is None:
             fd, self.db_path = tempfile.mkstemp(prefix="flashmark-export-", suffix=".anki2")
             os.close(fd)
-            conn = sqlite3.connect(self.db_path)
+            # finish() may run in a background thread (the exporter serializes its
+            # manifest meanwhile); one thread at a time uses the connection.
+            conn = sqlite3.connect(self.db_path, check_same_thread=False)
             # Big pages: most notes' fields overflow a 4 KiB page; with 64 KiB pages the
             # collection is 10% smaller and a third faster to fill and index.
             conn.execute("PRAGMA page_size = 65536")
