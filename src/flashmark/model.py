@@ -129,6 +129,13 @@ class SrComment:
         return not self.body.startswith("!")
 
     @property
+    def entry_count(self) -> int:
+        """``len(self.entry_texts)``, without splitting."""
+        if self.legacy_single:
+            return 1 if self.body else 0
+        return self.body.count("!")
+
+    @property
     def entry_texts(self) -> list[str]:
         if self.legacy_single:
             return [self.body] if self.body else []

@@ -80,3 +80,16 @@ def test_card_ids_are_unique_within_a_note(text: str) -> None:
     note = parse_note(text, SETTINGS, all_notes=True)
     ids = [c.id for q in note.questions for c in cards_of(q, "note.md")]
     assert len(ids) == len(set(ids))
+
+
+CLOZE_BITS = ["{@{", "}@}", "{@", "}@", "@", "x", "\n", "==", "{{", "}}", "}", "{"]
+
+
+@PROPS
+@given(st.lists(st.sampled_from(CLOZE_BITS), max_size=40).map("".join),
+       st.sampled_from(["{@{[123;;]answer[;;hint]}@}", "==answer==", "{{answer}}"]))
+def test_cloze_count_is_the_regex_count(text: str, pattern: str) -> None:
+    from flashmark.syntax.cloze import compile_cloze
+
+    cloze = compile_cloze((pattern,))
+    assert cloze.count(text) == len(cloze.regex.findall(text))

@@ -365,3 +365,12 @@ def test_every_comment_of_the_vault_round_trips() -> None:
     # SPEC section 2 / corpus README: 43,955 comments, ~146,950 entries
     assert comments == 43955
     assert entries_seen == 105886 + 41066
+
+
+@pytest.mark.parametrize("body", ["", "!2026-01-01,3,250", "!a!b!!c", "2026-01-01,3,250",
+                                  "!fsrs,2026-01-01T00:00:00.000Z,1,2,3,2,1,0,0,"])
+def test_entry_count_is_the_number_of_entry_texts(body: str) -> None:
+    from flashmark.model import Span, SrComment
+
+    comment = SrComment(Span(0, 0, 0, 0), body)
+    assert comment.entry_count == len(comment.entry_texts)

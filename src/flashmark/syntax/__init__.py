@@ -131,7 +131,7 @@ def _sr_problems(questions: list[Question], lint: bool) -> list[Problem]:
     for q in questions:
         if q.sr is None:
             continue
-        n_entries = len(q.sr.entry_texts)
+        n_entries = q.sr.entry_count
         n_cards = q.card_count
         if n_entries != n_cards:
             what = "deletions" if q.type is QuestionType.CLOZE else "cards"

@@ -52,6 +52,26 @@ class ClozeSyntax:
         return inner.startswith(number[0]) and inner[len(number[0]):][:1] in _DIGITS and \
             self.fields(m)[2] is not None
 
+    def count(self, text: str) -> int:
+        """``len(self.regex.findall(text))``; with one pattern by ``str.find``, which is
+        faster than the regex's lazy scan: a deletion is the first tail after the head
+        (at least one character later) with no newline in between."""
+        if len(self.parts) != 1:
+            return len(self.regex.findall(text))
+        head, tail = self.parts[0].head, self.parts[0].tail
+        found = 0
+        at = text.find(head)
+        while at >= 0:
+            end = text.find(tail, at + len(head) + 1)
+            if end < 0:
+                break
+            if text.find("\n", at + len(head), end) < 0:
+                found += 1
+                at = text.find(head, end + len(tail))
+            else:
+                at = text.find(head, at + 1)
+        return found
+
     def fields(self, m: re.Match[str]) -> tuple[str, str | None, int | None]:
         """(answer, hint, number) of a match of ``regex``."""
         i = m.lastindex or 1
@@ -137,6 +157,8 @@ def compile_cloze(patterns: tuple[str, ...]) -> ClozeSyntax:
 def for_text(syntax: ClozeSyntax, patterns: tuple[str, ...], text: str) -> ClozeSyntax:
     """The syntax restricted to the patterns whose opener occurs in ``text``: a regex
     with one alternative is faster (its literal prefix is searched directly)."""
+    if len(patterns) < 2:
+        return syntax
     present = tuple(p for p, part in zip(patterns, syntax.parts, strict=True) if part.head in text)
     if len(present) == len(patterns):
         return syntax

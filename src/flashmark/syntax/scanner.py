@@ -220,6 +220,9 @@ class _Builder:
         # The SR comment sits at the end of the last line, or alone on the last line. Like
         # OSR, a comment elsewhere in the block (a line added below it) is still the
         # block's comment: it is read and written where it is, never duplicated.
+        # Byte offsets are asked for in text order (start, SR comment, anchor, end): for
+        # a non-ASCII note, table.byte_offset then only encodes the text in between.
+        start_byte = table.byte_offset(first, 0)
         sr: SrComment | None = None
         content = [lines[k] for k in idx]
         at = len(content) - 1
@@ -275,7 +278,7 @@ class _Builder:
             head = _without_block_id(head)
         ends_with_fence = content_last != idx[0] and _FENCE.match(last_line_text) is not None
         anchor = table.byte_offset(content_last, len(head))
-        span = Span(table.byte_offset(first, 0), table.line_end_byte(last), first, last)
+        span = Span(start_byte, table.line_end_byte(last), first, last)
         deck = self.deck
         prefix_cut = 0  # characters removed from the start of the first line
         if self.flashcard_tags and texts[0].startswith("#"):
@@ -322,7 +325,7 @@ class _Builder:
             # No deletion can be numbered: one card per deletion, counted without
             # building match objects (most blocks of a large vault take this path).
             if not masked:
-                return len(cloze.regex.findall(qtext)), None
+                return cloze.count(qtext), None
             return sum(1 for m in cloze.regex.finditer(qtext)
                        if not in_spans(m.start(), masked)), None
         found = [m for m in cloze.regex.finditer(qtext)
