@@ -84,6 +84,17 @@ def test_read_note_reads_exact_bytes(tmp_path: Path) -> None:
     assert note.text == "\ufeffa\r\nb\rc\n"
 
 
+@pytest.mark.parametrize("hint", [-1, 0, 5, 69_999, 70_000, 70_001, 10**6])
+def test_read_note_reads_the_whole_file_whatever_the_size_hint(tmp_path: Path,
+                                                                hint: int) -> None:
+    # the size from the walk may be stale: the note grew or shrank since
+    data = ("é line\r\n" * 7_000).encode()  # 70,000 bytes
+    (tmp_path / "n.md").write_bytes(data)
+    assert read_note("n.md", str(tmp_path / "n.md"), hint).data == data
+    (tmp_path / "e.md").write_bytes(b"")
+    assert read_note("e.md", str(tmp_path / "e.md"), hint).data == b""
+
+
 def test_read_missing_note(tmp_path: Path) -> None:
     with pytest.raises(NoteReadError) as info:
         read_note("gone.md", str(tmp_path / "gone.md"))

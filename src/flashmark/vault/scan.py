@@ -166,7 +166,7 @@ Outcome = str | tuple[bytes, bool, bytes, str, bytes]
 def _parse_one(f: NoteFile, known_digest: bytes | None, settings: Settings,
                all_notes: bool) -> Outcome:
     try:
-        note_text = read_note(f.rel, f.path)
+        note_text = read_note(f.rel, f.path, f.size)
     except NoteReadError as exc:
         return exc.reason
     dig = digest(note_text.data)
