@@ -162,28 +162,23 @@ _INERT = frozenset("()'\",;/?@%{}$:")
 
 # Escaping with str.replace: str.translate with a table of strings costs ten times as
 # much (a dictionary lookup per character), and it runs on most texts of an export.
-def _escape(text: str) -> str:
-    """``&``, ``<``, ``>`` and ``"`` as entities (what markdown-it's escapeHtml does)."""
+def _escape(text: str, quote: bool = True) -> str:
+    """``&``, ``<``, ``>`` (and ``"`` with ``quote``) as entities, like markdown-it's
+    escapeHtml."""
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
         text = text.replace("<", "&lt;")
     if ">" in text:
         text = text.replace(">", "&gt;")
-    if '"' in text:
+    if quote and '"' in text:
         text = text.replace('"', "&quot;")
     return text
 
 
 def _tex(content: str) -> str:
     """Math for MathJax inside HTML: ``&``, ``<`` and ``>`` as entities."""
-    if "&" in content:
-        content = content.replace("&", "&amp;")
-    if "<" in content:
-        content = content.replace("<", "&lt;")
-    if ">" in content:
-        content = content.replace(">", "&gt;")
-    return content
+    return _escape(content, quote=False)
 
 
 def _destination(url: str) -> str:
