@@ -45,6 +45,7 @@ from flashmark.export.package import NoteRow, PackageWriter
 from flashmark.export.render import NoteContext, Renderer, footnote_definitions, obsidian_url
 from flashmark.export.scheduling import CardState, apply_scheduling, require_anki
 from flashmark.model import ParsedNote, Question, QuestionType
+from flashmark.parallel import gc_paused
 from flashmark.syntax import body_tags, parse_note
 from flashmark.vault.edit import write_file_atomically
 from flashmark.vault.index import default_index_path, digest
@@ -501,9 +502,10 @@ def export_vault(root: Path, settings: Settings, options: ExportOptions,
             assembler = _Assembler(manifest, options, vault_name, summary, writer)
             worker = _NoteWorker(result, options, vault_name, cache)
             try:
-                for note in _render_all(worker, records, options.jobs, progress):
-                    if note is not None:
-                        assembler.add(note)
+                with gc_paused():  # and so in the worker processes forked meanwhile
+                    for note in _render_all(worker, records, options.jobs, progress):
+                        if note is not None:
+                            assembler.add(note)
             finally:
                 worker.close()
             assembler.flush()

@@ -11,6 +11,7 @@ from pathlib import Path
 from flashmark.config import Settings
 from flashmark.errors import NoteReadError, VaultError
 from flashmark.model import ParsedNote
+from flashmark.parallel import gc_paused
 from flashmark.syntax import parse_note
 from flashmark.vault.codec import (
     Summary,
@@ -134,10 +135,11 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
         env_jobs = os.environ.get("FLASHMARK_JOBS", "")
         jobs = int(env_jobs) if env_jobs.isdigit() and int(env_jobs) > 0 else None
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
-    if workers > 1 and len(pending) >= PARALLEL_MIN:
-        outcomes = _parse_parallel(pending, settings, all_notes, workers, progress)
-    else:
-        outcomes = _parse_serial(pending, settings, all_notes, progress)
+    with gc_paused():
+        if workers > 1 and len(pending) >= PARALLEL_MIN:
+            outcomes = _parse_parallel(pending, settings, all_notes, workers, progress)
+        else:
+            outcomes = _parse_serial(pending, settings, all_notes, progress)
     for (f, row), outcome in zip(pending, outcomes, strict=True):
         if isinstance(outcome, str):
             problems.append(FileProblem(f.rel, outcome))
