@@ -145,6 +145,7 @@ def main() -> int:
         # the ratio of each round (a busy neighbour slows a whole round), then the median
         ra, rb, rc = (statistics.median(x / y for x, y in zip(xs, floor, strict=True))
                       for xs in (first, again, edited))
+        first_ratios = sorted(x / y for x, y in zip(first, floor, strict=True))
         notes, cards = len(shape), sum(n for _, n in shape)
         print(f"vault: {args.vault} ({notes:,} notes, {cards:,} cards); median of "
               f"{args.runs} runs; {os.cpu_count()} CPUs\n")
@@ -157,6 +158,8 @@ def main() -> int:
         print(f"| `flashmark export` again, nothing changed | {b:.2f} s | {rb:.2f}x |")
         print(f"| `flashmark export` again, the 10 biggest notes changed | {c:.2f} s "
               f"| {rc:.2f}x |")
+        print(f"\nfirst export / floor, per round: {first_ratios[0]:.2f}x to "
+              f"{first_ratios[-1]:.2f}x")
     return 0
 
 

@@ -102,6 +102,7 @@ def main() -> int:
         floor, cold, cold_serial, nocache = (statistics.median(r[k] for r in rounds)
                                              for k in range(4))
         ratios = {k: statistics.median(r[k] / r[0] for r in rounds) for k in range(1, 4)}
+        cold_ratios = sorted(r[1] / r[0] for r in rounds)
         subprocess.run(scan, check=True, stdout=subprocess.DEVNULL)
         warm = median_of(args.runs, scan)
         touched = median_of(args.runs, scan, touch_one)
@@ -126,7 +127,8 @@ def main() -> int:
     print("|---|---:|---:|")
     for name, value, ratio in rows:
         print(f"| {name} | {value:.3f} | {ratio:.2f}x |")
-    print(f"\nTextual imported by `scan`: {textual_loaded}")
+    print(f"\ncold scan / floor, per round: {cold_ratios[0]:.2f}x to {cold_ratios[-1]:.2f}x")
+    print(f"Textual imported by `scan`: {textual_loaded}")
     return 0
 
 
