@@ -217,12 +217,12 @@ class _Builder:
         lines = table.lines
         idx = block.lines
         first, last = idx[0], idx[-1]
-        # The SR comment sits at the end of the last line, or alone on the last line. Like
-        # OSR, a comment elsewhere in the block (a line added below it) is still the
-        # block's comment: it is read and written where it is, never duplicated.
         # Byte offsets are asked for in text order (start, SR comment, anchor, end): for
         # a non-ASCII note, table.byte_offset then only encodes the text in between.
         start_byte = table.byte_offset(first, 0)
+        # The SR comment sits at the end of the last line, or alone on the last line. Like
+        # OSR, a comment elsewhere in the block (a line added below it) is still the
+        # block's comment: it is read and written where it is, never duplicated.
         sr: SrComment | None = None
         content = [lines[k] for k in idx]
         at = len(content) - 1
