@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import pytest
 
-from flashmark.parallel import MAX_CHUNKS, chunk_bounds, run_chunks
+from flashmark.parallel import MAX_CHUNKS, chunk_bounds, run_chunks, worker_count
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
@@ -107,3 +107,14 @@ def test_runs_here_when_another_thread_runs() -> None:
         stop.set()
         thread.join()
     assert set(pids) == {PARENT}
+
+
+def test_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLASHMARK_JOBS", raising=False)
+    assert worker_count(3) == 3
+    assert 1 <= worker_count() <= 4
+    monkeypatch.setenv("FLASHMARK_JOBS", "1")
+    assert worker_count() == 1 and worker_count(2) == 2
+    for junk in ("0", "-2", "many", ""):
+        monkeypatch.setenv("FLASHMARK_JOBS", junk)
+        assert 1 <= worker_count() <= 4

@@ -36,6 +36,16 @@ T = TypeVar("T")
 MAX_CHUNKS = 2048
 
 
+def worker_count(jobs: int | None = None) -> int:
+    """How many processes bulk work may use: ``jobs`` when given, else the environment's
+    ``FLASHMARK_JOBS`` (a positive number), else one per CPU up to 4."""
+    if jobs is None:
+        env_jobs = os.environ.get("FLASHMARK_JOBS", "")
+        if env_jobs.isdigit() and int(env_jobs) > 0:
+            jobs = int(env_jobs)
+    return jobs if jobs is not None else min(os.cpu_count() or 1, 4)
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """No cyclic garbage collection while the block runs (and in processes forked in it).

@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 Runner = Callable[..., tuple[int, str, str]]
 HEAD = "---\ntags: [flashcard/active/broken]\n---\n"
 FINDING = re.compile(r"^(?P<path>[^:]+)(?::(?P<line>\d+))?: (?P<severity>error|warning): "
@@ -113,3 +115,19 @@ def test_missing_vault(cli: Runner, tmp_path: Path) -> None:
     assert out == ""
     assert len(err.splitlines()) == 1
     assert "Traceback" not in err
+
+
+def test_many_notes_are_linted_in_parallel_in_note_order(
+        cli: Runner, vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 60 broken notes: several chunks, shared between processes; the findings must come
+    # out in note order, the same as with one process.
+    (vault / "bulk").mkdir()
+    for k in range(60):
+        (vault / "bulk" / f"n{k:02d}.md").write_text(
+            HEAD + f"\nq{k} {{@{{x}}@}} {{@{{y}}@ oops\n", encoding="utf-8")
+    code, out, _ = cli("check", str(vault))
+    assert code == 1
+    assert _findings(out) == [(f"bulk/n{k:02d}.md", 5, "error", "unbalanced-cloze")
+                              for k in range(60)]
+    monkeypatch.setenv("FLASHMARK_JOBS", "1")
+    assert cli("check", str(vault))[:2] == (code, out)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import defaultdict
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from flashmark.cli.common import add_vault_arguments, scan_from_args
 from flashmark.cli.output import json_line
+from flashmark.config import ParserSettings
 from flashmark.errors import EXIT_FINDINGS, EXIT_OK, NoteReadError
 from flashmark.model import ParsedNote
+from flashmark.parallel import chunk_bounds, gc_paused, run_chunks, worker_count
 from flashmark.syntax import parse_note
 from flashmark.vault.notefile import read_note
 
@@ -34,34 +37,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run)
 
 
+Finding = tuple[str, int | None, str, str, str]  # path, line, severity, code, message
+
+
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    findings: list[tuple[str, int | None, str, str, str]] = []  # path, line, severity, code, msg
+    findings: list[Finding] = []
     result = scan_from_args(args, "checking")
-    root, settings = result.root, result.settings
     try:
         for p in result.problems:
             findings.append((p.rel, None, p.severity, "unreadable", p.message))
-        seen: dict[str, str] = {}
-        probe = None
-        for record in result.flashcard_notes():
-            try:
-                note_text = read_note(record.rel, record.path)
-            except NoteReadError as exc:
-                findings.append((record.rel, None, "warning", "unreadable", exc.reason))
-                continue
-            text = note_text.text
-            note = parse_note(text, settings.parser, all_notes=args.all_notes, lint=True)
-            for prob in note.problems:
-                findings.append((record.rel, prob.line + 1, prob.severity, prob.code,
-                                 prob.message))
-            if DATA_MARKER in text and note.questions and not args.no_cache:
-                if probe is None:
-                    from flashmark.generate.staleness import StalenessProbe
+        records = result.flashcard_notes()
+        linter = _Linter(result.root, result.settings.parser, args.all_notes,
+                         stale=not args.no_cache)
 
-                    probe = StalenessProbe(root)
-                findings.extend(_stale_sections(probe, record.rel, note_text.data, text,
-                                                note))
+        def lint_chunk(start: int, end: int) -> list[list[Finding]]:
+            return [linter.note(r.rel, r.path) for r in records[start:end]]
+
+        # The lint parse of every flashcard note, on every core (as a cold scan's parse).
+        with gc_paused():
+            parts = run_chunks(lint_chunk, chunk_bounds(len(records), 16), worker_count())
+        seen: dict[str, str] = {}
+        for record, note_findings in zip(records, (f for part in parts for f in part),
+                                         strict=True):
+            findings.extend(note_findings)
             for _, _, cid, _ in record.summary:
                 if cid in seen and seen[cid] != record.rel:
                     findings.append((record.rel, None, "error", "id-collision",
@@ -90,8 +89,37 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return EXIT_FINDINGS if errors else EXIT_OK
 
 
+class _Linter:
+    """One note's findings: its parse problems and stale generated sections."""
+
+    def __init__(self, root: Path, parser: ParserSettings, all_notes: bool, *,
+                 stale: bool) -> None:
+        self.root = root
+        self.parser = parser
+        self.all_notes = all_notes
+        self.stale = stale
+        self.probe: StalenessProbe | None = None  # made when a note first needs it
+
+    def note(self, rel: str, path: str) -> list[Finding]:
+        try:
+            note_text = read_note(rel, path)
+        except NoteReadError as exc:
+            return [(rel, None, "warning", "unreadable", exc.reason)]
+        text = note_text.text
+        note = parse_note(text, self.parser, all_notes=self.all_notes, lint=True)
+        found: list[Finding] = [(rel, p.line + 1, p.severity, p.code, p.message)
+                                for p in note.problems]
+        if self.stale and DATA_MARKER in text and note.questions:
+            if self.probe is None:
+                from flashmark.generate.staleness import StalenessProbe
+
+                self.probe = StalenessProbe(self.root)
+            found.extend(_stale_sections(self.probe, rel, note_text.data, text, note))
+        return found
+
+
 def _stale_sections(probe: StalenessProbe, rel: str, data: bytes, text: str,
-                    note: ParsedNote) -> list[tuple[str, int | None, str, str, str]]:
+                    note: ParsedNote) -> list[Finding]:
     """Sections with cards whose note (or an import) changed since the last generate."""
     from flashmark.generate.finder import find_sections
 
@@ -99,7 +127,7 @@ def _stale_sections(probe: StalenessProbe, rel: str, data: bytes, text: str,
     if not changed:
         return []
     sections, _, _ = find_sections(text)
-    out: list[tuple[str, int | None, str, str, str]] = []
+    out: list[Finding] = []
     for sec in sections.values():
         first = sec.line
         last = text.count("\n", 0, sec.end)

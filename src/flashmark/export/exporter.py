@@ -45,7 +45,7 @@ from flashmark.export.package import NoteRow, PackageWriter
 from flashmark.export.render import NoteContext, Renderer, footnote_definitions, obsidian_url
 from flashmark.export.scheduling import CardState, apply_scheduling, require_anki
 from flashmark.model import ParsedNote, Question, QuestionType
-from flashmark.parallel import gc_paused
+from flashmark.parallel import gc_paused, worker_count
 from flashmark.syntax import body_tags, parse_note
 from flashmark.vault.edit import write_file_atomically
 from flashmark.vault.index import default_index_path, digest
@@ -419,10 +419,7 @@ PARALLEL_MIN_CARDS = 4000
 def _render_all(worker: _NoteWorker, records: list[NoteRecord], jobs: int | None,
                 progress: Progress | None) -> Iterator[NoteOut | None]:
     total = sum(len(r.summary) for r in records)
-    if jobs is None:
-        env_jobs = os.environ.get("FLASHMARK_JOBS", "")
-        jobs = int(env_jobs) if env_jobs.isdigit() and int(env_jobs) > 0 else None
-    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
+    workers = worker_count(jobs)
     done = 0
     if workers > 1 and total >= PARALLEL_MIN_CARDS:
         import multiprocessing

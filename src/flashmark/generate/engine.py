@@ -26,6 +26,7 @@ from flashmark.generate import sections as sect
 from flashmark.generate.cache import GenerateCache
 from flashmark.generate.finder import DATA_MARKER, LfText, find_blocks, find_sections
 from flashmark.generate.states import Orphan
+from flashmark.parallel import worker_count
 from flashmark.vault.edit import Edit, apply_edits
 from flashmark.vault.notefile import decode_note
 from flashmark.vault.walk import NoteFile, WalkProblem, walk_notes
@@ -324,7 +325,7 @@ def generate(root: Path, settings: Settings, options: Options, *,
                 report.problems.append(Problem(f.rel, None, f"cannot read: {exc.strerror}"))
                 continue
         todo.append((f.rel, f.path, raw))
-    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
+    workers = worker_count(jobs)
     outcomes = _run_all(todo, options, root, workers, progress)
     report.ran = sum(1 for out in outcomes if out.has_data)
     log = None

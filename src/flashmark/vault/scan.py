@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 from flashmark.config import Settings
 from flashmark.errors import NoteReadError, VaultError
 from flashmark.model import ParsedNote
-from flashmark.parallel import gc_paused
+from flashmark.parallel import gc_paused, worker_count
 from flashmark.syntax import parse_note
 from flashmark.vault.codec import (
     Summary,
@@ -131,10 +130,7 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
             pending.append((f, row))
     upserts: list[tuple[str, int, int, bytes, bool, bytes, str, bytes]] = []
     touched: list[tuple[int, bytes, str]] = []
-    if jobs is None:
-        env_jobs = os.environ.get("FLASHMARK_JOBS", "")
-        jobs = int(env_jobs) if env_jobs.isdigit() and int(env_jobs) > 0 else None
-    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 4)
+    workers = worker_count(jobs)
     with gc_paused():
         if workers > 1 and len(pending) >= PARALLEL_MIN:
             outcomes = _parse_parallel(pending, settings, all_notes, workers, progress)
