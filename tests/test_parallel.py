@@ -118,3 +118,26 @@ def test_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
     for junk in ("0", "-2", "many", ""):
         monkeypatch.setenv("FLASHMARK_JOBS", junk)
         assert 1 <= worker_count() <= 4
+
+
+def test_ctrl_c_in_a_child_leaves_it_quietly(capfd: pytest.CaptureFixture[str]) -> None:
+    def interrupted_in_child(start: int, end: int) -> list[tuple[int, int]]:
+        if os.getpid() != PARENT:
+            raise KeyboardInterrupt
+        return squares(start, end)
+
+    assert run_chunks(interrupted_in_child, chunk_bounds(300, 5), 2) == [
+        squares(a, b) for a, b in chunk_bounds(300, 5)]
+    assert "Traceback" not in capfd.readouterr().err
+    assert no_children_left()
+
+
+def test_ctrl_c_here_stops_the_children() -> None:
+    def interrupted_here(start: int, end: int) -> list[tuple[int, int]]:
+        if os.getpid() == PARENT and start > 50:
+            raise KeyboardInterrupt
+        return squares(start, end)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_chunks(interrupted_here, chunk_bounds(300, 5), 2)
+    assert no_children_left()

@@ -163,7 +163,8 @@ def _child(work: Callable[[int, int], T], bounds: list[tuple[int, int]], read_fd
            out: IO[bytes]) -> NoReturn:  # pragma: no cover - runs in the forked child
     status = 1
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: the parent reports it
+        # Ctrl-C reaches the child too: with Python's handler it raises KeyboardInterrupt
+        # here and the child exits quietly (os._exit below); the parent reports it.
         done = {k: work(*bounds[k]) for k in _tokens(read_fd)}
         marshal.dump(done, out)
         out.flush()
