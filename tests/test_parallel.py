@@ -141,3 +141,11 @@ def test_ctrl_c_here_stops_the_children() -> None:
     with pytest.raises(KeyboardInterrupt):
         run_chunks(interrupted_here, chunk_bounds(300, 5), 2)
     assert no_children_left()
+
+
+def test_a_fork_that_fails_leaves_the_work_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert run_chunks(squares, chunk_bounds(100, 7), 3) == expected(100)

@@ -1,6 +1,6 @@
 """Run chunks of work on every core: this process and forked copies of it.
 
-Used for the CPU-bound passes over a whole vault (a cold scan, an export). The calling
+Used for the CPU-bound passes over a whole vault (a cold scan, `check`). The calling
 process works too, so on two cores there are two busy processes, not two workers and a
 waiting parent; forked children start in a millisecond with everything already
 imported and the work list already in memory, so nothing but the results crosses a
@@ -12,7 +12,8 @@ process boundary.
 * A child writes its results (``marshal``: fast, and enough for tuples of strings,
   bytes and numbers) to its own unlinked temporary file, read once it has exited.
 * A child that fails or is killed costs time, not results: its chunks are done again
-  here. Ctrl-C stops the children.
+  here; so does a fork or a temporary file that cannot be had. Ctrl-C stops the
+  children.
 * Without ``os.fork`` (Windows), or when this process runs other threads (a fork copies
   their locks mid-use), everything runs here, in order.
 """
@@ -83,7 +84,10 @@ def run_chunks(work: Callable[[int, int], T], bounds: list[tuple[int, int]], wor
     import tempfile
 
     results: dict[int, T] = {}
-    read_fd, write_fd = os.pipe()
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError:  # out of file descriptors: no helpers
+        return _run_here(work, bounds, progress)
     children: list[tuple[int, IO[bytes]]] = []
     with ExitStack() as files:
         try:
@@ -91,8 +95,11 @@ def run_chunks(work: Callable[[int, int], T], bounds: list[tuple[int, int]], wor
             os.close(write_fd)
             write_fd = -1
             for _ in range(min(workers, len(bounds)) - 1):
-                out = files.enter_context(tempfile.TemporaryFile())
-                pid = os.fork()
+                try:
+                    out = files.enter_context(tempfile.TemporaryFile())
+                    pid = os.fork()
+                except OSError:  # no more processes or no room: the rest is done here
+                    break
                 if pid == 0:  # pragma: no cover - runs in the child, which never returns
                     _child(work, bounds, read_fd, out)
                 children.append((pid, out))
