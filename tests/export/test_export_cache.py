@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -107,3 +108,40 @@ def test_selection_and_settings_changes(tmp_path: Path, export: ExportRun,
     renders.clear()
     export(vault, tmp_path / "3.apkg", "--vault-name", "Other")  # links change: no reuse
     assert set(renders) == {"a.md", "b.md"}
+
+
+def test_parallel_export_survives_a_dying_worker(tmp_path: Path, export: ExportRun,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers render a big vault; when one dies, the rest is rendered here: the package
+    holds the same rows as a one-process export."""
+    from export_helpers import write_vault
+
+    from flashmark.export import exporter
+
+    notes = {f"n{k:02d}.md": "---\ntags: [flashcard/active/bulk]\n---\n" + "".join(
+        f"q{k}-{j}::@::a{k}-{j}\n\n" for j in range(30)) for k in range(40)}
+    vault = write_vault(tmp_path / "big", notes)  # 40 notes, 2,400 cards: several chunks
+    monkeypatch.setenv("FLASHMARK_JOBS", "1")
+    assert export(vault, tmp_path / "serial.apkg", "--no-cache")[0] == 0
+    monkeypatch.setenv("FLASHMARK_JOBS", "2")
+    monkeypatch.setattr(exporter, "PARALLEL_MIN_CARDS", 1)
+    assert export(vault, tmp_path / "parallel.apkg", "--no-cache")[0] == 0
+    monkeypatch.setattr(exporter, "_real_work_chunk", exporter._work_chunk, raising=False)
+    monkeypatch.setattr(exporter, "_work_chunk", _dies_after_the_first_chunk)
+    assert export(vault, tmp_path / "broken.apkg", "--no-cache")[0] == 0
+    expected = rows(tmp_path / "serial.apkg", tmp_path)
+    assert len(expected) == 2400
+    assert rows(tmp_path / "parallel.apkg", tmp_path) == expected
+    assert rows(tmp_path / "broken.apkg", tmp_path) == expected
+
+
+_TEST_PROCESS = os.getpid()
+
+
+def _dies_after_the_first_chunk(bounds: tuple[int, int]) -> object:
+    """exporter._work_chunk, except that a worker process dies on any later chunk."""
+    from flashmark.export import exporter
+
+    if os.getpid() != _TEST_PROCESS and bounds[0] > 0:
+        os._exit(9)
+    return exporter.__dict__["_real_work_chunk"](bounds)

@@ -45,7 +45,7 @@ from flashmark.export.package import NoteRow, PackageWriter
 from flashmark.export.render import NoteContext, Renderer, footnote_definitions, obsidian_url
 from flashmark.export.scheduling import CardState, apply_scheduling, require_anki
 from flashmark.model import ParsedNote, Question, QuestionType
-from flashmark.parallel import gc_paused, worker_count
+from flashmark.parallel import can_fork, gc_paused, worker_count
 from flashmark.syntax import body_tags, parse_note
 from flashmark.vault.edit import write_file_atomically
 from flashmark.vault.index import default_index_path, digest
@@ -418,36 +418,42 @@ PARALLEL_MIN_CARDS = 4000
 
 def _render_all(worker: _NoteWorker, records: list[NoteRecord], jobs: int | None,
                 progress: Progress | None) -> Iterator[NoteOut | None]:
+    """Each record's note, in order. Worker processes render while this one assembles
+    what they send back (a pipeline: flashmark.parallel would return all at the end)."""
     total = sum(len(r.summary) for r in records)
     workers = worker_count(jobs)
     done = 0
-    if workers > 1 and total >= PARALLEL_MIN_CARDS:
+    resume = 0  # the first record not yielded yet
+    if workers > 1 and total >= PARALLEL_MIN_CARDS and can_fork():
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
-        if "fork" in multiprocessing.get_all_start_methods():
-            global _WORK
-            _WORK = (worker, records)
-            try:
-                chunks = _chunks(records, max(500, total // (workers * 8)))
-                ctx = multiprocessing.get_context("fork")
-                with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                    for (a, b), part in zip(chunks, pool.map(_work_chunk, chunks),
-                                            strict=True):
-                        for wire in part:
-                            if wire is None:
-                                yield None
-                                continue
-                            note = NoteOut.from_wire(wire[0], wire[1], wire[2], fresh=wire[3])
-                            worker.select(note)
-                            yield note
-                        if progress is not None:
-                            done += sum(len(r.summary) for r in records[a:b])
-                            progress(done, total)
-                return
-            finally:
-                _WORK = None
-    for k, record in enumerate(records):
+        global _WORK
+        _WORK = (worker, records)
+        try:
+            chunks = _chunks(records, max(500, total // (workers * 8)))
+            ctx = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                for (a, b), part in zip(chunks, pool.map(_work_chunk, chunks), strict=True):
+                    for wire in part:
+                        if wire is None:
+                            yield None
+                            continue
+                        note = NoteOut.from_wire(wire[0], wire[1], wire[2], fresh=wire[3])
+                        worker.select(note)
+                        yield note
+                    resume = b
+                    if progress is not None:
+                        done += sum(len(r.summary) for r in records[a:b])
+                        progress(done, total)
+            return
+        except BrokenProcessPool:
+            pass  # a worker died (or could not start): the rest is rendered here
+        finally:
+            _WORK = None
+    for k in range(resume, len(records)):
+        record = records[k]
         yield worker.note(record)
         if len(worker.pending) >= 64:
             worker.flush()
