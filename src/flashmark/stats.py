@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flashmark.syntax import srcodec
-from flashmark.vault.codec import NEW, UNREADABLE, Summary, Tally, due_key, state_of, tally
+from flashmark.vault.codec import NEW, UNREADABLE, Summary, Tally, due_key, key_and_state, tally
 
 NO_DECK = "(no deck)"
 
@@ -215,10 +215,7 @@ def _was_review(before: object) -> bool:
     """Was the card in the review state (not new, not in a learning step)?"""
     if not isinstance(before, str):
         return False
-    key = due_key(before)
-    if key in (NEW, UNREADABLE):
-        return False
-    return state_of(key, before) == "r"
+    return key_and_state(before)[1] == "r"
 
 
 def actual_retention(events: Iterable[dict[str, Any]], cutoff: DueCutoff, desired: float,

@@ -41,7 +41,7 @@ from flashmark.review.queue import LEARNING, NEW_CARD, Queue, QueueCard, cutoff_
 from flashmark.review.rating import CardFinder, Located, RateOutcome, rate_card, undo_last
 from flashmark.review.render import card_sides, heading_trail
 from flashmark.syntax import parse_note, srcodec
-from flashmark.vault.codec import due_key, state_of
+from flashmark.vault.codec import due_key, key_and_state
 from flashmark.vault.notefile import decode_note
 from flashmark.vault.reviewlog import ReviewLog
 
@@ -326,8 +326,8 @@ class ReviewSession:
             return RateResult(False, exc.message)
         self.reviewed_today[cur.id] += 1
         action = _Action("rate", cur.item, outcome.event)
-        key = due_key(outcome.after)
-        if state_of(key, outcome.after) == "l" and key < self.cutoff.instant:
+        key, state = key_and_state(outcome.after)
+        if state == "l" and key < self.cutoff.instant:
             again = cur.item._replace(key=key, kind=LEARNING)
             bisect.insort(self.learning, again, key=lambda c: (c.key, c.ordinal))
             action.requeued = again

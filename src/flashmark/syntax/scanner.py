@@ -39,7 +39,6 @@ from flashmark.syntax.normalize import identity_text
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 _MARKERS = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:[-*+][ \t]|\d+[.)][ \t])?")
 _BLOCK_ID_TAIL = re.compile(r"[A-Za-z0-9-]+\s*")
-_SR_COMMENT = re.compile(r"<!--SR:(.*?)-->")
 
 
 @dataclass(slots=True)

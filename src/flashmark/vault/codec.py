@@ -58,12 +58,6 @@ def due_key(entry_text: str | None) -> str:
 Summary = list[tuple[str | None, str, str, str]]
 
 
-def state_of(key: str, entry_text: str | None) -> str:
-    """The state letter of an entry whose due key is ``key``."""
-    return key_and_state(entry_text)[1] if key not in (NEW, UNREADABLE) else (
-        "n" if key == NEW else "?")
-
-
 def summarize(note: ParsedNote, rel: str) -> Summary:
     out: Summary = []
     append = out.append
