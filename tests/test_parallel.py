@@ -19,6 +19,15 @@ def squares(start: int, end: int) -> list[tuple[int, int]]:
     return [(k, k * k) for k in range(start, end)]
 
 
+def slow_squares(start: int, end: int) -> list[tuple[int, int]]:
+    """A child's work, slow enough that this process surely takes a chunk too (a fast
+    child could take them all, and the test would not test what it says)."""
+    import time
+
+    time.sleep(0.01)
+    return squares(start, end)
+
+
 def expected(total: int) -> list[list[tuple[int, int]]]:
     return [squares(a, b) for a, b in chunk_bounds(total, 7)]
 
@@ -81,9 +90,9 @@ def test_a_child_that_dies_costs_time_not_results() -> None:
 
 def test_an_error_here_stops_the_children() -> None:
     def fails_here(start: int, end: int) -> list[tuple[int, int]]:
-        if os.getpid() == PARENT and start > 50:
+        if os.getpid() == PARENT:
             raise ValueError("a bug in the work")
-        return squares(start, end)
+        return slow_squares(start, end)
 
     with pytest.raises(ValueError, match="a bug"):
         run_chunks(fails_here, chunk_bounds(300, 5), 2)
@@ -134,9 +143,9 @@ def test_ctrl_c_in_a_child_leaves_it_quietly(capfd: pytest.CaptureFixture[str]) 
 
 def test_ctrl_c_here_stops_the_children() -> None:
     def interrupted_here(start: int, end: int) -> list[tuple[int, int]]:
-        if os.getpid() == PARENT and start > 50:
+        if os.getpid() == PARENT:
             raise KeyboardInterrupt
-        return squares(start, end)
+        return slow_squares(start, end)
 
     with pytest.raises(KeyboardInterrupt):
         run_chunks(interrupted_here, chunk_bounds(300, 5), 2)
