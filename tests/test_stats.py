@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -19,6 +18,7 @@ from flashmark.stats import (
     state_counts,
 )
 from flashmark.vault.codec import Summary
+from flashmark.vault.reviewlog import Event, event_from_json
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
@@ -36,9 +36,10 @@ def utc() -> Iterator[None]:
     time.tzset()
 
 
-def _review(uid: str, when: str, rating: str, before: str | None) -> dict[str, Any]:
-    return {"event": "review", "uid": uid, "time": when, "id": "a" * 12, "rating": rating,
-            "before": before, "after": "x"}
+def _review(uid: str, when: str, rating: str, before: str | None) -> Event:
+    return event_from_json({"event": "review", "uid": uid, "time": when, "id": "a" * 12,
+                            "path": "n.md", "sibling": 0, "rating": rating, "before": before,
+                            "after": "x"})
 
 
 EVENTS = [
@@ -50,9 +51,10 @@ EVENTS = [
     _review("5", "2026-11-22T08:03:00.000Z", "again",  # in a learning step: not counted
             "fsrs,2026-11-22T08:00:00.000Z,0,1.1,5.0,1,1,0,0,2026-11-22T07:50:00.000Z"),
     _review("6", "2026-11-23T08:04:00.000Z", "again", "2026-11-20,10,250"),
-    {"event": "undo", "uid": "7", "of": "6", "time": "2026-11-23T08:05:00.000Z"},
+    event_from_json({"event": "undo", "uid": "7", "of": "6", "time": "2026-11-23T08:05:00.000Z"}),
     _review("8", "2026-09-01T08:00:00.000Z", "again", "2026-08-20,10,250"),  # too old
-    {"event": "bury", "uid": "9", "time": "2026-11-23T08:00:00.000Z", "id": "b" * 12},
+    event_from_json({"event": "bury", "uid": "9", "time": "2026-11-23T08:00:00.000Z",
+                     "id": "b" * 12, "path": "n.md"}),
 ]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from flashmark.syntax import srcodec
 from flashmark.vault.codec import NEW, UNREADABLE, Summary, Tally, due_key, key_and_state, tally
+from flashmark.vault.reviewlog import Event, Review, in_effect, reviews
 
 NO_DECK = "(no deck)"
 
@@ -136,32 +137,9 @@ def group_decks(counts: dict[str, DeckCounts], depth: int, max_rows: int = 40
 
 # --- the review log: reviews per day, retention, cards per state ----------------------
 
-RATINGS = ("again", "hard", "good", "easy")
-
-
-def _event_time(event: dict[str, Any]) -> dt.datetime | None:
-    value = event.get("time")
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
-def live_reviews(events: Iterable[dict[str, Any]]) -> list[tuple[dt.datetime, dict[str, Any]]]:
-    """The review events that were not undone, with their time (oldest first)."""
-    events = list(events)
-    undone = {e.get("of") for e in events if e.get("event") == "undo"}
-    out = []
-    for e in events:
-        if e.get("event") != "review" or e.get("uid") in undone:
-            continue
-        when = _event_time(e)
-        if when is not None and e.get("rating") in RATINGS:
-            out.append((when, e))
-    return out
+def live_reviews(events: Iterable[Event]) -> list[tuple[dt.datetime, Review]]:
+    """The ratings in effect (see `vault.reviewlog.in_effect`), with their time."""
+    return [(e.moment, e) for e in reviews(in_effect(list(events)))]
 
 
 @dataclass(slots=True)
@@ -182,7 +160,7 @@ def _was_new(before: object) -> bool:
     return due_key(before if isinstance(before, str) else None) == NEW
 
 
-def reviews_per_day(events: Iterable[dict[str, Any]], cutoff: DueCutoff,
+def reviews_per_day(events: Iterable[Event], cutoff: DueCutoff,
                     days: int = 30) -> list[DayReviews]:
     """Ratings per local day for the last ``days`` days (today last)."""
     first = cutoff.today - dt.timedelta(days=days - 1)
@@ -193,8 +171,8 @@ def reviews_per_day(events: Iterable[dict[str, Any]], cutoff: DueCutoff,
         row = out.get(when.astimezone(tz).date())
         if row is None:
             continue
-        setattr(row, e["rating"], getattr(row, e["rating"]) + 1)
-        if _was_new(e.get("before")):
+        setattr(row, e.rating, getattr(row, e.rating) + 1)
+        if _was_new(e.before):
             row.new += 1
     return list(out.values())
 
@@ -218,7 +196,7 @@ def _was_review(before: object) -> bool:
     return key_and_state(before)[1] == "r"
 
 
-def actual_retention(events: Iterable[dict[str, Any]], cutoff: DueCutoff, desired: float,
+def actual_retention(events: Iterable[Event], cutoff: DueCutoff, desired: float,
                      days: int = 30) -> Retention:
     """True retention over the last ``days`` days: of the reviews of cards in the review
     state, the share not rated Again (what FSRS aims at with the desired retention)."""
@@ -226,10 +204,10 @@ def actual_retention(events: Iterable[dict[str, Any]], cutoff: DueCutoff, desire
     tz = cutoff.now.tzinfo
     passed = total = 0
     for when, e in live_reviews(events):
-        if when.astimezone(tz).date() < first or not _was_review(e.get("before")):
+        if when.astimezone(tz).date() < first or not _was_review(e.before):
             continue
         total += 1
-        if e["rating"] != "again":
+        if e.rating != "again":
             passed += 1
     return Retention(desired, passed, total, days)
 
@@ -311,7 +289,7 @@ class Report:
         }
 
 
-def report(summaries: list[Summary], events: list[dict[str, Any]], cutoff: DueCutoff,
+def report(summaries: list[Summary], events: list[Event], cutoff: DueCutoff,
            desired_retention: float, *, suspended: Iterable[str] = (),
            buried: Iterable[str] = (), days: int = 30) -> Report:
     """The stats report: reviews per day and retention over the last ``days`` days,

@@ -25,7 +25,7 @@ def _write_log(root: Path, cards: int, reviews_per_card: int) -> None:
             recalled = n == 0 or rng.random() < 0.9 ** (gap / 3)
             lines.append({"v": 1, "uid": f"u{k}-{n}", "event": "review",
                           "time": (start + dt.timedelta(days=day)).isoformat(),
-                          "id": cid, "path": "n.md", "sibling": 0,
+                          "id": cid, "path": "n.md", "sibling": 0, "before": None, "after": "x",
                           "rating": "good" if recalled else "again", "duration_ms": 4000})
             gap = gap * 2.5 if recalled else 1.0
             day += gap

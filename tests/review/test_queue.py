@@ -30,7 +30,7 @@ from flashmark.review.settings import (
 )
 from flashmark.stats import DueCutoff, count_decks
 from flashmark.vault.codec import Summary, tally
-from flashmark.vault.reviewlog import ReviewLog
+from flashmark.vault.reviewlog import Event, ReviewLog, event_from_json
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 CUTOFF = DueCutoff(NOW)
@@ -42,9 +42,17 @@ def _notes(vault: Path) -> list[tuple[str, Summary]]:
 
 
 def _event(kind: str, card: str, time: str = "2026-11-23T08:00:00.000Z", **extra: Any
-           ) -> dict[str, Any]:
-    return {"v": 1, "uid": extra.pop("uid", f"{kind}-{card}-{time}"), "event": kind,
-            "time": time, "id": card, "path": "x.md", **extra}
+           ) -> Event:
+    """A log line as `ReviewLog` reads it (validated)."""
+    if kind == "review":
+        extra = {"sibling": 0, "rating": "good", "before": None, "after": "x", **extra}
+    return event_from_json({"v": 1, "uid": extra.pop("uid", f"{kind}-{card}-{time}"),
+                            "event": kind, "time": time, "id": card, "path": "x.md", **extra})
+
+
+def _undo(uid: str, of: str) -> Event:
+    return event_from_json({"v": 1, "uid": uid, "event": "undo", "of": of,
+                            "time": "2026-11-23T08:40:00.000Z"})
 
 
 # --- the queue from the index alone --------------------------------------------------
@@ -125,7 +133,7 @@ def test_new_cards_introduced_today_use_up_the_limit(vault: Path) -> None:
               for cid in new_ids[:5]]
     events.append(_event("review", new_ids[5], before="2000-01-01,1,250", rating="good",
                          uid="r6"))
-    events.append({"v": 1, "uid": "u6", "event": "undo", "of": "r6", "id": new_ids[5]})
+    events.append(_undo("u6", "r6"))
     # yesterday's new cards do not count
     events.append(_event("review", new_ids[6], "2026-11-22T23:59:00.000Z", before=None))
     state = log_state(events, CUTOFF)
@@ -158,7 +166,7 @@ def test_bury_suspend_unsuspend_and_undo() -> None:
         _event("bury", a, until="2026-11-24T00:00:00.000Z"),
         _event("bury", b, "2026-11-22T10:00:00.000Z", until="2026-11-23T00:00:00.000Z"),
         _event("bury", e, until="2026-11-24T00:00:00.000Z", uid="be"),
-        {"v": 1, "uid": "ue", "event": "undo", "of": "be", "id": e},
+        _undo("ue", "be"),
         _event("suspend", c),
         _event("suspend", d, uid="sd"),
         _event("unsuspend", d, "2026-11-23T08:30:00.000Z"),
@@ -179,20 +187,16 @@ def test_bury_suspend_unsuspend_and_undo() -> None:
 
 def test_fast_log_reader_keeps_what_log_state_needs(tmp_path: Path) -> None:
     log = ReviewLog(tmp_path)
-    log.append({"event": "review", "time": "2026-11-01T10:00:00.000Z", "id": "aaaaaaaaaaa1",
-                "path": "x.md", "rating": "good", "before": None, "after": "x"})
-    today = log.append({"event": "review", "time": "2026-11-23T08:00:00.000Z",
-                        "id": "aaaaaaaaaaa2", "path": "x.md", "rating": "good",
-                        "before": None, "after": "x"})
-    log.append({"event": "bury", "time": "2026-11-23T08:01:00.000Z", "id": "aaaaaaaaaaa3",
-                "path": "x.md", "until": "2026-11-24T00:00:00.000Z"})
-    log.append({"event": "suspend", "time": "2026-10-01T08:01:00.000Z", "id": "aaaaaaaaaaa4",
-                "path": "x.md"})
+    log.append(_event("review", "aaaaaaaaaaa1", "2026-11-01T10:00:00.000Z"))
+    today = log.append(_event("review", "aaaaaaaaaaa2", "2026-11-23T08:00:00.000Z"))
+    log.append(_event("bury", "aaaaaaaaaaa3", "2026-11-23T08:01:00.000Z",
+                      until="2026-11-24T00:00:00.000Z"))
+    log.append(_event("suspend", "aaaaaaaaaaa4", "2026-10-01T08:01:00.000Z"))
     with open(log.path, "ab") as fh:
         fh.write(b'{"torn line\n')
     fast = read_log_events(log.path, CUTOFF)
-    assert [e["event"] for e in fast] == ["review", "bury", "suspend"]
-    assert fast[0]["uid"] == today["uid"]
+    assert [e.kind for e in fast] == ["review", "bury", "suspend"]
+    assert fast[0].uid == today.uid
     full = log_state(log.events(), CUTOFF)
     quick = log_state(fast, CUTOFF)
     assert (quick.reviewed_today, quick.introduced_today, quick.buried.keys(),
@@ -213,8 +217,7 @@ def test_local_day_spans_two_utc_dates(tmp_path: Path, monkeypatch: pytest.Monke
         for time, cid in (("2026-11-22T15:59:00.000Z", "aaaaaaaaaaa1"),  # 11-22 local
                           ("2026-11-22T16:01:00.000Z", "aaaaaaaaaaa2"),  # 11-23 local
                           ("2026-11-23T08:00:00.000Z", "aaaaaaaaaaa3")):
-            log.append({"event": "review", "time": time, "id": cid, "path": "x.md",
-                        "rating": "good", "before": None, "after": "x"})
+            log.append(_event("review", cid, time))
         state = log_state(read_log_events(log.path, cutoff), cutoff)
         assert sorted(state.reviewed_today) == ["aaaaaaaaaaa2", "aaaaaaaaaaa3"]
     finally:

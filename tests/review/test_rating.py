@@ -23,7 +23,7 @@ from flashmark.model import Rating
 from flashmark.review import rating as rating_module
 from flashmark.review.rating import rate_card, undo_last
 from flashmark.syntax import parse_note
-from flashmark.vault.reviewlog import ReviewLog
+from flashmark.vault.reviewlog import Abort, Pending, ReviewLog, reviews
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = json.loads((GOLDEN / "cases.json").read_text())
@@ -60,12 +60,14 @@ def test_rate_golden_and_undo(tmp_path: Path, name: str) -> None:
         expected.write_bytes(after)
     assert after == expected.read_bytes()
     assert outcome.card.id == card_id  # a rating does not change the card's identity
-    [event] = [e for e in ReviewLog(root).events() if e["event"] == "review"]
-    assert event["id"] == card_id and event["rating"] == case["rating"]
-    assert event["after"] == outcome.after and event["before"] == outcome.before
-    undo_last(root, now)
+    [event] = reviews(ReviewLog(root).effective())
+    assert event.id == card_id and event.rating == case["rating"]
+    assert event.after == outcome.after and event.before == outcome.before
+    undo_last(root, SETTINGS, now)
     assert note.read_bytes() == before
-    assert [e["event"] for e in ReviewLog(root).events()] == ["review", "undo"]
+    # each change staged before the note is written and committed after
+    assert [e.kind for e in ReviewLog(root).events()] == ["review", "commit", "undo", "commit"]
+    assert ReviewLog(root).effective() == []
 
 
 def test_legacy_good_on_due_day_is_about_906_days(tmp_path: Path) -> None:
@@ -111,9 +113,11 @@ def test_card_deleted_between_read_and_write_keeps_rating_pending(
     with pytest.raises(ConflictError):
         rate_card(root, SETTINGS, card_id, Rating.GOOD, NOW)
     assert note.read_bytes() == replacement
-    [event] = ReviewLog(root).events()
-    assert event["event"] == "pending" and event["id"] == card_id
-    assert event["after"].startswith("fsrs,")  # the rating itself is not lost
+    staged, abort, pending = ReviewLog(root).events()
+    assert isinstance(abort, Abort) and abort.of == staged.uid
+    assert isinstance(pending, Pending) and pending.id == card_id
+    assert pending.after.startswith("fsrs,")  # the rating itself is not lost
+    assert ReviewLog(root).effective() == [pending]
 
 
 def test_change_by_another_tool_is_recorded_as_external(tmp_path: Path) -> None:
@@ -126,7 +130,8 @@ def test_change_by_another_tool_is_recorded_as_external(tmp_path: Path) -> None:
     later = NOW + dt.timedelta(days=200)
     second = rate_card(root, SETTINGS, card_id, Rating.GOOD, later)
     assert second.before == plugin_entry
-    kinds = [(e["event"], e.get("before"), e.get("after")) for e in ReviewLog(root).events()]
+    kinds = [(e.kind, getattr(e, "before", None), getattr(e, "after", None))
+             for e in ReviewLog(root).effective()]
     assert kinds[1] == ("external", first.after, plugin_entry)
     assert [k[0] for k in kinds] == ["review", "external", "review"]
 
@@ -167,7 +172,7 @@ def test_sample_vault_rate_undo_round_trip(tmp_path: Path) -> None:
     changed = [p for p, data in originals.items() if p.read_bytes() != data]
     assert len(changed) == 7  # every flashcard note got new entries
     for _ in ids:
-        undo_last(root, NOW)
+        undo_last(root, settings, NOW)
     assert {p: p.read_bytes() for p in originals} == originals
 
 

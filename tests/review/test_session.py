@@ -21,7 +21,7 @@ from flashmark.review.session import (
     unsuspend,
 )
 from flashmark.review.settings import ReviewSettings
-from flashmark.vault.reviewlog import ReviewLog
+from flashmark.vault.reviewlog import Bury, Event, Review, ReviewLog, Suspend, Undo, reviews
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
@@ -42,8 +42,14 @@ def _session(vault: Path, clock: Clock | None = None, review: ReviewSettings | N
     return ReviewSession(vault, settings, queue, clock=clock)
 
 
-def _events(vault: Path) -> list[dict[str, Any]]:
-    return ReviewLog(vault).events()
+def _events(vault: Path) -> list[Event]:
+    """The log's events in effect (staged and committed ratings as one review each)."""
+    return ReviewLog(vault).effective()
+
+
+def _kinds(vault: Path) -> list[str]:
+    """Every line's kind, bookkeeping included."""
+    return [e.kind for e in ReviewLog(vault).events()]
 
 
 def _current(session: ReviewSession) -> ShownCard:
@@ -65,11 +71,11 @@ def test_each_rating_is_in_the_note_and_the_log(vault: Path, expect: Any) -> Non
         assert result.rated and result.outcome is not None
         assert (vault / card.path).read_bytes() == expected
         last = _events(vault)[-1]
-        assert (last["event"], last["id"], last["rating"], last["after"]) == (
-            "review", card.id, rating.value, after)
-        assert last["before"] == card.card.entry_text
+        assert isinstance(last, Review)
+        assert (last.id, last.rating, last.after) == (card.id, rating.value, after)
+        assert last.before == card.card.entry_text
         assert session.current is None and session.done == list(Rating).index(rating) + 1
-    assert len([e for e in _events(vault) if e["event"] == "review"]) == 4
+    assert len(reviews(_events(vault))) == 4
 
 
 def test_first_card_and_its_context(vault: Path) -> None:
@@ -168,7 +174,7 @@ def test_new_cards_within_the_limit(vault: Path) -> None:
         session.rate(Rating.EASY)
     assert kinds.count(REVIEW) == 4
     assert kinds.count(NEW_CARD) == 3  # 2 rated + 1 buried
-    reviewed_new = [e for e in _events(vault) if e["event"] == "review" and e["before"] in
+    reviewed_new = [e for e in reviews(_events(vault)) if e.before in
                     (None, "2000-01-01,1,250")]
     assert len(reviewed_new) == 2
     # tomorrow: the limit starts again; today: nothing new left
@@ -191,7 +197,8 @@ def test_undo_restores_note_log_and_queue(vault: Path) -> None:
     assert path.read_bytes() == before
     assert not session.learning and session.done == 0
     assert session.counts() == counts
-    assert [e["event"] for e in _events(vault)] == ["review", "undo"]
+    assert _kinds(vault) == ["review", "commit", "undo", "commit"]
+    assert _events(vault) == []
     # the card that was on screen comes next again
     session.reveal()
     session.rate(Rating.GOOD)
@@ -203,13 +210,12 @@ def test_bury_and_suspend_are_logged_and_undoable(vault: Path) -> None:
     first = _current(session)
     session.bury()
     bury = _events(vault)[-1]
-    assert bury["event"] == "bury" and bury["id"] == first.id
-    assert bury["until"] == "2026-11-24T00:00:00.000Z" and bury["path"] == first.path
+    assert isinstance(bury, Bury) and bury.id == first.id
+    assert bury.until == "2026-11-24T00:00:00.000Z" and bury.path == first.path
     second = _current(session)
     session.suspend()
     suspend = _events(vault)[-1]
-    assert suspend["event"] == "suspend" and suspend["id"] == second.id
-    assert "until" not in suspend
+    assert isinstance(suspend, Suspend) and suspend.id == second.id
     queue = load_queue(vault, load_settings(vault), ReviewSettings(), NOW)
     ids = [c.id for c in queue.reviews]
     assert first.id not in ids and second.id not in ids
@@ -222,13 +228,14 @@ def test_bury_and_suspend_are_logged_and_undoable(vault: Path) -> None:
     # undo the suspend: the card is shown again and back in the queues
     kind, shown = session.undo()
     assert kind == "suspend" and shown is not None and shown.id == second.id
-    undo = _events(vault)[-1]
-    assert undo["event"] == "undo" and undo["of"] == suspend["uid"]
+    undo = ReviewLog(vault).events()[-1]
+    assert isinstance(undo, Undo) and undo.of == suspend.uid
+    assert suspend not in _events(vault)
     assert second.id in [c.id for c in load_queue(vault, load_settings(vault),
                                                   ReviewSettings(), NOW).reviews]
     # un-suspend (what the deck list's suspended screen does)
     session.suspend()
-    assert [e["id"] for e in suspended_cards(_events(vault))] == [second.id]
+    assert [e.id for e in suspended_cards(_events(vault))] == [second.id]
     unsuspend(vault, second.id, second.path, NOW)
     assert suspended_cards(_events(vault)) == []
 
@@ -271,7 +278,7 @@ def test_note_changed_in_the_card_is_re_read(vault: Path) -> None:
     result = session.rate(Rating.GOOD)
     assert not result.rated and result.message and "re-read" in result.message
     assert session.current is not None and session.current.card.entry_text == "2026-12-30,30,250"
-    assert not [e for e in _events(vault) if e["event"] == "review"]
+    assert not reviews(_events(vault))
 
 
 def test_card_text_edited_gets_its_new_id(vault: Path) -> None:
@@ -286,7 +293,8 @@ def test_card_text_edited_gets_its_new_id(vault: Path) -> None:
     assert "5 typical patterns" in now.front
     session.reveal()
     assert session.rate(Rating.GOOD).rated
-    assert _events(vault)[-1]["id"] == now.id
+    last = _events(vault)[-1]
+    assert isinstance(last, Review) and last.id == now.id
 
 
 def test_card_deleted_is_dropped(vault: Path) -> None:

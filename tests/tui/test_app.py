@@ -27,7 +27,16 @@ from flashmark.scheduling import format_interval
 from flashmark.tui.app import Context, FlashmarkApp
 from flashmark.tui.screens import DeckScreen, HelpScreen, ReviewScreen, StatsScreen
 from flashmark.tui.widgets import KeyButton
-from flashmark.vault.reviewlog import ReviewLog
+from flashmark.vault.reviewlog import (
+    Bury,
+    Event,
+    Review,
+    ReviewLog,
+    Suspend,
+    Undo,
+    Unsuspend,
+    reviews,
+)
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 SIZE = (80, 24)
@@ -74,8 +83,13 @@ def _shown(app: FlashmarkApp) -> ShownCard:
     return card
 
 
-def _events(vault: Path) -> list[dict[str, Any]]:
+def _events(vault: Path) -> list[Event]:
+    """Every line of the review log (bookkeeping included)."""
     return ReviewLog(vault).events()
+
+
+def _effective(vault: Path) -> list[Event]:
+    return ReviewLog(vault).effective()
 
 
 def _notes(vault: Path) -> dict[Path, bytes]:
@@ -126,29 +140,30 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
             await pilot.press(key)
             await pilot.pause()
             assert (vault / card.path).read_bytes() == expected
-            last = _events(vault)[-1]
-            assert (last["event"], last["id"], last["rating"], last["after"]) == (
-                "review", card.id, rating.value, after)
+            last = _effective(vault)[-1]
+            assert isinstance(last, Review)
+            assert (last.id, last.rating, last.after) == (card.id, rating.value, after)
             assert _shown(app).id != card.id
         assert session.done == 4
 
         # undo (u): the Easy rating is taken back, note and log
-        easy = next(e for e in reversed(_events(vault)) if e["event"] == "review")
+        easy = reviews(_effective(vault))[-1]
         await pilot.press("u")
         await pilot.pause()
-        assert _shown(app).id == easy["id"] and not session.revealed
-        assert (vault / easy["path"]).read_bytes() == unrated  # the exact bytes again
-        undo = _events(vault)[-1]
-        assert undo["event"] == "undo" and undo["of"] == easy["uid"]
+        assert _shown(app).id == easy.id and not session.revealed
+        assert (vault / easy.path).read_bytes() == unrated  # the exact bytes again
+        undo = next(e for e in reversed(_events(vault)) if isinstance(e, Undo))
+        assert undo.of == easy.uid and easy not in _effective(vault)
         assert session.done == 3
         # ... and ctrl+z after a new rating
         await pilot.press("enter")  # reveal
         await pilot.press("enter")  # Good
         await pilot.pause()
-        assert _events(vault)[-1]["rating"] == "good"
+        good = reviews(_effective(vault))[-1]
+        assert good.rating == "good"
         await pilot.press("ctrl+z")
         await pilot.pause()
-        assert _events(vault)[-1]["event"] == "undo"
+        assert good not in _effective(vault)
 
         # bury (-) and suspend (!): only the log changes, never a note
         notes_before = _notes(vault)
@@ -156,8 +171,8 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
         await pilot.press("minus")
         await pilot.pause()
         bury = _events(vault)[-1]
-        assert (bury["event"], bury["id"], bury["until"]) == (
-            "bury", card.id, "2026-11-24T00:00:00.000Z")
+        assert isinstance(bury, Bury)
+        assert (bury.id, bury.until) == (card.id, "2026-11-24T00:00:00.000Z")
         assert _shown(app).id != card.id
 
         # suspend (!)
@@ -165,7 +180,7 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
         await pilot.press("exclamation_mark")
         await pilot.pause()
         suspend = _events(vault)[-1]
-        assert (suspend["event"], suspend["id"]) == ("suspend", card.id)
+        assert isinstance(suspend, Suspend) and suspend.id == card.id
         assert _shown(app).id != card.id
         assert _notes(vault) == notes_before
 
@@ -186,7 +201,7 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
         await pilot.press("space", "3")
         await pilot.pause()
         assert (vault / edited.path).read_bytes() == expected
-        assert _events(vault)[-1]["id"] == edited.id
+        assert reviews(_effective(vault))[-1].id == edited.id
 
         # quit
         await pilot.press("q")
@@ -194,8 +209,9 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
 
     app = drive(vault, steps)
     assert app.return_code == 0
-    kinds = [e["event"] for e in _events(vault)]
+    kinds = [e.kind for e in _events(vault)]
     assert kinds.count("review") == 6 and kinds.count("undo") == 2
+    assert len(reviews(_effective(vault))) == 4
 
 
 def test_note_changed_while_shown_is_re_read(vault: Path) -> None:
@@ -310,7 +326,7 @@ def test_unsuspend_from_the_deck_list(vault: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert table.row_count == 0
-        assert _events(vault)[-1]["event"] == "unsuspend"
-        assert _events(vault)[-1]["id"] == card.id
+        last = _events(vault)[-1]
+        assert isinstance(last, Unsuspend) and last.id == card.id
 
     drive(vault, steps)

@@ -10,7 +10,7 @@ import pytest
 
 from flashmark.errors import ConflictError
 from flashmark.vault import edit as edit_module
-from flashmark.vault.edit import Edit, apply_edits, splice
+from flashmark.vault.edit import Edit, NoteWriteError, apply_edits, splice
 
 NOTE = b"# title\r\n\r\nq::@::a <!--SR:!2026-01-01,3,250!2026-01-02,4,250-->\r\nrest\r\n"
 
@@ -42,12 +42,13 @@ def test_apply_keeps_every_other_byte_and_the_mode(tmp_path: Path) -> None:
     os.chmod(path, 0o640)
     start = NOTE.index(b"2026-01-02,4,250")
     applied = apply_edits(path, "n.md", [Edit(start, start + 16, b"2026-01-02,4,250",
-                                               b"2026-02-02,30,270")])
+                                               b"2026-02-02,30,270")], basis=NOTE)
     after = Path(path).read_bytes()
     assert after == NOTE.replace(b"2026-01-02,4,250", b"2026-02-02,30,270")
     assert applied.before == NOTE and applied.after == after
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
-    assert not [p for p in tmp_path.iterdir() if p.name != "n.md"]  # no temp file left
+    # no temp file left (.flashmark/ holds the vault's lock)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".flashmark", "n.md"]
 
 
 def test_changed_note_is_relocated(tmp_path: Path) -> None:
@@ -63,7 +64,7 @@ def test_changed_note_is_relocated(tmp_path: Path) -> None:
         at = data.index(b"2026-01-02,4,250")
         return [Edit(at, at + 16, b"2026-01-02,4,250", b"NEW")]
 
-    apply_edits(path, "n.md", [stale], relocate)
+    apply_edits(path, "n.md", [stale], relocate, basis=NOTE)
     assert Path(path).read_bytes() == b"inserted line\r\n" + NOTE.replace(b"2026-01-02,4,250",
                                                                          b"NEW")
     assert len(calls) == 1
@@ -76,7 +77,7 @@ def test_card_gone_means_conflict_and_nothing_written(tmp_path: Path) -> None:
     Path(path).write_bytes(other)
     with pytest.raises(ConflictError, match="could not be found"):
         apply_edits(path, "n.md", [Edit(start, start + 16, b"2026-01-02,4,250", b"X")],
-                    lambda data: None)
+                    lambda data: None, basis=NOTE)
     assert Path(path).read_bytes() == other
 
 
@@ -91,11 +92,11 @@ def test_failure_after_temp_file_leaves_old_note(tmp_path: Path,
         raise OSError("simulated power loss before the rename")
 
     monkeypatch.setattr(edit_module, "_before_rename", crash)
-    with pytest.raises(OSError, match="simulated"):
-        apply_edits(path, "n.md", [Edit(0, 1, b"#", b"%")])
+    with pytest.raises(NoteWriteError, match="simulated"):
+        apply_edits(path, "n.md", [Edit(0, 1, b"#", b"%")], basis=NOTE)
     assert Path(path).read_bytes() == NOTE
     assert seen and not Path(seen[0]).exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".flashmark", "n.md"]
 
 
 def test_write_by_another_program_during_our_write_is_not_overwritten(
@@ -107,8 +108,8 @@ def test_write_by_another_program_during_our_write_is_not_overwritten(
         Path(path).write_bytes(theirs)
 
     monkeypatch.setattr(edit_module, "_before_rename", other_writer)
-    with pytest.raises(ConflictError, match="changed while"):
-        apply_edits(path, "n.md", [Edit(0, 1, b"#", b"%")])
+    with pytest.raises(ConflictError, match="changed since it was read"):
+        apply_edits(path, "n.md", [Edit(0, 1, b"#", b"%")], basis=NOTE)
     assert Path(path).read_bytes() == theirs
 
 
@@ -117,14 +118,14 @@ def test_symlinked_note_is_written_through(tmp_path: Path) -> None:
     real.write_bytes(NOTE)
     link = tmp_path / "link.md"
     link.symlink_to(real)
-    apply_edits(str(link), "link.md", [Edit(0, 1, b"#", b"%")])
+    apply_edits(str(link), "link.md", [Edit(0, 1, b"#", b"%")], basis=NOTE)
     assert link.is_symlink()
     assert real.read_bytes() == b"%" + NOTE[1:]
 
 
 def test_missing_note_is_a_conflict(tmp_path: Path) -> None:
     with pytest.raises(ConflictError, match="no longer exists"):
-        apply_edits(str(tmp_path / "gone.md"), "gone.md", [Edit(0, 0, b"", b"x")])
+        apply_edits(str(tmp_path / "gone.md"), "gone.md", [Edit(0, 0, b"", b"x")], basis=b"")
 
 
 def test_state_files_are_replaced_whole_and_keep_their_mode(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from flashmark.cli.output import json_line
 from flashmark.config import STATE_DIR, WEIGHTS_FILE
 from flashmark.errors import EXIT_OK
 from flashmark.model import Rating
-from flashmark.vault.reviewlog import ReviewLog
+from flashmark.vault.reviewlog import ReviewLog, reviews
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,18 +39,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from flashmark.scheduling import ReviewRecord, SchedulerConfig, optimize
 
     root, settings = open_settings(args.vault)
-    events = ReviewLog(root).events()
-    undone = {e.get("of") for e in events if e.get("event") == "undo"}
-    records = []
-    for e in events:
-        if e.get("event") != "review" or e.get("uid") in undone:
-            continue
-        try:
-            records.append(ReviewRecord(int(e["id"], 16), Rating(e["rating"]),
-                                        dt.datetime.fromisoformat(e["time"]),
-                                        e.get("duration_ms")))
-        except (KeyError, ValueError, TypeError):
-            continue  # a damaged line: the log reader reports those
+    records = [ReviewRecord(int(e.id, 16), Rating(e.rating), e.moment, e.duration_ms)
+               for e in reviews(ReviewLog(root).effective())]
     config = SchedulerConfig.from_settings(settings.scheduling)
     result = optimize(records, config)
     saved = False

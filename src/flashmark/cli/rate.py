@@ -76,12 +76,12 @@ def run_undo(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     from flashmark.review.rating import undo_last
 
-    root, _ = open_settings(args.vault)
-    result = undo_last(root, parse_now(args.now))
+    root, settings = open_settings(args.vault)
+    result = undo_last(root, settings, parse_now(args.now))
     e = result.event
     if args.json:
-        json_line({"undone": e["uid"], "id": e["id"], "path": e["path"],
-                   "rating": e["rating"], "restored": e["before"]}, out)
+        json_line({"undone": e.uid, "id": e.id, "path": e.path,
+                   "rating": e.rating, "restored": e.before}, out)
     else:
-        out.write(f"undid {e['rating']} of card {e['id']} in {e['path']}\n")
+        out.write(f"undid {e.rating} of card {e.id} in {e.path}\n")
     return EXIT_OK

@@ -338,7 +338,7 @@ def generate(root: Path, settings: Settings, options: Options, *,
             report.orphans.extend((out.rel, up.id, o) for o in up.orphans)
         if out.edits and mode == "write":
             try:
-                applied = apply_edits(out.path, out.rel, out.edits)
+                applied = apply_edits(out.path, out.rel, out.edits, basis=out.data, root=root)
             except (ConflictError, NoteReadError) as exc:
                 report.problems.append(Problem(out.rel, None, str(exc)))
                 report.conflicts += 1
@@ -377,15 +377,15 @@ def _problem_rows(out: NoteOutcome) -> list[list[Any]]:
 
 def _log_orphans(root: Path, out: NoteOutcome, now: dt.datetime, log: Any,
                  report: Report) -> Any:
-    from flashmark.vault.reviewlog import ReviewLog
+    from flashmark.vault.reviewlog import Orphan, ReviewLog
 
     log = log or ReviewLog(root)
     when = now.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     try:
         for up in out.updates:
             for o in up.orphans:
-                log.append({"event": "orphan", "time": when, "path": out.rel, "section": up.id,
-                            "line": o.line + 1, "card": o.card, "comment": o.comment})
+                log.append(Orphan(time=when, path=out.rel, section=up.id, line=o.line + 1,
+                                  card=o.card, comment=o.comment))
     except FlashmarkError as exc:
         report.problems.append(Problem(out.rel, None, f"orphaned schedules not logged: {exc}"))
     return log

@@ -21,19 +21,27 @@ shows a card (the index does not know which cards share a question).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from flashmark.config import Settings
 from flashmark.review.settings import ReviewSettings
 from flashmark.stats import NO_DECK, DueCutoff, deck_matches
 from flashmark.vault.codec import NEW, UNREADABLE, Summary, due_key
-from flashmark.vault.reviewlog import LOG_NAME
+from flashmark.vault.reviewlog import (
+    LOG_NAME,
+    Bury,
+    Event,
+    Review,
+    Suspend,
+    Unsuspend,
+    in_effect,
+    parse_line,
+)
 from flashmark.vault.scan import scan_vault
 
 NEW_CARD = "new"
@@ -66,55 +74,45 @@ class QueueCard(NamedTuple):
 class LogState:
     """What the review log says about today."""
 
-    suspended: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> event
-    buried: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> event, in effect
+    suspended: dict[str, Suspend] = field(default_factory=dict)  # id -> event
+    buried: dict[str, Bury] = field(default_factory=dict)  # id -> event, in effect
     reviewed_today: Counter[str] = field(default_factory=Counter)  # id -> reviews today
     introduced_today: list[str] = field(default_factory=list)  # ids first reviewed today
 
 
-def _utc(text: str) -> dt.datetime | None:
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
-def log_state(events: Iterable[dict[str, Any]], cutoff: DueCutoff) -> LogState:
+def log_state(events: Iterable[Event], cutoff: DueCutoff) -> LogState:
     """Fold the log's events (oldest first) into today's state at ``cutoff.now``."""
-    events = list(events)
-    undone = {e.get("of") for e in events if e.get("event") == "undo"}
     state = LogState()
     now = cutoff.now
-    for e in events:
-        if e.get("uid") in undone:
-            continue
-        kind = e.get("event")
-        card = e.get("id")
-        if not isinstance(card, str):
-            continue
-        if kind == "review":
-            when = _utc(str(e.get("time")))
-            if when is None or when.astimezone(now.tzinfo).date() != cutoff.today:
+    for e in in_effect(list(events)):
+        if isinstance(e, Review):
+            if e.moment.astimezone(now.tzinfo).date() != cutoff.today:
                 continue
-            state.reviewed_today[card] += 1
-            before = e.get("before")
-            if due_key(before if isinstance(before, str) else None) == NEW:
-                state.introduced_today.append(card)
-        elif kind == "bury":
-            until = _utc(str(e.get("until")))
-            if until is None:  # no end given: buried for the day it was made
-                made = _utc(str(e.get("time")))
-                if made is None or made.astimezone(now.tzinfo).date() != cutoff.today:
+            state.reviewed_today[e.id] += 1
+            if due_key(e.before) == NEW:
+                state.introduced_today.append(e.id)
+        elif isinstance(e, Bury):
+            if e.until is None:  # no end given: buried for the day it was made
+                if e.moment.astimezone(now.tzinfo).date() != cutoff.today:
                     continue
                 until = cutoff_end(cutoff)
+            else:
+                try:
+                    until = _utc(e.until)
+                except ValueError:
+                    continue
             if until > now:
-                state.buried[card] = e
-        elif kind == "suspend":
-            state.suspended[card] = e
-        elif kind == "unsuspend":
-            state.suspended.pop(card, None)
+                state.buried[e.id] = e
+        elif isinstance(e, Suspend):
+            state.suspended[e.id] = e
+        elif isinstance(e, Unsuspend):
+            state.suspended.pop(e.id, None)
     return state
+
+
+def _utc(text: str) -> dt.datetime:
+    moment = dt.datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
 def cutoff_end(cutoff: DueCutoff) -> dt.datetime:
@@ -134,34 +132,31 @@ def _utc_days(cutoff: DueCutoff) -> list[str]:
     return days
 
 
-_ALWAYS = (b'"event":"bury"', b'"event":"suspend"', b'"event":"unsuspend"', b'"event":"undo"')
+_ALWAYS = (b'"event":"bury"', b'"event":"suspend"', b'"event":"unsuspend"',
+           b'"event":"undo"', b'"event":"commit"', b'"event":"abort"')
 
 
-def read_log_events(path: Path, cutoff: DueCutoff) -> list[dict[str, Any]]:
-    """The events ``log_state`` needs, read fast: every bury, suspend, unsuspend and
-    undo line, and only today's review lines (a long log is mostly old reviews, which
-    are not even decoded). Unreadable (torn) lines are skipped, as ReviewLog does."""
+def read_log_events(path: Path, cutoff: DueCutoff) -> list[Event]:
+    """The events ``log_state`` needs, read fast: every bury, suspend, unsuspend, undo,
+    commit and abort line, and only today's review lines (a long log is mostly old
+    reviews, which are not even decoded). Lines are validated like `ReviewLog` does;
+    those it would skip are skipped here too."""
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        return []
     except OSError:
         return []
     days = [b'"time":"' + d.encode() for d in _utc_days(cutoff)]
-    out: list[dict[str, Any]] = []
-    for line in data.split(b"\n"):
-        if not line.strip():
-            continue
+    out: list[Event] = []
+    lines = data.split(b"\n")
+    lines.pop()  # a torn last line (or the empty rest after the last newline)
+    for line in lines:
         if b'"event":"review"' in line:
             if not any(d in line for d in days):
                 continue
         elif not (any(k in line for k in _ALWAYS) or b'"event": "' in line):
             continue
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(event, dict):
+        event, _ = parse_line(line)
+        if event is not None:
             out.append(event)
     return out
 

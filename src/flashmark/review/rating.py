@@ -1,28 +1,46 @@
 """Rate a card and write the result into its note; undo the last rating.
 
-A rating is: find the card by id → schedule it (FSRS, injected clock) → one `Edit` of
-its SR entry → `apply_edits` (re-reads, re-locates, atomic) → one `review` line in the
-review log. When the note changed so that the card is gone, nothing is written to the
-note and the rating is logged as `pending`, so it is not lost.
+A rating is, under the vault's write lock (`vault.lock`): reconcile what a killed
+writer left (`reconcile`) → find the card by id → schedule it (FSRS, injected clock) →
+log the `Review` as staged → one `Edit` of its SR entry → `apply_edits` (verifies the
+note is the one the edit was computed from, else re-locates the card; atomic) → log a
+`Commit`. When the note changed so that the card is gone, nothing is written to the
+note, the staged review is aborted and the rating is logged as `Pending`, so it is not
+lost. An undo is staged and committed the same way. docs/architecture.md shows why a
+crash at any instant leaves note and log agreeing after the next command.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from flashmark.cards import Card, cards_of
 from flashmark.config import Settings
-from flashmark.errors import CardNotFoundError, ConflictError, FlashmarkError
+from flashmark.errors import CardNotFoundError, ConflictError, FlashmarkError, NoteReadError
 from flashmark.identity import ID_LENGTH, card_ids
 from flashmark.model import CardId, FsrsEntry, Question, Rating, RawEntry, Sm2Entry
 from flashmark.syntax import parse_note, srcodec
-from flashmark.vault.edit import Applied, Edit, apply_edits
+from flashmark.vault.edit import Applied, Edit, apply_edits, read_bytes
 from flashmark.vault.index import Index, default_index_path
+from flashmark.vault.lock import vault_lock
 from flashmark.vault.notefile import decode_note
-from flashmark.vault.reviewlog import ReviewLog
+from flashmark.vault.reviewlog import (
+    Abort,
+    Commit,
+    EditRecord,
+    Event,
+    External,
+    Pending,
+    Review,
+    ReviewLog,
+    Undo,
+    in_effect,
+    open_intents,
+)
 from flashmark.vault.scan import _fingerprint, scan_vault
 from flashmark.vault.srwrite import sr_edit
 
@@ -107,8 +125,11 @@ class CardFinder:
         try:
             with open(path, "rb") as fh:
                 data = fh.read()
-        except OSError:
+        except FileNotFoundError:
             return []
+        except OSError as exc:
+            # Not "no such card": the note is there and cannot be read.
+            raise NoteReadError(rel, f"cannot read the note: {exc.strerror or exc}") from None
         if len(card_id) == ID_LENGTH:
             loc = _find_in(rel, path, data, card_id, self.settings, self.all_notes,
                            self._places)
@@ -137,7 +158,7 @@ class RateOutcome:
     before: str | None
     after: str
     applied: Applied
-    event: dict[str, Any]
+    event: Review  # as in effect (with the edit actually written)
 
 
 def _now_utc(now: dt.datetime) -> str:
@@ -146,25 +167,101 @@ def _now_utc(now: dt.datetime) -> str:
     return srcodec.iso_ms(now)
 
 
-def _last_known(events: list[dict[str, Any]], card_id: str) -> tuple[bool, str | None]:
+def _last_known(events: list[Event], card_id: str) -> tuple[bool, str | None]:
     """What the log last says this card's entry is: (known, entry text)."""
-    undone = {e.get("of") for e in events if e.get("event") == "undo"}
-    for e in reversed(events):
-        if e.get("id") != card_id or e.get("uid") in undone:
-            continue
-        if e.get("event") in ("review", "external"):
-            return True, e.get("after")
+    for e in reversed(in_effect(events)):
+        if isinstance(e, Review | External) and e.id == card_id:
+            return True, e.after
     return False, None
+
+
+def note_path(root: Path, rel: object) -> str:
+    """The file of the note ``rel`` as named in the review log, which is data from disk
+    (possibly merged from another machine): only a relative path that stays inside the
+    vault, symbolic links resolved, is accepted."""
+    bad = FlashmarkError(f"the review log names {rel!r}, which is not a note inside the "
+                         "vault; that line is ignored",
+                         hint="the log may have been edited or merged badly")
+    if not isinstance(rel, str) or not rel or "\0" in rel or os.path.isabs(rel):
+        raise bad
+    parts = rel.replace("\\", "/").split("/")
+    if any(p in ("", ".", "..") for p in parts) or parts[0] == ".flashmark":
+        raise bad
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(os.path.join(real_root, *parts))
+    if not real.startswith(real_root + os.sep):
+        raise bad
+    return str(root / rel)
+
+
+def _entry_of(root: Path, settings: Settings, rel: str, card_id: str, all_notes: bool
+              ) -> tuple[bool, str | None]:
+    """(found, entry text) of card ``card_id`` in note ``rel`` as it is now."""
+    path = note_path(root, rel)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return False, None
+    loc = _find_in(rel, path, data, card_id, settings, all_notes)
+    return (True, loc.card.entry_text) if loc is not None else (False, None)
+
+
+def reconcile(root: Path, settings: Settings, log: ReviewLog, now: dt.datetime,
+              *, all_notes: bool = False) -> list[Event]:
+    """Settle staged reviews and undos that a killed writer left without a commit: commit
+    each whose change is in the note, abort the others. Call with the vault lock held.
+    Returns the commit and abort events written."""
+    events = log.events()
+    intents = open_intents(events)
+    if not intents:
+        return []
+    by_uid = {e.uid: e for e in events}
+    written: list[Event] = []
+    time_text = _now_utc(now)
+    for intent in intents:
+        reason = None
+        try:
+            if isinstance(intent, Review):
+                found, entry = _entry_of(root, settings, intent.path, intent.id, all_notes)
+                done, undone = entry == intent.after, entry == intent.before
+            else:
+                target = by_uid.get(intent.of)
+                if not isinstance(target, Review):
+                    raise FlashmarkError("the undone rating is not in the log")
+                found, entry = _entry_of(root, settings, target.path, target.id, all_notes)
+                done, undone = entry == target.before, entry == target.after
+            if not found:
+                reason = "interrupted, and the card is no longer in its note"
+            elif done:
+                written.append(log.append(Commit(time=time_text, of=intent.uid)))
+                continue
+            else:
+                reason = ("interrupted before the note was written" if undone else
+                          "interrupted, and the note changed since")
+        except FlashmarkError as exc:
+            reason = f"interrupted; {exc.message}"
+        written.append(log.append(Abort(time=time_text, of=intent.uid, reason=reason)))
+    return written
 
 
 def rate_card(root: Path, settings: Settings, card_id: str, rating: Rating, now: dt.datetime,
               *, duration_ms: int | None = None, all_notes: bool = False,
               finder: CardFinder | None = None) -> RateOutcome:
     """Rate one card: schedule it, write its entry into the note, log the review."""
-    from flashmark.scheduling import FsrsScheduler, SchedulerConfig
-
     time_text = _now_utc(now)
     finder = finder or CardFinder(root, settings, all_notes=all_notes)
+    with vault_lock(root):
+        reconcile(root, settings, finder.log, now, all_notes=all_notes)
+        return _rate_locked(root, settings, card_id, rating, now, time_text, duration_ms,
+                            all_notes, finder)
+
+
+def _rate_locked(root: Path, settings: Settings, card_id: str, rating: Rating,
+                 now: dt.datetime, time_text: str, duration_ms: int | None,
+                 all_notes: bool, finder: CardFinder) -> RateOutcome:
+    from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+
     loc = finder.find(card_id)
     card = loc.card
     before = card.entry_text
@@ -183,13 +280,12 @@ def rate_card(root: Path, settings: Settings, card_id: str, rating: Rating, now:
         new_entry = scheduler.review(entry, rating, now, key)
     after = new_entry.text
     log = finder.log
-    events = log.events()
-    known, last = _last_known(events, card.id)
+    known, last = _last_known(log.events(), card.id)
     if known and last != before:
         # Another tool (the Obsidian plugin, a hand edit) changed this card since our
         # last rating: the note is the truth; record what we saw and go on from it.
-        log.append({"event": "external", "time": time_text, "id": card.id, "path": loc.rel,
-                    "sibling": card.sibling, "before": last, "after": before})
+        log.append(External(time=time_text, id=card.id, path=loc.rel, sibling=card.sibling,
+                            before=last, after=before))
     same_line = settings.parser.comment_on_same_line
     edit = sr_edit(loc.data, loc.question, card.sibling, after, same_line=same_line)
 
@@ -199,58 +295,122 @@ def rate_card(root: Path, settings: Settings, card_id: str, rating: Rating, now:
             return None
         return [sr_edit(data, again.question, card.sibling, after, same_line=same_line)]
 
-    record = {"time": time_text, "id": card.id, "path": loc.rel, "sibling": card.sibling,
-              "rating": rating.value, "duration_ms": duration_ms, "before": before,
-              "after": after, "scheduler": scheduler.version}
+    staged = log.append(Review(
+        time=time_text, id=card.id, path=loc.rel, sibling=card.sibling,
+        rating=rating.value, duration_ms=duration_ms, before=before, after=after,
+        scheduler=scheduler.version, edit=_record(edit), staged=True))
     try:
-        applied = apply_edits(loc.path, loc.rel, [edit], relocate)
-    except ConflictError:
-        log.append({"event": "pending", **record})
+        applied = apply_edits(loc.path, loc.rel, [edit], relocate, basis=loc.data, root=root)
+    except ConflictError as exc:
+        log.append(Abort(time=time_text, of=staged.uid, reason=exc.message))
+        log.append(Pending(time=time_text, id=card.id, path=loc.rel, sibling=card.sibling,
+                           rating=rating.value, duration_ms=duration_ms, before=before,
+                           after=after, scheduler=scheduler.version, reason=exc.message))
         raise
-    done = applied.edits[0]
-    event = log.append({"event": "review", **record,
-                        "edit": {"start": done.start, "old": done.old.decode("utf-8"),
-                                 "new": done.new.decode("utf-8")}})
+    except BaseException as exc:
+        # Nothing was written (apply_edits is atomic): say so, unless we are dying.
+        if isinstance(exc, Exception):
+            log.append(Abort(time=time_text, of=staged.uid,
+                             reason=getattr(exc, "message", None) or str(exc)))
+        raise
+    done = _record(applied.edits[0])
+    log.append(Commit(time=time_text, of=staged.uid,
+                      edit=done if done != staged.edit else None))
+    event = dataclasses.replace(staged, staged=False, edit=done)
     return RateOutcome(card, loc.rel, before, after, applied, event)
+
+
+def _record(edit: Edit) -> EditRecord:
+    return EditRecord(edit.start, edit.old.decode("utf-8"), edit.new.decode("utf-8"))
 
 
 @dataclass(frozen=True, slots=True)
 class UndoOutcome:
-    event: dict[str, Any]  # the review that was undone
+    event: Review  # the review that was undone
     applied: Applied
 
 
-def undo_last(root: Path, now: dt.datetime, log: ReviewLog | None = None) -> UndoOutcome:
+def last_rating(events: list[Event]) -> Review | None:
+    """The newest rating in effect (what `undo` takes back)."""
+    return next((e for e in reversed(in_effect(events)) if isinstance(e, Review)), None)
+
+
+def undo_last(root: Path, settings: Settings, now: dt.datetime, log: ReviewLog | None = None,
+              *, all_notes: bool = False, expect: str | None = None) -> UndoOutcome:
     """Revert the newest rating that is not undone yet: the note gets back the exact
-    bytes it had, and an `undo` line is logged."""
+    bytes it had, and an `Undo` is logged. With ``expect`` (a review's uid), refuse when
+    the newest rating is another one."""
     log = log or ReviewLog(root)
-    events = log.events()
-    undone = {e.get("of") for e in events if e.get("event") == "undo"}
-    review = next((e for e in reversed(events)
-                   if e.get("event") == "review" and e.get("uid") not in undone), None)
-    if review is None:
-        raise FlashmarkError("nothing to undo: the review log has no rating left to revert")
-    rel = review["path"]
-    edit_info = review["edit"]
-    old = edit_info["old"].encode("utf-8")
-    new = edit_info["new"].encode("utf-8")
-    start = int(edit_info["start"])
-    reverse = Edit(start, start + len(new), new, old)
+    with vault_lock(root):
+        reconcile(root, settings, log, now, all_notes=all_notes)
+        review = last_rating(log.events())
+        if review is None:
+            raise FlashmarkError("nothing to undo: the review log has no rating left to revert")
+        if expect is not None and review.uid != expect:
+            raise FlashmarkError("the newest rating in the review log is not this session's "
+                                 "(another program rated a card since)",
+                                 hint="`flashmark undo` reverts ratings newest first")
+        if review.edit is None:
+            raise FlashmarkError(f"the newest rating (card {review.id}) has no record of what "
+                                 "it wrote; it cannot be undone")
+        path = note_path(root, review.path)
+        try:
+            data = read_bytes(path, review.path)
+            reverse = _undo_edits(path, data, review, settings, all_notes)
+        except ConflictError as exc:
+            raise _undo_conflict(review, exc) from None
+        staged = log.append(Undo(time=_now_utc(now), of=review.uid, id=review.id,
+                                 path=review.path, staged=True))
 
-    def relocate(data: bytes) -> list[Edit] | None:
-        # The note changed since the rating: revert the written bytes where they are now,
-        # provided they occur exactly once.
-        if data.count(new) != 1 or not new:
-            return None
-        at = data.find(new)
-        return [Edit(at, at + len(new), new, old)]
+        def relocate(current: bytes) -> list[Edit] | None:
+            try:
+                return _undo_edits(path, current, review, settings, all_notes)
+            except ConflictError:
+                return None
 
-    try:
-        applied = apply_edits(str(root / rel), rel, [reverse], relocate)
-    except ConflictError as exc:
-        raise ConflictError(f"cannot undo the rating of card {review['id']} in {rel}: "
-                            f"{exc.message}", hint="the note changed in the same place since; "
-                                                   "edit the SR comment by hand") from None
-    log.append({"event": "undo", "time": _now_utc(now), "of": review["uid"], "id": review["id"],
-                "path": rel})
+        try:
+            applied = apply_edits(path, review.path, reverse, relocate, basis=data, root=root)
+        except Exception as exc:
+            log.append(Abort(time=_now_utc(now), of=staged.uid,
+                             reason=getattr(exc, "message", None) or str(exc)))
+            if isinstance(exc, ConflictError):
+                raise _undo_conflict(review, exc) from None
+            raise
+        log.append(Commit(time=_now_utc(now), of=staged.uid))
     return UndoOutcome(review, applied)
+
+
+def _undo_conflict(review: Review, exc: ConflictError) -> ConflictError:
+    return ConflictError(f"cannot undo the rating of card {review.id} in {review.path}: "
+                         f"{exc.message}", hint="the card or its SR comment changed since "
+                                                "it was rated; edit the SR comment by hand")
+
+
+def _undo_edits(path: str, data: bytes, review: Review, settings: Settings,
+                all_notes: bool) -> list[Edit]:
+    """The edit that puts back what ``review`` replaced, found by the card's identity in
+    the note as it is now (never by offsets alone: the note may have changed, and two
+    cards may hold byte-identical entries)."""
+    assert review.edit is not None
+    loc = _find_in(review.path, path, data, review.id, settings, all_notes)
+    if loc is None:
+        raise ConflictError("the card is no longer in its note")
+    if loc.card.entry_text != review.after:
+        raise ConflictError("its SR entry is no longer the one the rating wrote")
+    old = review.edit.old.encode("utf-8")
+    new = review.edit.new.encode("utf-8")
+    sr = loc.question.sr
+    if sr is None or not new:
+        raise ConflictError("the card has no SR comment")
+    # What the rating wrote lies in the card's comment (or ends with it, when the
+    # rating added the comment): search that window only.
+    lo = max(loc.question.span.start, sr.span.start - len(new))
+    window = data[lo:sr.span.end]
+    if window.count(new) == 1:
+        at = lo + window.find(new)
+        return [Edit(at, at + len(new), new, old)]
+    if review.before is not None and old == review.before.encode("utf-8"):
+        # The same bytes twice in the comment (two siblings with one entry): go by slot.
+        return [sr_edit(data, loc.question, review.sibling, review.before,
+                        same_line=settings.parser.comment_on_same_line)]
+    raise ConflictError("what the rating wrote cannot be found unambiguously")

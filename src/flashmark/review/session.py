@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 from flashmark.cards import Card, cards_of
 from flashmark.config import Settings
@@ -42,13 +42,24 @@ from flashmark.review.rating import CardFinder, Located, RateOutcome, rate_card,
 from flashmark.review.render import card_sides, heading_trail
 from flashmark.syntax import parse_note, srcodec
 from flashmark.vault.codec import due_key, key_and_state
+from flashmark.vault.lock import vault_lock
 from flashmark.vault.notefile import decode_note
-from flashmark.vault.reviewlog import ReviewLog
+from flashmark.vault.reviewlog import (
+    Bury,
+    Event,
+    Review,
+    ReviewLog,
+    Suspend,
+    Undo,
+    Unsuspend,
+    in_effect,
+)
 
 if TYPE_CHECKING:  # importing the scheduler imports py-fsrs: only when answering
     from flashmark.scheduling import FsrsScheduler
 
 Clock = Callable[[], dt.datetime]
+E = TypeVar("E", bound=Event)
 
 # How alike (difflib ratio) an edited question must be to its old text to be taken for
 # the same card.
@@ -95,7 +106,7 @@ class ShownCard:
 class _Action:
     kind: str  # "rate", "bury" or "suspend"
     item: QueueCard
-    event: dict[str, Any]  # the log event written (review / bury / suspend)
+    event: Review | Bury | Suspend  # the log event written
     requeued: QueueCard | None = None  # the learning step put back in the session
     removed: list[tuple[str, int, QueueCard]] = field(default_factory=list)  # siblings
 
@@ -347,16 +358,16 @@ class ReviewSession:
 
     # -- bury, suspend, undo ------------------------------------------------------------
 
-    def _log_event(self, kind: str, cur: ShownCard | QueueCard, **extra: Any) -> dict[str, Any]:
-        path = cur.path
-        with self._lock:
-            return self.finder.log.append({"event": kind, "time": srcodec.iso_ms(self.clock()),
-                                           "id": cur.id, "path": path, **extra})
+    def _log_event(self, event: E) -> E:
+        with self._lock, vault_lock(self.root):
+            return self.finder.log.append(event)
 
     def bury(self) -> None:
         """Leave the card on screen for today (a `bury` event until local midnight)."""
         cur = self._require()
-        event = self._log_event("bury", cur, until=srcodec.iso_ms(cutoff_end(self.cutoff)))
+        event = self._log_event(Bury(time=srcodec.iso_ms(self.clock()), id=cur.id,
+                                     path=cur.path,
+                                     until=srcodec.iso_ms(cutoff_end(self.cutoff))))
         self._give_back_budget(cur.item)
         self._history.append(_Action("bury", cur.item, event))
         self.current = None
@@ -364,7 +375,8 @@ class ReviewSession:
     def suspend(self) -> None:
         """Keep the card on screen out of every queue until it is un-suspended."""
         cur = self._require()
-        event = self._log_event("suspend", cur)
+        event = self._log_event(Suspend(time=srcodec.iso_ms(self.clock()), id=cur.id,
+                                        path=cur.path))
         self._give_back_budget(cur.item)
         self._history.append(_Action("suspend", cur.item, event))
         self.current = None
@@ -380,13 +392,12 @@ class ReviewSession:
         if not self._history:
             raise FlashmarkError("nothing to undo in this session")
         action = self._history[-1]
-        with self._lock:
-            if action.kind == "rate":
+        if action.kind == "rate":
+            with self._lock:
                 self._undo_rating(action)
-            else:
-                self.finder.log.append({"event": "undo", "time": srcodec.iso_ms(self.clock()),
-                                        "of": action.event["uid"], "id": action.item.id,
-                                        "path": action.item.path})
+        else:
+            self._log_event(Undo(time=srcodec.iso_ms(self.clock()), of=action.event.uid,
+                                 id=action.item.id, path=action.item.path))
         self._history.pop()
         if self.current is not None:  # the card on screen waits for its turn again
             self._put_back(self.current.item)
@@ -404,16 +415,8 @@ class ReviewSession:
         return action.kind, shown
 
     def _undo_rating(self, action: _Action) -> None:
-        log = self.finder.log
-        events = log.events()
-        undone = {e.get("of") for e in events if e.get("event") == "undo"}
-        newest = next((e for e in reversed(events)
-                       if e.get("event") == "review" and e.get("uid") not in undone), None)
-        if newest is None or newest.get("uid") != action.event.get("uid"):
-            raise FlashmarkError("the newest rating in the review log is not this session's "
-                                 "(another program rated a card since)",
-                                 hint="`flashmark undo` reverts ratings newest first")
-        undo_last(self.root, self.clock(), log=log)
+        undo_last(self.root, self.settings, self.clock(), log=self.finder.log,
+                  all_notes=self.all_notes, expect=action.event.uid)
         self.reviewed_today[action.item.id] -= 1
         if action.requeued is not None and action.requeued in self.learning:
             self.learning.remove(action.requeued)
@@ -511,24 +514,21 @@ def _stamp(path: str) -> tuple[int, int]:
 
 
 def unsuspend(root: Path, card_id: str, path: str, now: dt.datetime,
-              log: ReviewLog | None = None) -> dict[str, Any]:
+              log: ReviewLog | None = None) -> Unsuspend:
     """Put a suspended card back into the queues (an `unsuspend` event)."""
     log = log or ReviewLog(root)
-    return log.append({"event": "unsuspend", "time": srcodec.iso_ms(now), "id": card_id,
-                       "path": path})
+    with vault_lock(root):
+        return log.append(Unsuspend(time=srcodec.iso_ms(now), id=card_id, path=path))
 
 
-def suspended_cards(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def suspended_cards(events: list[Event]) -> list[Suspend]:
     """The suspend events still in effect, oldest first."""
-    undone = {e.get("of") for e in events if e.get("event") == "undo"}
-    current: dict[str, dict[str, Any]] = {}
-    for e in events:
-        if e.get("uid") in undone:
-            continue
-        if e.get("event") == "suspend" and isinstance(e.get("id"), str):
-            current[e["id"]] = e
-        elif e.get("event") == "unsuspend":
-            current.pop(str(e.get("id")), None)
+    current: dict[str, Suspend] = {}
+    for e in in_effect(events):
+        if isinstance(e, Suspend):
+            current[e.id] = e
+        elif isinstance(e, Unsuspend):
+            current.pop(e.id, None)
     return list(current.values())
 
 

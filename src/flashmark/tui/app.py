@@ -26,7 +26,7 @@ from flashmark.review.session import Clock, ReviewSession, suspended_cards, unsu
 from flashmark.review.settings import ReviewSettings
 from flashmark.stats import Report
 from flashmark.tui.screens import DeckScreen, ReviewScreen
-from flashmark.vault.reviewlog import ReviewLog
+from flashmark.vault.reviewlog import ReviewLog, Suspend
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
 
@@ -188,7 +188,7 @@ class FlashmarkApp(App[int]):
         return vault_report(c.root, c.settings, c.clock(), use_cache=c.use_cache,
                             all_notes=c.all_notes)
 
-    def suspended_cards(self) -> list[dict[str, Any]]:
+    def suspended_cards(self) -> list[Suspend]:
         return suspended_cards(ReviewLog(self.ctx.root).events())
 
     def unsuspend(self, card_id: str, path: str) -> None:

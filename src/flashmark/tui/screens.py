@@ -660,8 +660,7 @@ class SuspendedScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#suspended-table", DataTable)
         for e in _app(self).suspended_cards():
-            since = str(e.get("time", ""))[:10]
-            table.add_row(str(e.get("path", "")), str(e["id"]), since, key=str(e["id"]))
+            table.add_row(e.path, e.id, e.time[:10], key=e.id)
         table.focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
