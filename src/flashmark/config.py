@@ -89,6 +89,9 @@ class Settings:
     parser: ParserSettings = field(default_factory=ParserSettings)
     scheduling: SchedulingSettings = field(default_factory=SchedulingSettings)
     ignore: tuple[str, ...] = ()  # globs of vault-relative paths that are not notes
+    # `write.in_place`: overwrite read-only or hard-linked notes in place (not atomic)
+    # instead of refusing to write them.
+    write_in_place: bool = False
     sources: tuple[str, ...] = ()  # which files contributed, for `flashmark config`-like output
 
 
@@ -158,7 +161,7 @@ def _replace_checked(obj: Any, changes: dict[str, Any], source: str) -> Any:
 
 def _from_yaml(data: dict[str, Any], parser: ParserSettings, sched: SchedulingSettings,
                source: str) -> tuple[ParserSettings, SchedulingSettings]:
-    known_top = {"preset", "parser", "scheduling", "ignore", "review"}
+    known_top = {"preset", "parser", "scheduling", "ignore", "review", "write"}
     unknown = set(data) - known_top
     if unknown:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}",
@@ -216,6 +219,16 @@ def _from_yaml(data: dict[str, Any], parser: ParserSettings, sched: SchedulingSe
     return parser, replace(sched, **s)
 
 
+def _write_in_place(data: dict[str, Any], source: str) -> bool:
+    w = data.get("write") or {}
+    if not isinstance(w, dict) or set(w) - {"in_place"}:
+        raise ConfigError(f"{source}: 'write' must be a mapping with the key in_place")
+    value = w.get("in_place", False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{source}: write.in_place must be true or false, not {value!r}")
+    return value
+
+
 def read_config_yaml(vault: Path) -> dict[str, Any] | None:
     """The vault's `flashmark.yaml` as a mapping, or None when there is none."""
     own = vault / CONFIG_FILE
@@ -237,6 +250,7 @@ def load_settings(vault: Path) -> Settings:
     parser = ParserSettings()
     sched = SchedulingSettings()
     ignore: tuple[str, ...] = ()
+    write_in_place = False
     sources: list[str] = []
     osr = vault / OSR_DATA_JSON
     if osr.is_file():
@@ -256,6 +270,7 @@ def load_settings(vault: Path) -> Settings:
         parser, sched = _from_yaml(ydata, parser, sched, CONFIG_FILE)
         if "ignore" in ydata:
             ignore = _globs(ydata["ignore"], CONFIG_FILE, "ignore")
+        write_in_place = _write_in_place(ydata, CONFIG_FILE)
         sources.append(CONFIG_FILE)
     fitted = vault / STATE_DIR / WEIGHTS_FILE
     if sched.weights is None and fitted.is_file():
@@ -268,4 +283,5 @@ def load_settings(vault: Path) -> Settings:
                               ) from exc
         sched = replace(sched, weights=weights, weights_source=f"{STATE_DIR}/{WEIGHTS_FILE}")
         sources.append(f"{STATE_DIR}/{WEIGHTS_FILE}")
-    return Settings(parser=parser, scheduling=sched, ignore=ignore, sources=tuple(sources))
+    return Settings(parser=parser, scheduling=sched, ignore=ignore,
+                    write_in_place=write_in_place, sources=tuple(sources))

@@ -24,7 +24,7 @@ from flashmark.errors import CardNotFoundError, ConflictError, FlashmarkError, N
 from flashmark.identity import ID_LENGTH, card_ids
 from flashmark.model import CardId, FsrsEntry, Question, Rating, RawEntry, Sm2Entry
 from flashmark.syntax import parse_note, srcodec
-from flashmark.vault.edit import Applied, Edit, apply_edits, read_bytes
+from flashmark.vault.edit import Applied, Edit, NoteWriteError, apply_edits, read_bytes
 from flashmark.vault.index import Index, default_index_path
 from flashmark.vault.lock import vault_lock
 from flashmark.vault.notefile import decode_note
@@ -300,8 +300,10 @@ def _rate_locked(root: Path, settings: Settings, card_id: str, rating: Rating,
         rating=rating.value, duration_ms=duration_ms, before=before, after=after,
         scheduler=scheduler.version, edit=_record(edit), staged=True))
     try:
-        applied = apply_edits(loc.path, loc.rel, [edit], relocate, basis=loc.data, root=root)
-    except ConflictError as exc:
+        applied = apply_edits(loc.path, loc.rel, [edit], relocate, basis=loc.data, root=root,
+                              in_place=settings.write_in_place)
+    except (ConflictError, NoteWriteError) as exc:
+        # The rating itself is kept: a `Pending` line holds it until it can be applied.
         log.append(Abort(time=time_text, of=staged.uid, reason=exc.message))
         log.append(Pending(time=time_text, id=card.id, path=loc.rel, sibling=card.sibling,
                            rating=rating.value, duration_ms=duration_ms, before=before,
@@ -369,7 +371,8 @@ def undo_last(root: Path, settings: Settings, now: dt.datetime, log: ReviewLog |
                 return None
 
         try:
-            applied = apply_edits(path, review.path, reverse, relocate, basis=data, root=root)
+            applied = apply_edits(path, review.path, reverse, relocate, basis=data, root=root,
+                                  in_place=settings.write_in_place)
         except Exception as exc:
             log.append(Abort(time=_now_utc(now), of=staged.uid,
                              reason=getattr(exc, "message", None) or str(exc)))

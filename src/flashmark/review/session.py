@@ -42,6 +42,7 @@ from flashmark.review.rating import CardFinder, Located, RateOutcome, rate_card,
 from flashmark.review.render import card_sides, heading_trail
 from flashmark.syntax import parse_note, srcodec
 from flashmark.vault.codec import due_key, key_and_state
+from flashmark.vault.edit import NoteWriteError
 from flashmark.vault.lock import vault_lock
 from flashmark.vault.notefile import decode_note
 from flashmark.vault.reviewlog import (
@@ -326,7 +327,7 @@ class ReviewSession:
                 outcome = rate_card(self.root, self.settings, cur.id, rating, now,
                                     duration_ms=duration, all_notes=self.all_notes,
                                     finder=self.finder)
-        except ConflictError as exc:
+        except (ConflictError, NoteWriteError) as exc:
             # rate_card logged the rating as `pending`: it is kept, not lost.
             self.current = None
             return RateResult(False, f"{exc.message} (the rating is kept in the review log "
