@@ -3,9 +3,11 @@ local time set to UTC (`utc`), and what a rating must write (`expect`)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,27 @@ def vault(tmp_path: Path) -> Path:
     dest = tmp_path / "notes"
     shutil.copytree(SAMPLE, dest, ignore=shutil.ignore_patterns(".flashmark"))
     return dest
+
+
+def copy_writable(source: Path, dest: Path) -> Path:
+    """Copy a vault as a user would have it: writable. The corpus is installed
+    read-only, and flashmark refuses to replace a read-only note (it would lose the
+    user's protection), so a plain copytree would make every rating a refusal."""
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".flashmark"))
+    for folder, dirs, files in os.walk(dest):
+        for name in [*dirs, *files]:
+            path = os.path.join(folder, name)
+            mode = os.lstat(path).st_mode
+            if not stat.S_ISLNK(mode):
+                os.chmod(path, stat.S_IMODE(mode) | stat.S_IWUSR)
+    os.chmod(dest, stat.S_IMODE(os.stat(dest).st_mode) | stat.S_IWUSR)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def writable_copy() -> Callable[[Path, Path], Path]:
+    """`copy_writable` for tests in other folders (conftest is not importable there)."""
+    return copy_writable
 
 
 @pytest.fixture

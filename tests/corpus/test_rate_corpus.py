@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,9 +24,9 @@ pytestmark = [pytest.mark.corpus,
               pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")]
 
 
-def test_random_ratings_then_undo_leave_every_note_identical(tmp_path: Path) -> None:
-    root = tmp_path / "vault"
-    shutil.copytree(CORPUS, root)
+def test_random_ratings_then_undo_leave_every_note_identical(
+        tmp_path: Path, writable_copy: Callable[[Path, Path], Path]) -> None:
+    root = writable_copy(CORPUS, tmp_path / "vault")
     originals = {p: p.read_bytes() for p in root.rglob("*.md")}
     settings = load_settings(root)
     result = scan_vault(root, settings)
@@ -46,6 +46,6 @@ def test_random_ratings_then_undo_leave_every_note_identical(tmp_path: Path) -> 
     changed = {p for p, data in originals.items() if p.read_bytes() != data}
     assert {p.relative_to(root).as_posix() for p in changed} == touched
     for _ in range(count):
-        undo_last(root, now, finder.log)
+        undo_last(root, settings, now, finder.log)
     assert not [p for p, data in originals.items() if p.read_bytes() != data]
     assert not list(root.rglob("*.flashmark-tmp"))

@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,10 +44,9 @@ def _entries(text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("corpus") / "vault"
-    shutil.copytree(CORPUS, root, ignore=shutil.ignore_patterns(".flashmark"))
-    return root
+def copy(tmp_path_factory: pytest.TempPathFactory,
+         writable_copy: Callable[[Path, Path], Path]) -> Path:
+    return writable_copy(CORPUS, tmp_path_factory.mktemp("corpus") / "vault")
 
 
 def test_no_edit_run_leaves_the_vault_byte_identical(copy: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from flashmark.model import Rating
 from flashmark.review.settings import load_review_settings
 from flashmark.tui.app import Context, FlashmarkApp
 from flashmark.tui.screens import ReviewScreen
-from flashmark.vault.reviewlog import ReviewLog
+from flashmark.vault.reviewlog import ReviewLog, reviews
 
 CORPUS = Path(os.environ.get("FLASHMARK_CORPUS") or
               Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "information")
@@ -27,9 +27,9 @@ pytestmark = [pytest.mark.corpus,
               pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")]
 
 
-def test_review_on_the_real_vault(tmp_path: Path, expect_in: Any) -> None:
-    root = tmp_path / "vault"
-    shutil.copytree(CORPUS, root, ignore=shutil.ignore_patterns(".flashmark"))
+def test_review_on_the_real_vault(tmp_path: Path, expect_in: Any,
+                                  writable_copy: Callable[[Path, Path], Path]) -> None:
+    root = writable_copy(CORPUS, tmp_path / "vault")
     expect = expect_in(root)
     ctx = Context(root, load_settings(root), load_review_settings(root), lambda: NOW)
     app = FlashmarkApp(ctx)
@@ -56,7 +56,7 @@ def test_review_on_the_real_vault(tmp_path: Path, expect_in: Any) -> None:
                 await pilot.press("space", key)
                 await pilot.pause()
                 assert note.read_bytes() == expected
-                assert ReviewLog(root).events()[-1]["after"] == after
+                assert reviews(ReviewLog(root).effective())[-1].after == after
             for note, data in reversed(originals):
                 await pilot.press("u")
                 await pilot.pause()
