@@ -82,7 +82,7 @@ def run(cmd: Sequence[str | Path], *, cwd: Path, env: dict[str, str] | None = No
                           timeout=timeout, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
         raise ReleaseCheckError(f"{what or ' '.join(argv)}: exit {proc.returncode}\n"
-                          f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
+                                f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}")
     return proc.stdout
 
 
@@ -166,6 +166,11 @@ def wheel_metadata(wheel: Path) -> tuple[email.message.Message, set[str]]:
     return meta, names
 
 
+def long_description(meta: email.message.Message) -> str:
+    payload = meta.get_payload()
+    return payload if isinstance(payload, str) else ""
+
+
 def check_metadata(meta: email.message.Message, names: set[str], version: str,
                    label: str) -> None:
     problems: list[str] = []
@@ -185,7 +190,7 @@ def check_metadata(meta: email.message.Message, names: set[str], version: str,
         problems.append("no keywords")
     if meta["Description-Content-Type"] != "text/markdown":
         problems.append(f"Description-Content-Type {meta['Description-Content-Type']!r}")
-    if "## Install" not in (meta.get_payload() or ""):
+    if "## Install" not in long_description(meta):
         problems.append("the long description is not the README (no '## Install' section)")
     if problems:
         raise ReleaseCheckError(f"metadata of {label}:\n  " + "\n  ".join(problems))
@@ -195,8 +200,8 @@ def check_contents(names: set[str], expected: set[str], label: str) -> None:
     missing = sorted(expected - names)
     if missing:
         raise ReleaseCheckError(f"{label} lacks files of the package (declare them in "
-                          f"[tool.setuptools.package-data] in pyproject.toml):\n  "
-                          + "\n  ".join(missing))
+                                f"[tool.setuptools.package-data] in pyproject.toml):\n  "
+                                + "\n  ".join(missing))
 
 
 RENDER = """
@@ -223,8 +228,9 @@ class Terminal:
         os.close(slave)
         self.out = bytearray()
 
-    def _read(self, wait: float) -> bool:
-        """Read what is there within ``wait`` seconds; False once the child closed it."""
+    def pump(self, wait: float) -> bool:
+        """Read what arrives within ``wait`` seconds; False once the child closed the
+        terminal."""
         ready, _, _ = select.select([self.master], [], [], wait)
         if not ready:
             return True
@@ -245,10 +251,10 @@ class Terminal:
         while time.monotonic() < deadline:
             if regex.search(self.text(start)):
                 return
-            if not self._read(0.2) and regex.search(self.text(start)) is None:
+            if not self.pump(0.2) and regex.search(self.text(start)) is None:
                 break
         raise ReleaseCheckError(f"the reviewer never showed /{pattern}/ (exit "
-                          f"{self.proc.poll()}); its screen:\n{self.text()[-2000:]}")
+                                f"{self.proc.poll()}); its screen:\n{self.text()[-2000:]}")
 
     def send(self, keys: str) -> int:
         """Type ``keys``; returns the output position before them."""
@@ -259,10 +265,9 @@ class Terminal:
     def finish(self, timeout: float = 60) -> int:
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < deadline:
-            self._read(0.2)
-        while self._read(0.05) and len(self.out) < 10_000_000:
-            if not select.select([self.master], [], [], 0)[0]:
-                break
+            self.pump(0.2)
+        while select.select([self.master], [], [], 0)[0] and self.pump(0):
+            pass  # what it painted before exiting
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
@@ -279,7 +284,7 @@ def first_card(flashmark: Path, vault: Path, cwd: Path) -> None:
     code = term.finish()
     if code != 0 or not PAINTED.search(bytes(term.out)):
         raise ReleaseCheckError(f"flashmark review painted no first card (exit {code}):\n"
-                          f"{term.text()[-2000:]}")
+                                f"{term.text()[-2000:]}")
 
 
 def review_and_rate(flashmark: Path, vault: Path, cwd: Path) -> str:
@@ -290,16 +295,15 @@ def review_and_rate(flashmark: Path, vault: Path, cwd: Path) -> str:
     term = Terminal([flashmark, "review", vault, "--now", NOW], cwd,
                     clean_env(TERM="xterm-256color"))
     try:
-        # The key bar shows the session's keys once a card is on screen.
         term.wait_for(r"Show answer")
-        term.wait_for(r"\.md")  # the card's note, shown above the card
+        term.wait_for(r"\.md")  # the card's note, shown above the card once it is loaded
         mark = term.send(" ")
-        term.wait_for(r"Good", start=mark)
+        term.wait_for(r"3 Good", start=mark)  # the rating buttons, shown with the answer
         term.send("3")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (
                 reviews.exists() and '"rating"' in reviews.read_text(encoding="utf-8")):
-            term._read(0.2)
+            term.pump(0.2)
         term.send("q")
     finally:
         code = term.finish()
@@ -312,7 +316,7 @@ def review_and_rate(flashmark: Path, vault: Path, cwd: Path) -> str:
     changed = [p for p, data in before.items() if p.read_bytes() != data]
     if len(rated) != 1 or len(changed) != 1:
         raise ReleaseCheckError(f"expected one Good rating and one changed note, found "
-                          f"{len(rated)} ratings {events} and changed notes {changed}")
+                                f"{len(rated)} ratings {events} and changed notes {changed}")
     if "<!--SR:" not in changed[0].read_text(encoding="utf-8"):
         raise ReleaseCheckError(f"{changed[0]} changed but holds no SR comment")
     return changed[0].relative_to(vault).as_posix()
@@ -329,11 +333,13 @@ def check_installed(py: Path, version: str, notes: Path, work: Path, *, full: bo
                 env=env).strip()
     if not Path(where).resolve().is_relative_to(bindir.parent.resolve()):
         raise ReleaseCheckError(f"flashmark was imported from {where}, not the fresh environment")
-    for cmd in ([flashmark, "--version"], [py, "-m", "flashmark", "--version"]):
+    commands: list[list[str | Path]] = [[flashmark, "--version"],
+                                        [py, "-m", "flashmark", "--version"]]
+    for cmd in commands:
         shown = run(cmd, cwd=run_dir, env=env).strip()
         if shown != f"flashmark {version}":
             raise ReleaseCheckError(f"{' '.join(map(str, cmd))} printed {shown!r}, "
-                              f"expected 'flashmark {version}'")
+                                    f"expected 'flashmark {version}'")
     vault = run_dir / f"notes-{label}"  # a copy per install: --keep shows each one's writes
     shutil.copytree(notes, vault, ignore=shutil.ignore_patterns(".flashmark"))
     lines = run([flashmark, "scan", "--json", vault, "--now", NOW], cwd=run_dir,
@@ -401,7 +407,7 @@ def check(python: str, source: Path, work: Path, *, contents: bool) -> None:
         if contents:
             check_contents(names, expected, label)
         description = work / "long-description.md"
-        description.write_text(meta.get_payload() or "", encoding="utf-8")
+        description.write_text(long_description(meta), encoding="utf-8")
         run([tools, "-c", RENDER, description], cwd=work,
             what=f"rendering the long description of {label}")
     log(f"metadata: twine check passed, version {version}, MIT + LICENSE, URLs, "

@@ -88,7 +88,7 @@ def test_the_stylesheet_is_read_through_importlib_resources() -> None:
 def test_a_missing_stylesheet_is_a_one_line_broken_install_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An install without the file (what pip gave before) names it instead of a traceback."""
-    monkeypatch.setattr(tui_app.resources, "files", lambda package: tmp_path)
+    monkeypatch.setattr("importlib.resources.files", lambda package: tmp_path)
     with pytest.raises(BrokenInstallError) as caught:
         tui_app.load_stylesheet()
     assert caught.value.exit_code == EXIT_INTERNAL
@@ -125,6 +125,7 @@ def test_bash_completes_commands_and_options_from_the_parser(tmp_path: Path) -> 
 
     commands = next(a for a in build_parser()._actions
                     if a.__class__.__name__ == "_SubParsersAction").choices
+    assert commands is not None
     offered = _bash_complete("flashmark ", tmp_path)
     assert set(commands) <= set(offered)
     assert _bash_complete("flashmark ex", tmp_path) == ["export"]
