@@ -62,3 +62,10 @@ class UsageError(FlashmarkError):
     """The command line asks for something that cannot be done."""
 
     exit_code = EXIT_USAGE
+
+
+class BrokenInstallError(FlashmarkError):
+    """A file flashmark ships with (such as the reviewer's stylesheet) is missing from the
+    installed package: the installation is incomplete, not the user's input."""
+
+    exit_code = EXIT_INTERNAL

@@ -33,6 +33,7 @@ Cards live in your notes; flashmark's own state is in the vault's .flashmark/ fo
 def build_parser() -> argparse.ArgumentParser:
     from flashmark.cli import (
         check,
+        completion,
         due,
         export,
         generate,
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.register(sub)
     review.register(sub)
     stats.register(sub)
+    completion.register(sub)
     return parser
 
 
@@ -73,6 +75,9 @@ def _opens_review(argv: list[str]) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    from flashmark.cli.completion import complete_if_asked
+
+    complete_if_asked(parser)  # a shell asking for Tab candidates: answer and exit
     args_list = list(sys.argv[1:] if argv is None else argv)
     if _opens_review(args_list):
         args_list = ["review"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -19,7 +20,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from flashmark.config import Settings
-from flashmark.errors import EXIT_INTERNAL, FlashmarkError
+from flashmark.errors import EXIT_INTERNAL, BrokenInstallError, FlashmarkError
 from flashmark.review.overview import Opened, open_review, vault_report
 from flashmark.review.queue import Queue
 from flashmark.review.session import Clock, ReviewSession, suspended_cards, unsuspend
@@ -29,6 +30,21 @@ from flashmark.tui.screens import DeckScreen, ReviewScreen
 from flashmark.vault.reviewlog import ReviewLog, Suspend
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
+STYLESHEET = "flashmark.tcss"
+
+
+def load_stylesheet() -> str:
+    """The app's stylesheet, read as package data through importlib.resources, so it is
+    found wherever the package is installed (a wheel, a zip), not only next to the source."""
+    resource = resources.files("flashmark.tui").joinpath(STYLESHEET)
+    try:
+        return resource.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BrokenInstallError(
+            f"the reviewer's stylesheet {STYLESHEET} is missing from the installed flashmark "
+            f"package ({exc.strerror or exc})",
+            hint="reinstall flashmark (pipx reinstall flashmark, or pip install "
+                 "--force-reinstall flashmark)") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +60,7 @@ class Context:
 
 
 class FlashmarkApp(App[int]):
-    CSS_PATH = "flashmark.tcss"
+    CSS = load_stylesheet()
     TITLE = "flashmark"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
