@@ -95,7 +95,7 @@ def body_offset(text: str) -> int:
 
 FENCE_RUN = r"`{3,}|~{3,}"  # the run of characters a fence line starts with
 # container prefix (quote markers, then list markers), indentation, the run, the rest
-_OPENING = re.compile(r"([ \t]*(?:>[ \t]?)*)[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*"
+_OPENING = re.compile(r"((?:[ \t]*>)*)[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*"
                       r"(" + FENCE_RUN + r")(.*)", re.S)
 _QUOTE_MARKER = re.compile(r"[ \t]*>[ \t]?")
 
