@@ -34,7 +34,8 @@ from collections.abc import Iterable
 from itertools import accumulate
 
 __all__ = [
-    "CLOSING", "FENCE_RUN", "INSIDE", "LEFT", "OPENING", "OUTSIDE", "Fence", "FenceTracker",
+    "CLOSING", "FENCE_LINE_HEADS", "FENCE_RUN", "INSIDE", "LEFT", "OPENING", "OUTSIDE",
+    "Fence", "FenceTracker",
     "body_offset", "fence_opening", "frontmatter_end", "is_fence_line",
     "lines_outside_fences", "split_lines", "split_lines_with_starts",
 ]
@@ -94,6 +95,9 @@ def body_offset(text: str) -> int:
 # --- fenced code ----------------------------------------------------------------------
 
 FENCE_RUN = r"`{3,}|~{3,}"  # the run of characters a fence line starts with
+# The first character of a line that opens a fence, after its indentation: the run
+# itself, a quote marker or a list marker. A hot loop tests this before anything else.
+FENCE_LINE_HEADS = frozenset("`~>-*+0123456789")
 # container prefix (quote markers, then list markers), indentation, the run, the rest
 _OPENING = re.compile(r"((?:[ \t]*>)*)[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)*"
                       r"(" + FENCE_RUN + r")(.*)", re.S)
@@ -188,5 +192,17 @@ class FenceTracker:
 
 def lines_outside_fences(lines: Iterable[str]) -> list[str]:
     """The lines that are not inside (or delimiting) fenced code."""
-    feed = FenceTracker().feed
-    return [line for line in lines if not feed(line)]
+    out: list[str] = []
+    fence: Fence | None = None
+    for line in lines:
+        if fence is not None:  # FenceTracker.feed, inlined: this runs on every line
+            state = fence.end(line)
+            if state == INSIDE:
+                continue
+            fence = None
+            if state == CLOSING:
+                continue
+        if ("```" in line or "~~~" in line) and (fence := fence_opening(line)) is not None:
+            continue
+        out.append(line)
+    return out

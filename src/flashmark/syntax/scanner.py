@@ -34,6 +34,7 @@ from flashmark.model import (
 )
 from flashmark.syntax.blocks import (
     CLOSING,
+    FENCE_LINE_HEADS,
     INSIDE,
     LEFT,
     OPENING,
@@ -165,7 +166,10 @@ class _Scanner:
             elif stripped == self.ml_sep and self.ml_sep:
                 btype, sep_line = QuestionType.MULTILINE, i
             else:
-                if "```" in line or "~~~" in line:
+                # blocks.fence_opening's cheapest tests first (most lines fail them)
+                c = head[:1]  # empty on a blank line inside display math
+                if c == "`" or c == "~" or (c in FENCE_LINE_HEADS
+                                            and ("```" in head or "~~~" in head)):
                     fence = fence_opening(line)
                     if fence is not None:
                         i = self._skip_fence(i, fence, block)
