@@ -47,6 +47,7 @@ from flashmark.export.scheduling import CardState, apply_scheduling, require_ank
 from flashmark.model import ParsedNote, Question, QuestionType
 from flashmark.parallel import can_fork, gc_paused, worker_count
 from flashmark.syntax import body_tags, parse_note
+from flashmark.syntax.blocks import body_offset, split_lines
 from flashmark.vault.edit import write_file_atomically
 from flashmark.vault.index import default_index_path, digest
 from flashmark.vault.notefile import read_note
@@ -191,13 +192,10 @@ def _may_have_tags(text: str, start: int) -> bool:
 def _note_tags(parsed: ParsedNote, text: str) -> tuple[str, ...]:
     """Frontmatter and inline tags (outside fenced code), in order, without repeats."""
     tags = list(parsed.tags)
-    body_start = 0
-    if text.startswith("---"):
-        close = re.search(r"\n(?:---|\.\.\.)[ \t]*(?:\n|$)", text)
-        body_start = close.end() if close else 0
+    body_start = body_offset(text)
     if not _may_have_tags(text, body_start):
         return tuple(dict.fromkeys(tags))
-    tags.extend(body_tags(text[body_start:].splitlines()))
+    tags.extend(body_tags(split_lines(text[body_start:])))
     return tuple(dict.fromkeys(tags))
 
 

@@ -46,6 +46,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
 from flashmark.model import Question
+from flashmark.syntax.blocks import CLOSING, FENCE_RUN, LEFT, fence_opening
 
 __all__ = ["ImageResolver", "NoteContext", "Renderer", "footnote_definitions", "obsidian_url",
            "strip_line_markers"]
@@ -126,7 +127,7 @@ class NoteContext:
 # slower). The pass runs over "\n" + text, so `\n` marks line starts.
 _SCAN = re.compile(
     r"\\(?P<esc>[!-/:-@\[-`{-~])"
-    r"|\n(?P<fence>(?P<fprefix>[ \t>]*)(?P<fmark>`{3,}|~{3,}))"
+    r"|\n(?P<fence>(?P<fprefix>[ \t>]*)(?P<fmark>" + FENCE_RUN + "))"
     r"|\n(?P<callout>(?P<cprefix>[ \t]*(?:>[ \t]?)+)\[!(?P<ctype>[^\]\n]+)\][+-]?[ \t]*)"
     r"|`(?P<code>`*)"
     r"|\$(?P<dmath>\$)"
@@ -256,24 +257,28 @@ class _Pass:
 
     def _fence(self, m: re.Match[str], end: int) -> int:
         text = self.text
-        mark = m["fmark"]
         prefix = m["fprefix"]
         line_end = text.find("\n", m.end(), end)
         if line_end < 0:
             line_end = end
-        info = text[m.end():line_end].strip()
-        if mark[0] == "`" and "`" in info:  # not a fence: inline code at a line start
+        fence = fence_opening(text[m.start() + 1:line_end])
+        if fence is None:  # a backtick run with a backtick after it: inline code
             self.out.append("\n" + prefix)
             return self._code_run(m.start("fmark"), m.end("fmark"), end)
+        info = text[m.end():line_end].strip()
         body: list[str] = []
         pos = line_end + 1
         close_end = end
+        fence_end = fence.end
         while pos < end:
             nl = text.find("\n", pos, end)
             line = text[pos:nl if nl >= 0 else end]
-            inner = line[_prefix_len(line):]
-            if inner.startswith(mark) and not inner.strip(mark[0]).strip():
+            state = fence_end(line)
+            if state == CLOSING:
                 close_end = nl if nl >= 0 else end
+                break
+            if state == LEFT:  # the fence's quote ended: this line is not code
+                close_end = pos - 1
                 break
             body.append(line[len(prefix):] if line.startswith(prefix) else line.lstrip(" \t"))
             pos = (nl + 1) if nl >= 0 else end

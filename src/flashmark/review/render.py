@@ -20,17 +20,20 @@ import textwrap
 
 from flashmark.cards import Card
 from flashmark.model import Question, QuestionType
-from flashmark.syntax import lines_outside_fences
+from flashmark.syntax.blocks import (
+    FenceTracker,
+    frontmatter_end,
+    lines_outside_fences,
+    split_lines,
+)
 
 # Private-use characters mark emphasis until code spans are known (see _finish).
 _EM_OPEN = "\ue000"
 _EM_CLOSE = "\ue001"
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _BLOCK_ID = re.compile(r"[ \t]+\^[A-Za-z0-9-]+[ \t]*$", re.M)
 _LEADING_TAGS = re.compile(r"^(\s*(?:[-*+]\s+)?)(?:#[^\s#]+\s+)+")
-_FENCE = re.compile(r"^(\s*(?:>\s*)*)(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 _DISPLAY_INLINE = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$")
 # Pandoc/Obsidian rule: no space after the opening $, none before the closing $, and
@@ -47,21 +50,11 @@ _SUB = str.maketrans("0123456789+-=()aeoxhklmnpst", "₀₁₂₃₄₅₆₇₈
 _SUP = str.maketrans("0123456789+-=()in", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ")
 
 
-def split_lines(text: str) -> list[str]:
-    """Lines as the scanner counts them (LF, CRLF or a bare CR end a line)."""
-    return _NEWLINE.split(text)
-
-
 def heading_trail(text: str, line: int) -> list[str]:
     """The headings above 0-based ``line`` (outermost first), ignoring frontmatter and
     fenced code: the card's place in its note."""
     lines = split_lines(text.removeprefix("\ufeff"))
-    start = 0
-    if lines and lines[0].strip() == "---":
-        for k in range(1, len(lines)):
-            if lines[k].strip() in ("---", "..."):
-                start = k + 1
-                break
+    start = frontmatter_end(lines) + 1
     trail: list[tuple[int, str]] = []
     for raw in lines_outside_fences(lines[start:min(line, len(lines))]):
         m = _HEADING.match(raw)
@@ -118,19 +111,11 @@ def prepare(text: str) -> str:
     text = textwrap.dedent("\n".join(line.rstrip() for line in split_lines(text)))
     lines = split_lines(text)
     out: list[str] = []
-    fence = ""
+    in_code = FenceTracker().feed
     k = 0
     while k < len(lines):
         line = lines[k]
-        fm = _FENCE.match(line)
-        if fence:
-            out.append(line)
-            if fm and fm[2].startswith(fence):
-                fence = ""
-            k += 1
-            continue
-        if fm:
-            fence = fm[2]
+        if in_code(line):
             out.append(line)
             k += 1
             continue
@@ -236,14 +221,9 @@ def _finish(text: str) -> str:
     if _EM_OPEN not in text:
         return text
     lines = text.split("\n")
-    fence = ""
+    in_code = FenceTracker().feed
     for k, line in enumerate(lines):
-        fm = _FENCE.match(line)
-        if fence or fm:
-            if fence and fm and fm[2].startswith(fence):
-                fence = ""
-            elif not fence and fm:
-                fence = fm[2]
+        if in_code(line):
             lines[k] = line.replace(_EM_OPEN, "").replace(_EM_CLOSE, "")
             continue
         parts: list[str] = []

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import replace
 
 from flashmark.config import ParserSettings
 from flashmark.model import ParsedNote, Problem, Question, QuestionType, RawEntry
 from flashmark.syntax import srcodec
+from flashmark.syntax.blocks import lines_outside_fences
 from flashmark.syntax.cloze import compile_cloze
 from flashmark.syntax.frontmatter import frontmatter_end, frontmatter_tags
 from flashmark.syntax.inline import inline_tags
@@ -26,21 +27,6 @@ def note_deck(tags: list[str], flashcard_tags: tuple[str, ...]) -> str | None:
         if _matches(tag, flashcard_tags):
             return tag
     return None
-
-
-def lines_outside_fences(lines: Iterable[str]) -> Iterator[str]:
-    """The lines that are not inside (or delimiting) fenced code."""
-    fence = ""
-    for line in lines:
-        head = line.lstrip()
-        if fence:
-            if head.startswith(fence):
-                fence = ""
-            continue
-        if head.startswith(("```", "~~~")):
-            fence = head[:3]
-            continue
-        yield line
 
 
 def body_tags(lines: Iterable[str]) -> list[str]:

@@ -1,30 +1,21 @@
-"""YAML frontmatter: where it is, and the ``tags`` it declares.
+"""YAML frontmatter: the ``tags`` it declares.
 
-Like Obsidian, frontmatter exists only when the very first line is exactly ``---``
-and a later line is exactly ``---``. The tag reader is a small hand parser for the
-shapes tags take in practice (block list, flow list, scalar); anything it does not
-recognise goes to PyYAML, so the common case stays fast.
+Where the frontmatter is (:func:`frontmatter_end`) is decided in
+:mod:`flashmark.syntax.blocks`, like every other block boundary. The tag reader is a
+small hand parser for the shapes tags take in practice (block list, flow list,
+scalar); anything it does not recognise goes to PyYAML, so the common case stays fast.
 """
 
 from __future__ import annotations
 
 import re
 
+from flashmark.syntax.blocks import frontmatter_end
+
+__all__ = ["frontmatter_end", "frontmatter_tags"]
+
 _KEY = re.compile(r"^(tags|tag)\s*:(.*)$")
 _OTHER_KEY = re.compile(r"^\S[^:]*:")
-
-
-def frontmatter_end(lines: list[str]) -> int:
-    """Index of the closing ``---`` line, or -1 when the note has no frontmatter."""
-    first = lines[0]
-    if first.startswith("\ufeff"):
-        first = first[1:]
-    if first.rstrip() != "---":
-        return -1
-    for i in range(1, len(lines)):
-        if lines[i].rstrip() == "---":
-            return i
-    return -1
 
 
 def _clean(item: str) -> str:

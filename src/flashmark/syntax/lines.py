@@ -1,15 +1,12 @@
 """Line table: the note cut into lines with character and byte offsets.
 
-Only "\\n", "\\r\\n" and a bare "\\r" end a line (the OSR plugin ignores a bare "\\r";
-`str.splitlines` would also split on form feeds and Unicode separators).
+The lines are cut by :func:`flashmark.syntax.blocks.split_lines_with_starts` (the
+one line splitter: "\\n", "\\r\\n" and a bare "\\r"; the OSR plugin ignores a bare "\\r").
 """
 
 from __future__ import annotations
 
-import re
-from itertools import accumulate
-
-_NEWLINE = re.compile(r"\r\n|\r|\n")
+from flashmark.syntax.blocks import split_lines_with_starts
 
 
 class LineTable:
@@ -19,14 +16,7 @@ class LineTable:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        if "\r" in text:
-            self.lines = _NEWLINE.split(text)
-            starts = [0]
-            starts.extend(m.end() for m in _NEWLINE.finditer(text))
-            self.starts = starts
-        else:
-            self.lines = text.split("\n")
-            self.starts = [0, *accumulate(len(line) + 1 for line in self.lines[:-1])]
+        self.lines, self.starts = split_lines_with_starts(text)
         self.ascii = text.isascii()
         self._cursor = (0, 0)  # (character offset, its byte offset): see char_to_byte
 

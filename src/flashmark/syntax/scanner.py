@@ -9,7 +9,8 @@ questions, and fixes the extent bugs listed in docs/compatibility.md:
   of dropping it;
 * a separator counts when any occurrence on the line is outside inline code;
 * a bare "\\r" ends a line; a blank line inside ``$$`` display math does not end
-  the block; a fence may be indented (list items) and closes like CommonMark;
+  the block; fences follow CommonMark (``flashmark.syntax.blocks``), and may be
+  indented or quoted;
 * clozes inside inline code or fenced code are not deletions.
 """
 
@@ -31,12 +32,22 @@ from flashmark.model import (
     SrComment,
     make_question,
 )
+from flashmark.syntax.blocks import (
+    CLOSING,
+    FENCE_LINE_HEADS,
+    INSIDE,
+    LEFT,
+    OPENING,
+    Fence,
+    FenceTracker,
+    fence_opening,
+    is_fence_line,
+)
 from flashmark.syntax.cloze import ClozeSyntax, compile_cloze, for_text
 from flashmark.syntax.inline import code_spans, find_outside_code, in_spans
 from flashmark.syntax.lines import LineTable
 from flashmark.syntax.normalize import identity_text
 
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 _MARKERS = re.compile(r"^[ \t]*(?:>[ \t]?)*(?:[-*+][ \t]|\d+[.)][ \t])?")
 _BLOCK_ID_TAIL = re.compile(r"[A-Za-z0-9-]+\s*")
 
@@ -155,10 +166,13 @@ class _Scanner:
             elif stripped == self.ml_sep and self.ml_sep:
                 btype, sep_line = QuestionType.MULTILINE, i
             else:
-                if head.startswith(("`", "~")):
-                    fence = _FENCE.match(line)
+                # blocks.fence_opening's cheapest tests first (most lines fail them)
+                c = head[:1]  # empty on a blank line inside display math
+                if c == "`" or c == "~" or (c in FENCE_LINE_HEADS
+                                            and ("```" in head or "~~~" in head)):
+                    fence = fence_opening(line)
                     if fence is not None:
-                        i = self._skip_fence(i, fence[1], block)
+                        i = self._skip_fence(i, fence, block)
                         continue
                 if btype is None and (opener is None or opener in line) and \
                         self._has_cloze(line):
@@ -182,22 +196,27 @@ class _Scanner:
             later = lines[j]
             if "$$" in later and later.count("$$") % 2 == 1:
                 return True
-            if _FENCE.match(later) or later.lstrip().startswith("#"):
+            if is_fence_line(later) or later.lstrip().startswith("#"):
                 return False
         return False
 
-    def _skip_fence(self, i: int, run: str, block: list[int]) -> int:
+    def _skip_fence(self, i: int, fence: Fence, block: list[int]) -> int:
         """Add the fence's lines to ``block``; return the line after its closing fence."""
         lines = self.lines
-        char = run[0]
+        end = fence.end
         for j in range(i + 1, len(lines)):
+            state = end(lines[j])
+            if state == LEFT:
+                self.problems.append(Problem(
+                    i, "unclosed-fence", f"code fence {fence.marker!r} is never closed: the "
+                    f"rest of its quote (to line {j}) is code", "warning"))
+                return j
             block.append(j)
-            close = lines[j].strip()
-            if close.startswith(run) and not close.strip(char):
+            if state == CLOSING:
                 return j + 1
         self.problems.append(Problem(i, "unclosed-fence",
-                                     f"code fence {run!r} is never closed: the rest of the "
-                                     "note is code", "warning"))
+                                     f"code fence {fence.marker!r} is never closed: the rest "
+                                     "of the note is code", "warning"))
         return len(lines)
 
 
@@ -275,7 +294,7 @@ class _Builder:
         head = last_line_text[:sr_col].rstrip() if sr_col >= 0 else last_line_text.rstrip()
         if "^" in head:
             head = _without_block_id(head)
-        ends_with_fence = content_last != idx[0] and _FENCE.match(last_line_text) is not None
+        ends_with_fence = content_last != idx[0] and is_fence_line(last_line_text)
         anchor = table.byte_offset(content_last, len(head))
         span = Span(start_byte, table.line_end_byte(last), first, last)
         deck = self.deck
@@ -405,22 +424,27 @@ def _masked_ranges(text: str) -> list[tuple[int, int]]:
         return []
     ranges: list[tuple[int, int]] = []
     pos = 0
-    fence_run = ""
-    fence_start = 0
+    tracker = FenceTracker()
+    fence_start = -1  # where the open fence starts; -1: none is open
+    code_end = 0  # end of the last line of fenced code
     for line in text.split("\n"):
         end = pos + len(line)
-        m = _FENCE.match(line)
-        if fence_run:
-            close = line.strip()
-            if close.startswith(fence_run) and not close.strip(fence_run[0]):
-                ranges.append((fence_start, end))
-                fence_run = ""
-        elif m is not None:
-            fence_run, fence_start = m[1], pos
-        elif "`" in line:
-            ranges.extend((pos + a, pos + b) for a, b in code_spans(line))
+        state = tracker.feed(line)
+        if state == INSIDE:
+            code_end = end
+        elif state == CLOSING:
+            ranges.append((fence_start, end))
+            fence_start = -1
+        else:
+            if fence_start >= 0:  # the fence's quote ended before this line
+                ranges.append((fence_start, code_end))
+                fence_start = -1
+            if state == OPENING:
+                fence_start, code_end = pos, end
+            elif "`" in line:
+                ranges.extend((pos + a, pos + b) for a, b in code_spans(line))
         pos = end + 1
-    if fence_run:
+    if fence_start >= 0:
         ranges.append((fence_start, len(text)))
     return ranges
 
@@ -444,17 +468,10 @@ def lint_lines(table: LineTable, start: int, settings: ParserSettings) -> list[P
     inline_seps = [s for s in (settings.single_line_reversed_separator,
                                settings.single_line_separator) if s]
     problems: list[Problem] = []
-    fence = ""
+    in_code = FenceTracker().feed
     for i in range(start, len(table.lines)):
         line = table.lines[i]
-        m = _FENCE.match(line)
-        if fence:
-            close = line.strip()
-            if close.startswith(fence) and not close.strip(fence[0]):
-                fence = ""
-            continue
-        if m is not None:
-            fence = m[1]
+        if in_code(line):
             continue
         if "`" in line:
             spans = code_spans(line)
