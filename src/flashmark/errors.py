@@ -62,3 +62,9 @@ class UsageError(FlashmarkError):
     """The command line asks for something that cannot be done."""
 
     exit_code = EXIT_USAGE
+
+
+class Notice(UserWarning):
+    """Something the user should hear of that does not stop the command: a damaged cache
+    that was rebuilt, a cache that could not be written. Code below ``cli`` issues it
+    with ``warnings.warn(Notice(...))`` (it never prints); the CLI shows it as one line."""

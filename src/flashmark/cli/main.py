@@ -9,12 +9,16 @@ report it); 130 interrupted (Ctrl+C).
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from flashmark import __version__
-from flashmark.errors import EXIT_INTERNAL, EXIT_USAGE, FlashmarkError
+from flashmark.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, FlashmarkError, Notice
 
 EPILOG = """\
 exit codes:
@@ -71,7 +75,47 @@ def _opens_review(argv: list[str]) -> bool:
     return any((cwd / name).exists() for name in (".obsidian", "flashmark.yaml", ".flashmark"))
 
 
+def _show_notice(message: Warning | str, category: type[Warning], filename: str,
+                 lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
+    """Notices (a cache rebuilt, ...) as one line on stderr; other warnings as Python
+    shows them."""
+    if issubclass(category, Notice):
+        sys.stderr.write(f"flashmark: {message}\n")
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+# Errors of the file system that are the machine's state, not a bug: a message, exit 3.
+_FILE_SYSTEM_ERRNOS = {errno.ENOSPC: "disk full while writing {}",
+                       errno.EDQUOT: "disk quota exceeded while writing {}",
+                       errno.EFBIG: "file size limit reached while writing {}",
+                       errno.EROFS: "read-only file system: cannot write {}",
+                       errno.EACCES: "permission denied: {}",
+                       errno.EPERM: "operation not permitted: {}"}
+
+
+def _file_system_message(exc: BaseException) -> str | None:
+    """The last line of defence for a full disk, a read-only file system and the like,
+    where no code below turned the error into a message naming the file: one line
+    instead of a traceback."""
+    import sqlite3
+
+    if isinstance(exc, OSError) and exc.errno in _FILE_SYSTEM_ERRNOS:
+        name = "a file" if exc.filename is None else repr(os.fsdecode(exc.filename))
+        return _FILE_SYSTEM_ERRNOS[exc.errno].format(name)
+    if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
+        return "disk full while writing a database"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", Notice)
+        warnings.showwarning = _show_notice
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if _opens_review(args_list):
@@ -93,7 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `flashmark scan --json | head`: the reader left; not an error.
         sys.stderr.close()
         return 0
-    except Exception:
+    except Exception as exc:
+        message = _file_system_message(exc)
+        if message is not None:
+            sys.stderr.write(f"flashmark: {message}\n")
+            return EXIT_INPUT
         import traceback
 
         traceback.print_exc()
