@@ -75,12 +75,17 @@ def _opens_review(argv: list[str]) -> bool:
     return any((cwd / name).exists() for name in (".obsidian", "flashmark.yaml", ".flashmark"))
 
 
+_shown: set[str] = set()
+
+
 def _show_notice(message: Warning | str, category: type[Warning], filename: str,
                  lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
     """Notices (a cache rebuilt, ...) as one line on stderr; other warnings as Python
     shows them."""
     if issubclass(category, Notice):
-        sys.stderr.write(f"flashmark: {message}\n")
+        if str(message) not in _shown:  # an index opened twice: one notice
+            _shown.add(str(message))
+            sys.stderr.write(f"flashmark: {message}\n")
     else:
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
@@ -109,6 +114,7 @@ def _file_system_message(exc: BaseException) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _shown.clear()
     with warnings.catch_warnings():
         warnings.simplefilter("always", Notice)
         warnings.showwarning = _show_notice

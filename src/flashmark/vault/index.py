@@ -104,6 +104,21 @@ def remove_database(path: Path) -> None:
             path.with_name(name).unlink()
 
 
+_redirects: dict[Path, Path] = {}
+_memory_keepalive: dict[str, sqlite3.Connection] = {}
+
+
+def _memory_database(path: Path) -> sqlite3.Connection:
+    """A connection to this process's in-memory stand-in for the index at ``path``; it
+    lives as long as the process (one connection is kept open)."""
+    key = hashlib.blake2b(str(path).encode("utf-8", "surrogateescape"),
+                          digest_size=8).hexdigest()
+    uri = f"file:flashmark-index-{key}?mode=memory&cache=shared"
+    if uri not in _memory_keepalive:
+        _memory_keepalive[uri] = sqlite3.connect(uri, uri=True)
+    return sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
+
+
 def _notice(message: str) -> None:
     warnings.warn(Notice(message), stacklevel=3)
 
@@ -122,7 +137,11 @@ class Index:
     MEMORY = Path(":memory:")
 
     def __init__(self, path: Path, fingerprint: str, fallback: Path | None = None) -> None:
-        self.path = path
+        # Where an earlier Index of this process had to go instead (the user cache
+        # folder, memory): a later one (rating looks a card up after a scan) finds
+        # what that one wrote.
+        self.requested = path
+        self.path = _redirects.get(path, path)
         self.fallback = fallback
         self.fingerprint = f"{SCHEMA_VERSION}.{LAYOUT_VERSION}.{fingerprint}"
         self.db = self._guarded(lambda db: db, opening=True)
@@ -131,8 +150,12 @@ class Index:
         # A new index is filled in one transaction first and switched to WAL (readers
         # never wait for a writer) after that: bulk-writing a new file through the WAL
         # would write every page twice.
-        self._wal_pending = self.path == self.MEMORY or not self.path.exists()
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        if self.path == self.MEMORY:
+            self._wal_pending = True
+            db = _memory_database(self.requested)
+        else:
+            self._wal_pending = not self.path.exists()
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:
             if not self._wal_pending:
                 db.execute("PRAGMA journal_mode=WAL")
@@ -200,6 +223,7 @@ class Index:
         else:
             self.path = self.MEMORY
             _notice(f"cannot use the index {where} ({exc}): going on without it")
+        _redirects[self.requested] = self.path
 
     def rows(self) -> dict[str, IndexRow]:
         return self._guarded(self._rows, empty={})
