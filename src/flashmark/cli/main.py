@@ -108,8 +108,12 @@ def _file_system_message(exc: BaseException) -> str | None:
     if isinstance(exc, OSError) and exc.errno in _FILE_SYSTEM_ERRNOS:
         name = "a file" if exc.filename is None else repr(os.fsdecode(exc.filename))
         return _FILE_SYSTEM_ERRNOS[exc.errno].format(name)
-    if isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc):
-        return "disk full while writing a database"
+    if isinstance(exc, sqlite3.OperationalError):
+        code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        if code == 13:  # SQLITE_FULL
+            return "disk full while writing a database"
+        if code == 10:  # SQLITE_IOERR: a failed write (a size limit, a quota, the disk)
+            return f"{exc} while writing a database"
     return None
 
 
