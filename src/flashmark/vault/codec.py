@@ -12,6 +12,7 @@ caller reads the note again.
 from __future__ import annotations
 
 import marshal
+import struct
 import zlib
 
 from flashmark.identity import card_ids
@@ -35,12 +36,16 @@ def seal(data: bytes) -> bytes:
 
 def unseal(blob: bytes) -> memoryview:
     """The data of a sealed blob; ``DamagedBlobError`` when it is not intact."""
-    if not isinstance(blob, bytes) or not 4 <= len(blob) <= MAX_BLOB:
-        raise DamagedBlobError("blob of the wrong type or size")
+    if not 4 <= len(blob) <= MAX_BLOB:
+        raise DamagedBlobError("blob of the wrong size")
     data = memoryview(blob)[4:]
-    if zlib.crc32(data) != int.from_bytes(blob[:4], "little"):
+    if zlib.crc32(data) != _crc_of(blob)[0]:
         raise DamagedBlobError("checksum mismatch")
     return data
+
+
+_crc_of = struct.Struct("<I").unpack_from
+
 
 # --- the summary: just enough to count new / due cards without loading questions ----
 

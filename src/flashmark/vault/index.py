@@ -230,17 +230,18 @@ class Index:
 
     @staticmethod
     def _rows(db: sqlite3.Connection) -> dict[str, IndexRow]:
-        out: dict[str, IndexRow] = {}
-        for path, size, mtime, dig, rec, fc, summary, tally in db.execute(
+        # Damage SQLite does not notice (it keeps no checksums) can change a value's
+        # type; such a row is left out (filtered in SQLite, quicker than in Python), so
+        # its note is read again. Damaged blobs are caught by their CRC (codec.py).
+        return {
+            path: IndexRow(size, mtime, dig, rec, bool(fc), summary, tally)
+            for path, size, mtime, dig, rec, fc, summary, tally in db.execute(
                 "SELECT path, size, mtime_ns, digest, recorded_ns, flashcard, summary, tally "
-                "FROM notes"):
-            # Damage SQLite does not notice (it keeps no checksums) can change a value's
-            # type; such a row is left out, so its note is read again.
-            if (type(path) is str and type(size) is int and type(mtime) is int
-                    and type(dig) is bytes and type(rec) is int and type(fc) is int
-                    and type(summary) is bytes and type(tally) is bytes):
-                out[path] = IndexRow(size, mtime, dig, rec, bool(fc), summary, tally)
-        return out
+                "FROM notes WHERE typeof(path) = 'text' AND typeof(size) = 'integer' "
+                "AND typeof(mtime_ns) = 'integer' AND typeof(digest) = 'blob' "
+                "AND typeof(recorded_ns) = 'integer' AND typeof(summary) = 'blob' "
+                "AND typeof(tally) = 'blob'")
+        }
 
     def paths_with_card(self, card_id: str) -> list[str]:
         """Notes whose cards include ``card_id`` (or an id starting with it)."""

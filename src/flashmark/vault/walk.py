@@ -57,7 +57,7 @@ def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int
         if name[0] == ".":
             continue
         rel = prefix + name
-        if not _representable(name):
+        if not name.isascii() and not _representable(name):
             # os.scandir hands undecodable bytes over as lone surrogates; such a name
             # can be neither stored in the index nor printed, nor matched by a link.
             if problems is not None and (name.endswith(".md") or _is_dir(entry)):
