@@ -69,3 +69,9 @@ class BrokenInstallError(FlashmarkError):
     installed package: the installation is incomplete, not the user's input."""
 
     exit_code = EXIT_INTERNAL
+
+
+class Notice(UserWarning):
+    """Something the user should hear of that does not stop the command: a damaged cache
+    that was rebuilt, a cache that could not be written. Code below ``cli`` issues it
+    with ``warnings.warn(Notice(...))`` (it never prints); the CLI shows it as one line."""

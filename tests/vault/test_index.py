@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from flashmark.config import ParserSettings, Settings
-from flashmark.errors import VaultError
+from flashmark.errors import Notice, VaultError
 from flashmark.vault.index import Index
 from flashmark.vault.scan import ScanResult, _fingerprint, scan_vault
 
@@ -174,7 +174,8 @@ def test_corrupted_index_is_rebuilt(vault: Path, scans: list[ScanResult]) -> Non
     for extra in (index.with_name(index.name + "-wal"), index.with_name(index.name + "-shm")):
         extra.unlink(missing_ok=True)
     index.write_bytes(b"this is not a database\x00" * 100)
-    r = _scan(scans, vault)
+    with pytest.warns(Notice, match="was damaged .file is not a database.: deleted"):
+        r = _scan(scans, vault)
     assert r.parsed_now == 4
     assert _summary(r) == _summary(first)
     assert _scan(scans, vault).parsed_now == 0
@@ -184,7 +185,8 @@ def test_truncated_index_is_rebuilt(vault: Path, scans: list[ScanResult]) -> Non
     _scan(scans, vault)
     index = vault / ".flashmark" / "cache" / "index.sqlite3"
     index.write_bytes(index.read_bytes()[:100])
-    assert _scan(scans, vault).parsed_now == 4
+    with pytest.warns(Notice, match="was damaged"):
+        assert _scan(scans, vault).parsed_now == 4
 
 
 def test_other_settings_rebuild_the_index(vault: Path, scans: list[ScanResult]) -> None:

@@ -30,6 +30,10 @@ def add_now_argument(p: argparse.ArgumentParser) -> None:
                         "a time without offset is local time")
 
 
+NOW_MIN_YEAR = 1970
+NOW_MAX_YEAR = 9000
+
+
 def parse_now(value: str | None) -> dt.datetime:
     if value is None:
         return dt.datetime.now().astimezone()
@@ -38,13 +42,20 @@ def parse_now(value: str | None) -> dt.datetime:
     except ValueError:
         raise UsageError(f"--now {value!r} is not an ISO-8601 date or time",
                          hint="for example 2026-11-23 or 2026-11-23T09:00+01:00") from None
+    if not NOW_MIN_YEAR <= moment.year <= NOW_MAX_YEAR:
+        # Year 1 or 9999: "the day before", a forecast or an interval of 100 years
+        # would leave the calendar datetime can represent.
+        raise UsageError(f"--now {value!r} is out of range: give a time between the years "
+                         f"{NOW_MIN_YEAR} and {NOW_MAX_YEAR}")
     return moment.astimezone() if moment.tzinfo is None else moment
 
 
 def open_settings(vault: str) -> tuple[Path, Settings]:
     """The vault folder named on the command line and its settings; a missing folder or
     a file is the user's mistake, reported before anything is read or created."""
-    root = Path(vault)
+    # Absolute once, here: note code running in this process may os.chdir, and a relative
+    # root would then point somewhere else (every note "no longer exists").
+    root = Path(vault).absolute()
     if not root.is_dir():
         raise VaultError(f"vault folder {vault!r} does not exist" if not root.exists()
                          else f"{vault!r} is not a folder: give the vault's folder")

@@ -71,11 +71,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     from flashmark.generate.engine import Options, generate
 
-    paths = [Path(p) for p in args.paths]
+    # Absolute from here on: note code may os.chdir, which must not move the vault.
+    paths = [Path(p).absolute() for p in args.paths]
     for p in paths:
         if not p.exists():
             raise UsageError(f"{p} does not exist")
-    root = Path(args.vault) if args.vault else _find_vault(paths)
+    root = Path(args.vault).absolute() if args.vault else _find_vault(paths)
     targets = [] if (len(paths) == 1 and paths[0].is_dir() and not args.vault) else paths
     settings = load_settings(root)
     if args.jobs is not None and args.jobs < 1:

@@ -9,12 +9,16 @@ report it); 130 interrupted (Ctrl+C).
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from flashmark import __version__
-from flashmark.errors import EXIT_INTERNAL, EXIT_USAGE, FlashmarkError
+from flashmark.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, FlashmarkError, Notice
 
 EPILOG = """\
 exit codes:
@@ -73,7 +77,57 @@ def _opens_review(argv: list[str]) -> bool:
     return any((cwd / name).exists() for name in (".obsidian", "flashmark.yaml", ".flashmark"))
 
 
+_shown: set[str] = set()
+
+
+def _show_notice(message: Warning | str, category: type[Warning], filename: str,
+                 lineno: int, file: TextIO | None = None, line: str | None = None) -> None:
+    """Notices (a cache rebuilt, ...) as one line on stderr; other warnings as Python
+    shows them."""
+    if issubclass(category, Notice):
+        if str(message) not in _shown:  # an index opened twice: one notice
+            _shown.add(str(message))
+            sys.stderr.write(f"flashmark: {message}\n")
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+# Errors of the file system that are the machine's state, not a bug: a message, exit 3.
+_FILE_SYSTEM_ERRNOS = {errno.ENOSPC: "disk full while writing {}",
+                       errno.EDQUOT: "disk quota exceeded while writing {}",
+                       errno.EFBIG: "file size limit reached while writing {}",
+                       errno.EROFS: "read-only file system: cannot write {}",
+                       errno.EACCES: "permission denied: {}",
+                       errno.EPERM: "operation not permitted: {}"}
+
+
+def _file_system_message(exc: BaseException) -> str | None:
+    """The last line of defence for a full disk, a read-only file system and the like,
+    where no code below turned the error into a message naming the file: one line
+    instead of a traceback."""
+    import sqlite3
+
+    if isinstance(exc, OSError) and exc.errno in _FILE_SYSTEM_ERRNOS:
+        name = "a file" if exc.filename is None else repr(os.fsdecode(exc.filename))
+        return _FILE_SYSTEM_ERRNOS[exc.errno].format(name)
+    if isinstance(exc, sqlite3.OperationalError):
+        code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        if code == 13:  # SQLITE_FULL
+            return "disk full while writing a database"
+        if code == 10:  # SQLITE_IOERR: a failed write (a size limit, a quota, the disk)
+            return f"{exc} while writing a database"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _shown.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", Notice)
+        warnings.showwarning = _show_notice
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     from flashmark.cli.completion import complete_if_asked
 
@@ -98,7 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `flashmark scan --json | head`: the reader left; not an error.
         sys.stderr.close()
         return 0
-    except Exception:
+    except Exception as exc:
+        message = _file_system_message(exc)
+        if message is not None:
+            sys.stderr.write(f"flashmark: {message}\n")
+            return EXIT_INPUT
         import traceback
 
         traceback.print_exc()

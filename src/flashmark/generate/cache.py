@@ -11,6 +11,10 @@ changed, or with ``--no-cache``.
 
 Note code is assumed to depend only on its note and its imports (not on the clock, the
 network or other files): use ``--no-cache`` when yours does.
+
+A damaged file (not JSON, not the shape this module writes, absurdly large) is ignored
+with a ``Notice`` and replaced at the end of the run; an entry whose fields have the
+wrong types is dropped (its note is hashed and run again).
 """
 
 from __future__ import annotations
@@ -20,17 +24,21 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flashmark import __version__
+from flashmark.errors import Notice
 from flashmark.generate.compat import VERSION as COMPAT_VERSION
 from flashmark.vault.index import RACY_NS, default_index_path
 from flashmark.vault.walk import NoteFile
 
 CACHE_NAME = "generate.json"
 FORMAT = 1
+# A cache file larger than this is damage (the 60 MB test vault makes 1.5 MB).
+MAX_BYTES = 256 << 20
 
 
 @dataclass(slots=True)
@@ -64,22 +72,31 @@ class GenerateCache:
     def _load(self) -> None:
         assert self.path is not None
         try:
-            raw = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
+            with self.path.open("rb") as fh:
+                blob = fh.read(MAX_BYTES + 1)
+        except OSError:
+            return  # none yet, or unreadable: start afresh
+        try:
+            if len(blob) > MAX_BYTES:
+                raise ValueError(f"larger than {MAX_BYTES >> 20} MB")
+            raw = json.loads(blob)
+        except (ValueError, RecursionError) as exc:
+            self._damaged(str(exc) or type(exc).__name__)
             return
-        if not isinstance(raw, dict) or raw.get("key") != self.key:
+        if not isinstance(raw, dict) or not isinstance(raw.get("notes", {}), dict):
+            self._damaged("not the layout flashmark writes")
             return
-        notes = raw.get("notes")
-        if not isinstance(notes, dict):
-            return
-        for rel, e in notes.items():
-            try:
-                self.entries[rel] = Entry(int(e["size"]), int(e["mtime_ns"]), int(e["seen_ns"]),
-                                          str(e["digest"]), bool(e["data"]),
-                                          e.get("clean_digest"), e.get("deps"),
-                                          e.get("problems"))
-            except (KeyError, TypeError, ValueError):
-                continue
+        if raw.get("key") != self.key:
+            return  # another flashmark or Python version: start afresh
+        for rel, e in raw["notes"].items():
+            entry = _entry(e)
+            if entry is not None:
+                self.entries[rel] = entry
+
+    def _damaged(self, why: str) -> None:
+        self.dirty = True  # written anew at the end of the run
+        warnings.warn(Notice(f"the generate cache {self.path} was damaged ({why}): "
+                             "rebuilding it"), stacklevel=3)
 
     def known(self, f: NoteFile) -> Entry | None:
         """The entry when the file is certainly unchanged since it was hashed."""
@@ -138,3 +155,25 @@ class GenerateCache:
         except OSError:
             return  # a cache that cannot be written only costs time
         self.dirty = False
+
+
+def _entry(e: object) -> Entry | None:
+    """An entry as ``save`` wrote it, or None when a field has the wrong type."""
+    if not isinstance(e, dict):
+        return None
+    size, mtime_ns, seen_ns = e.get("size"), e.get("mtime_ns"), e.get("seen_ns")
+    digest, data = e.get("digest"), e.get("data")
+    clean, deps, problems = e.get("clean_digest"), e.get("deps"), e.get("problems")
+    if not (type(size) is int and type(mtime_ns) is int and type(seen_ns) is int
+            and type(digest) is str and type(data) is bool):
+        return None
+    if clean is not None and type(clean) is not str:
+        return None
+    if deps is not None and not (isinstance(deps, dict) and all(
+            type(k) is str and type(v) is str for k, v in deps.items())):
+        return None
+    if problems is not None and not (isinstance(problems, list) and all(
+            isinstance(p, list) and len(p) == 3 and (p[0] is None or type(p[0]) is int)
+            and type(p[1]) is str and type(p[2]) is str for p in problems)):
+        return None
+    return Entry(size, mtime_ns, seen_ns, digest, data, clean, deps, problems)

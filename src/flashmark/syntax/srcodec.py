@@ -8,8 +8,9 @@ every comment, and ``format_*_entry`` reproduce what the OSR plugin writes.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Context, Decimal
 
 from flashmark.model import FsrsEntry, RawEntry, Sm2Entry, SrEntry
 
@@ -23,6 +24,11 @@ _FSRS = re.compile(
     r"([0-3]),(\d+),(\d+),(\d+),(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z|-)"
 )
 
+
+# The largest stability (in days) an entry may hold. FSRS caps intervals at 100 years and
+# no review grows stability past a few hundred thousand days; a bigger value (1e25, inf)
+# is a damaged or hand-made entry, and arithmetic on it overflows (decimal, datetime).
+MAX_STABILITY = 1e9
 
 _VALID_BODY = re.compile(f"(?:!(?:{_SM2.pattern}|{_FSRS.pattern}))+")
 
@@ -54,7 +60,13 @@ def parse_entry(text: str) -> SrEntry:
             last = None if m[9] == "-" else _utc(m[9])
         except ValueError:
             return RawEntry(text, "invalid timestamp")
-        return FsrsEntry(due_at, int(m[2]), float(m[3]), float(m[4]), int(m[5]), int(m[6]),
+        stability, difficulty = float(m[3]), float(m[4])
+        if not stability <= MAX_STABILITY:
+            return RawEntry(text, f"stability {m[3]} is out of range (at most "
+                                  f"{MAX_STABILITY:.0e} days)")
+        if not math.isfinite(difficulty):
+            return RawEntry(text, f"difficulty {m[4]} is not a finite number")
+        return FsrsEntry(due_at, int(m[2]), stability, difficulty, int(m[5]), int(m[6]),
                          int(m[7]), int(m[8]), last, text)
     if text.startswith("fsrs,"):
         return RawEntry(text, "an FSRS entry needs 10 fields: fsrs,DUE,IVL,S,D,STATE,REPS,"
@@ -93,6 +105,8 @@ def format_comment(entries: tuple[SrEntry, ...] | list[SrEntry],
 
 
 _EIGHT = Decimal("1e-8")
+# Enough digits for any finite float at 8 decimals (the default 28 fail from 1e20 on).
+_WIDE = Context(prec=400)
 
 
 def js_number(value: float) -> str:
@@ -100,8 +114,10 @@ def js_number(value: float) -> str:
     JavaScript, exponent notation below 1e-6: 1e-8, 1.5e-7)."""
     # toFixed(8) picks the nearer multiple of 1e-8 and, on an exact tie, the larger
     # one; Python's formatting would round a tie to even.
+    if not math.isfinite(value):
+        raise ValueError(f"cannot write {value} in an SR entry")
     exact = Decimal(value).quantize(_EIGHT, rounding=ROUND_HALF_UP if value >= 0
-                                    else ROUND_HALF_DOWN)
+                                    else ROUND_HALF_DOWN, context=_WIDE)
     text = f"{exact:.8f}".rstrip("0").rstrip(".")
     rounded = float(text) if text not in ("", "-", "-0") else 0.0
     if rounded == 0:

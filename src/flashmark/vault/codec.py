@@ -2,17 +2,50 @@
 
 marshal is the fastest (de)serializer in the standard library for tuples of strings and
 ints; it is safe here because the index is our own rebuildable cache, and a version
-check drops it whenever this layout changes.
+check drops it whenever this layout changes. Each blob carries a CRC-32 of its marshal
+data, checked before unmarshalling: marshal trusts the counts it reads, and a damaged
+blob that claims a list of two billion items would allocate gigabytes before failing.
+A blob that fails the check (or decodes to the wrong shape) raises ``DamagedBlobError``: the
+caller reads the note again.
 """
 
 from __future__ import annotations
 
 import marshal
+import struct
+import zlib
 
 from flashmark.identity import card_ids
 from flashmark.model import PLACEHOLDER_TEXT, ParsedNote
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
+
+# A note's summary or tally larger than this is damage, not data (a note of 10 MB of
+# cards makes a blob of about 4 MB).
+MAX_BLOB = 64 << 20
+
+
+class DamagedBlobError(ValueError):
+    """A cached blob that is not what this module wrote."""
+
+
+def seal(data: bytes) -> bytes:
+    """``data`` with its CRC-32 in front."""
+    return zlib.crc32(data).to_bytes(4, "little") + data
+
+
+def unseal(blob: bytes) -> memoryview:
+    """The data of a sealed blob; ``DamagedBlobError`` when it is not intact."""
+    if not 4 <= len(blob) <= MAX_BLOB:
+        raise DamagedBlobError("blob of the wrong size")
+    data = memoryview(blob)[4:]
+    if zlib.crc32(data) != _crc_of(blob)[0]:
+        raise DamagedBlobError("checksum mismatch")
+    return data
+
+
+_crc_of = struct.Struct("<I").unpack_from
+
 
 # --- the summary: just enough to count new / due cards without loading questions ----
 
@@ -72,11 +105,13 @@ def summarize(note: ParsedNote, rel: str) -> Summary:
 
 
 def dump_summary(summary: Summary) -> bytes:
-    return marshal.dumps(summary)
+    return seal(marshal.dumps(summary))
 
 
 def load_summary(blob: bytes) -> Summary:
-    value: Summary = marshal.loads(blob)  # tuples stay tuples through marshal
+    value: Summary = marshal.loads(unseal(blob))  # tuples stay tuples through marshal
+    if type(value) is not list:  # the CRC vouches for the rest
+        raise DamagedBlobError("not a card summary")
     return value
 
 
@@ -107,9 +142,11 @@ def tally(summary: Summary) -> Tally:
 
 
 def dump_tally(value: Tally) -> bytes:
-    return marshal.dumps(value)
+    return seal(marshal.dumps(value))
 
 
 def load_tally(blob: bytes) -> Tally:
-    value: Tally = marshal.loads(blob)
+    value: Tally = marshal.loads(unseal(blob))
+    if type(value) is not list:
+        raise DamagedBlobError("not a tally")
     return value

@@ -13,16 +13,21 @@ tick would not change the mtime), so its content is hashed before it is trusted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-from flashmark.errors import VaultError
+from flashmark.errors import Notice, VaultError
 from flashmark.vault.codec import LAYOUT_VERSION
+
+_T = TypeVar("_T")
 
 RACY_NS = 2_000_000_000
 SCHEMA_VERSION = 4
@@ -47,7 +52,7 @@ class IndexRow:
 
 def default_index_path(vault: Path) -> Path:
     """`<vault>/.flashmark/cache/index.sqlite3`, or the user cache folder when the vault
-    cannot be written to (a read-only checkout)."""
+    cannot be written to (a read-only checkout, a read-only `.flashmark/`)."""
     if not vault.is_dir():
         raise VaultError(f"vault folder {str(vault)!r} does not exist")
     state = vault / ".flashmark"
@@ -59,69 +64,203 @@ def default_index_path(vault: Path) -> Path:
         probe = state / "cache" / ".probe"
         probe.touch()
         probe.unlink()
-        return state / "cache" / "index.sqlite3"
+        index = state / "cache" / "index.sqlite3"
+        if index.exists() and not os.access(index, os.R_OK | os.W_OK):
+            raise PermissionError(f"{index} cannot be written")
+        return index
     except OSError:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        key = hashlib.blake2b(str(vault.resolve()).encode(), digest_size=8).hexdigest()
-        folder = base / "flashmark" / key
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / "index.sqlite3"
+        fallback = user_index_path(vault)
+        with contextlib.suppress(OSError):
+            fallback.parent.mkdir(parents=True, exist_ok=True)
+        return fallback
+
+
+def user_index_path(vault: Path) -> Path:
+    """The index's place in the user cache folder (``$XDG_CACHE_HOME``, ~/.cache), one
+    folder per vault (not created here). When it cannot be made, opening the index
+    fails and the run goes on without a saved index."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = hashlib.blake2b(str(vault.resolve()).encode("utf-8", "surrogateescape"),
+                          digest_size=8).hexdigest()
+    return base / "flashmark" / key / "index.sqlite3"
+
+
+# SQLite's primary result codes (sqlite3.h): what went wrong decides what to do.
+_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB: delete the file and rebuild
+_FULL = 13  # SQLITE_FULL
+_BUSY = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED: another process held it past the timeout
+
+
+def sqlite_code(exc: sqlite3.Error) -> int:
+    """The primary result code of a SQLite error (-1 when it has none)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return -1 if code is None else int(code) & 0xFF
+
+
+def remove_database(path: Path) -> None:
+    """Delete a cache database with its WAL and shared-memory files."""
+    for name in (path.name, path.name + "-wal", path.name + "-shm", path.name + "-journal"):
+        with contextlib.suppress(OSError):
+            path.with_name(name).unlink()
+
+
+_redirects: dict[Path, Path] = {}
+_memory_keepalive: dict[str, sqlite3.Connection] = {}
+
+
+def _memory_database(path: Path) -> sqlite3.Connection:
+    """A connection to this process's in-memory stand-in for the index at ``path``; it
+    lives as long as the process (one connection is kept open)."""
+    key = hashlib.blake2b(str(path).encode("utf-8", "surrogateescape"),
+                          digest_size=8).hexdigest()
+    uri = f"file:flashmark-index-{key}?mode=memory&cache=shared"
+    if uri not in _memory_keepalive:
+        _memory_keepalive[uri] = sqlite3.connect(uri, uri=True)
+    return sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
+
+
+def _notice(message: str) -> None:
+    warnings.warn(Notice(message), stacklevel=3)
 
 
 class Index:
-    def __init__(self, path: Path, fingerprint: str) -> None:
-        self.path = path
+    """The index file, and what to do when SQLite fails on it.
+
+    Any failure only costs time, never the command: a damaged file (not a database,
+    malformed pages, a truncated copy) is deleted and rebuilt; one that cannot be written
+    (read-only, its folder read-only) moves to ``fallback``, the user cache folder; a
+    full disk or a file busy for more than 10 s leaves this run with an index in memory.
+    Each case issues a ``Notice``. A row that SQLite returns but that does not hold what
+    we wrote (wrong types) counts as absent: its note is read again.
+    """
+
+    MEMORY = Path(":memory:")
+
+    def __init__(self, path: Path, fingerprint: str, fallback: Path | None = None) -> None:
+        # Where an earlier Index of this process had to go instead (the user cache
+        # folder, memory): a later one (rating looks a card up after a scan) finds
+        # what that one wrote.
+        self.requested = path
+        self.path = _redirects.get(path, path)
+        self.fallback = fallback
         self.fingerprint = f"{SCHEMA_VERSION}.{LAYOUT_VERSION}.{fingerprint}"
-        try:
-            self.db = self._open()
-        except sqlite3.DatabaseError:
-            # A damaged cache is rebuilt, never repaired.
-            path.unlink(missing_ok=True)
-            self.db = self._open()
+        self.db = self._guarded(lambda db: db, opening=True)
 
     def _open(self) -> sqlite3.Connection:
         # A new index is filled in one transaction first and switched to WAL (readers
         # never wait for a writer) after that: bulk-writing a new file through the WAL
         # would write every page twice.
-        self._wal_pending = not self.path.exists()
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        if not self._wal_pending:
-            db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        row = db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
-        if row is None or row[0] != self.fingerprint:
-            # Another flashmark version, parser settings or layout: start afresh.
-            db.execute("BEGIN")
-            db.execute("DROP TABLE IF EXISTS notes")
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)",
-                       (self.fingerprint,))
-            db.execute("COMMIT")
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
-            "mtime_ns INTEGER, digest BLOB, recorded_ns INTEGER, flashcard INTEGER, "
-            "summary BLOB, ids TEXT, tally BLOB)")
+        if self.path == self.MEMORY:
+            self._wal_pending = True
+            db = _memory_database(self.requested)
+        else:
+            self._wal_pending = not self.path.exists()
+            db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
+            if not self._wal_pending:
+                db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            row = db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
+            if row is None or row[0] != self.fingerprint:
+                # Another flashmark version, parser settings or layout: start afresh.
+                db.execute("BEGIN")
+                db.execute("DROP TABLE IF EXISTS notes")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('fingerprint', ?)",
+                           (self.fingerprint,))
+                db.execute("COMMIT")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
+                "mtime_ns INTEGER, digest BLOB, recorded_ns INTEGER, flashcard INTEGER, "
+                "summary BLOB, ids TEXT, tally BLOB)")
+        except BaseException:
+            db.close()
+            raise
         return db
 
+    def _guarded(self, work: Callable[[sqlite3.Connection], _T], *,
+                 opening: bool = False, empty: _T | None = None) -> _T:
+        """``work(connection)``, recovering from SQLite failures as the class says. After
+        a recovery ``work`` runs again on the new index, or ``empty`` is returned when
+        given (reading rows: the new index has none)."""
+        recovered = False
+        for _ in range(4):  # damaged -> fallback -> memory: a few steps at most
+            try:
+                if opening:
+                    self.db = self._open()
+                    opening = False
+                if recovered and empty is not None:
+                    return empty
+                return work(self.db)
+            except sqlite3.Error as exc:
+                self._recover(exc)
+                opening = recovered = True
+        raise VaultError(f"cannot use the index {self.path}")  # pragma: no cover
+
+    def _recover(self, exc: sqlite3.Error) -> None:
+        """Choose the index to go on with after ``exc``."""
+        with contextlib.suppress(sqlite3.Error, AttributeError):
+            self.db.close()
+        code = sqlite_code(exc)
+        where = str(self.path)
+        if self.path == self.MEMORY:
+            raise exc  # an in-memory database has nothing left to fall back to
+        if code in _DAMAGED:
+            remove_database(self.path)
+            _notice(f"the index {where} was damaged ({exc}): deleted, rebuilding it")
+        elif code == _FULL:
+            self.path = self.MEMORY
+            _notice(f"disk full while writing the index {where}: it is not saved this time")
+        elif code in _BUSY:
+            self.path = self.MEMORY
+            _notice(f"the index {where} stayed locked by another process ({exc}): "
+                    "going on without it")
+        elif self.fallback is not None and self.fallback != self.path:
+            self.path, self.fallback = self.fallback, None
+            with contextlib.suppress(OSError):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            _notice(f"cannot write the index {where} ({exc}): using {self.path}")
+        else:
+            self.path = self.MEMORY
+            _notice(f"cannot use the index {where} ({exc}): going on without it")
+        _redirects[self.requested] = self.path
+
     def rows(self) -> dict[str, IndexRow]:
+        return self._guarded(self._rows, empty={})
+
+    @staticmethod
+    def _rows(db: sqlite3.Connection) -> dict[str, IndexRow]:
+        # Damage SQLite does not notice (it keeps no checksums) can change a value's
+        # type; such a row is left out (filtered in SQLite, quicker than in Python), so
+        # its note is read again. Damaged blobs are caught by their CRC (codec.py).
         return {
             path: IndexRow(size, mtime, dig, rec, bool(fc), summary, tally)
-            for path, size, mtime, dig, rec, fc, summary, tally in self.db.execute(
+            for path, size, mtime, dig, rec, fc, summary, tally in db.execute(
                 "SELECT path, size, mtime_ns, digest, recorded_ns, flashcard, summary, tally "
-                "FROM notes")
+                "FROM notes WHERE typeof(path) = 'text' AND typeof(size) = 'integer' "
+                "AND typeof(mtime_ns) = 'integer' AND typeof(digest) = 'blob' "
+                "AND typeof(recorded_ns) = 'integer' AND typeof(summary) = 'blob' "
+                "AND typeof(tally) = 'blob'")
         }
 
     def paths_with_card(self, card_id: str) -> list[str]:
         """Notes whose cards include ``card_id`` (or an id starting with it)."""
-        return [row[0] for row in self.db.execute(
-            "SELECT path FROM notes WHERE instr(ids, ?) > 0", (" " + card_id,))]
+        return self._guarded(lambda db: [row[0] for row in db.execute(
+            "SELECT path FROM notes WHERE instr(ids, ?) > 0", (" " + card_id,))
+            if type(row[0]) is str], empty=[])
 
     def write(self, upserts: list[tuple[str, int, int, bytes, bool, bytes, str, bytes]],
               touched: list[tuple[int, bytes, str]], deleted: Iterable[str]) -> None:
         """One transaction: new or changed rows, rows whose mtime moved but content did
-        not, and rows of files that are gone."""
+        not, and rows of files that are gone. (After a recovery the new index holds only
+        the new and changed rows: the next scan reads the other notes again.)"""
+        gone = [(p,) for p in deleted]
+        self._guarded(lambda db: self._write(db, upserts, touched, gone))
+
+    def _write(self, db: sqlite3.Connection,
+               upserts: list[tuple[str, int, int, bytes, bool, bytes, str, bytes]],
+               touched: list[tuple[int, bytes, str]], gone: list[tuple[str]]) -> None:
         now = time.time_ns()
-        db = self.db
         db.execute("BEGIN")
         try:
             db.executemany(
@@ -130,14 +269,15 @@ class Index:
                  for p, size, mtime, dig, fc, summary, ids, tally_blob in upserts])
             db.executemany("UPDATE notes SET mtime_ns=?, digest=?, recorded_ns=" + str(now)
                            + " WHERE path=?", touched)
-            db.executemany("DELETE FROM notes WHERE path=?", [(p,) for p in deleted])
+            db.executemany("DELETE FROM notes WHERE path=?", gone)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
             raise
-        if self._wal_pending:
+        if self._wal_pending and self.path != self.MEMORY:
             db.execute("PRAGMA journal_mode=WAL")
-            self._wal_pending = False
+        self._wal_pending = False
 
     def close(self) -> None:
         self.db.close()

@@ -30,8 +30,26 @@ class NoteText:
         return "\n"
 
 
+def _looks_utf16(data: bytes) -> bool:
+    """A UTF-16 BOM, or text whose every other byte is NUL (UTF-16 without a BOM:
+    Windows tools write it)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = data[:4096]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return False
+    even_nuls = sample[0:pairs * 2:2].count(0)
+    odd_nuls = sample[1:pairs * 2:2].count(0)
+    return max(even_nuls, odd_nuls) >= pairs * 0.9 and min(even_nuls, odd_nuls) == 0
+
+
 def decode_note(rel: str, data: bytes) -> NoteText:
-    if b"\x00" in data:
+    if b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if _looks_utf16(data):
+            raise NoteReadError(rel, "is encoded as UTF-16, not UTF-8: skipped",
+                                hint="re-save the note as UTF-8; flashmark never writes to "
+                                     "it until then")
         raise NoteReadError(rel, "looks like a binary file (it contains NUL bytes): skipped")
     try:
         text = data.decode("utf-8")

@@ -13,6 +13,7 @@ from flashmark.model import ParsedNote
 from flashmark.parallel import gc_paused, worker_count
 from flashmark.syntax import parse_note
 from flashmark.vault.codec import (
+    DamagedBlobError,
     Summary,
     Tally,
     dump_summary,
@@ -22,7 +23,14 @@ from flashmark.vault.codec import (
     summarize,
     tally,
 )
-from flashmark.vault.index import RACY_NS, Index, IndexRow, default_index_path, digest
+from flashmark.vault.index import (
+    RACY_NS,
+    Index,
+    IndexRow,
+    default_index_path,
+    digest,
+    user_index_path,
+)
 from flashmark.vault.notefile import read_note
 from flashmark.vault.walk import NoteFile, WalkProblem, walk_notes
 
@@ -40,23 +48,34 @@ class FileProblem:
 
 class NoteRecord:
     """One note as the index knows it: per-deck tallies (always loaded: enough to count)
-    and the per-card summary (decoded when first used)."""
+    and the per-card summary (decoded when first used; a damaged one is made again from
+    the note, with ``reader``'s settings)."""
 
-    __slots__ = ("_blob", "_summary", "flashcard", "path", "rel", "tally")
+    __slots__ = ("_blob", "_reader", "_summary", "flashcard", "path", "rel", "tally")
 
     def __init__(self, rel: str, path: str, flashcard: bool, blob: bytes, tally: Tally,
-                 summary: Summary | None = None) -> None:
+                 summary: Summary | None = None,
+                 reader: tuple[Settings, bool] | None = None) -> None:
         self.rel = rel
         self.path = path
         self.flashcard = flashcard
         self.tally = tally
         self._blob = blob
         self._summary = summary
+        self._reader = reader
 
     @property
     def summary(self) -> Summary:
         if self._summary is None:
-            self._summary = load_summary(self._blob)
+            try:
+                self._summary = load_summary(self._blob)
+            except (DamagedBlobError, ValueError, EOFError, TypeError):
+                if self._reader is None:
+                    raise
+                settings, all_notes = self._reader
+                note = parse_note(read_note(self.rel, self.path).text, settings.parser,
+                                  all_notes=all_notes)
+                self._summary = summarize(note, self.rel)
         return self._summary
 
 
@@ -115,19 +134,27 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
     walk_problems: list[WalkProblem] = []
     files = list(walk_notes(str(root), settings.ignore, walk_problems))
     problems = [FileProblem(p.rel, p.message) for p in walk_problems]
-    index = (Index(default_index_path(root), _fingerprint(settings, all_notes))
-             if use_cache else None)
+    index = None
+    if use_cache:
+        index_path = default_index_path(root)
+        fallback = user_index_path(root)
+        index = Index(index_path, _fingerprint(settings, all_notes),
+                      fallback if fallback != index_path else None)
     rows = index.rows() if index is not None else {}
+    reader = (settings, all_notes)
     records: dict[str, NoteRecord] = {}
     pending: list[tuple[NoteFile, IndexRow | None]] = []
     for f in files:
         row = rows.pop(f.rel, None)
         if (row is not None and row.size == f.size and row.mtime_ns == f.mtime_ns
                 and row.recorded_ns - f.mtime_ns > RACY_NS):
-            records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, row.summary,
-                                        load_tally(row.tally))
-        else:
-            pending.append((f, row))
+            try:
+                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, row.summary,
+                                            load_tally(row.tally), reader=reader)
+                continue
+            except (DamagedBlobError, ValueError, EOFError, TypeError):
+                row = None  # a damaged row: read the note again
+        pending.append((f, row))
     upserts: list[tuple[str, int, int, bytes, bool, bytes, str, bytes]] = []
     touched: list[tuple[int, bytes, str]] = []
     workers = worker_count(jobs)
@@ -142,12 +169,21 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
             continue
         dig, flashcard, blob, ids, tally_blob = outcome
         if row is not None and row.digest == dig and row.size == f.size and not blob:
-            touched.append((f.mtime_ns, dig, f.rel))
-            records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, row.summary,
-                                        load_tally(row.tally))
-            continue
+            try:
+                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, row.summary,
+                                            load_tally(row.tally), reader=reader)
+                touched.append((f.mtime_ns, dig, f.rel))
+                continue
+            except (DamagedBlobError, ValueError, EOFError, TypeError):
+                # The note is unchanged but its row is damaged: parse it after all.
+                outcome = _parse_one(f, None, settings, all_notes)
+                if isinstance(outcome, str):
+                    problems.append(FileProblem(f.rel, outcome))
+                    continue
+                dig, flashcard, blob, ids, tally_blob = outcome
         upserts.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob, ids, tally_blob))
-        records[f.rel] = NoteRecord(f.rel, f.path, flashcard, blob, load_tally(tally_blob))
+        records[f.rel] = NoteRecord(f.rel, f.path, flashcard, blob, load_tally(tally_blob),
+                                    reader=reader)
     if index is not None:
         index.write(upserts, touched, rows.keys())
     notes = [records[f.rel] for f in files if f.rel in records]

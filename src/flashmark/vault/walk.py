@@ -57,6 +57,14 @@ def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int
         if name[0] == ".":
             continue
         rel = prefix + name
+        if not name.isascii() and not _representable(name):
+            # os.scandir hands undecodable bytes over as lone surrogates; such a name
+            # can be neither stored in the index nor printed, nor matched by a link.
+            if problems is not None and (name.endswith(".md") or _is_dir(entry)):
+                problems.append(WalkProblem(
+                    printable(rel), "the file name is not valid UTF-8: skipped (rename it "
+                                    "to read its cards)"))
+            continue
         try:
             if name.endswith(".md") and entry.is_file():
                 if ignore and any(fnmatchcase(rel, g) for g in ignore):
@@ -78,6 +86,26 @@ def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int
         except OSError as exc:
             if problems is not None:
                 problems.append(WalkProblem(rel, f"cannot read: {exc.strerror}"))
+
+
+def _representable(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def printable(name: str) -> str:
+    """A file name as it can be shown: bytes that are not UTF-8 as ``\\xff``."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _name(entry: os.DirEntry[str]) -> str:
