@@ -42,7 +42,7 @@ from flashmark.export.manifest import (
     manifest_bytes,
 )
 from flashmark.export.media import MediaIndex, packaged_name
-from flashmark.export.package import NoteRow, PackageWriter
+from flashmark.export.package import NoteRow, PackageWriter, remove_dead_temporaries
 from flashmark.export.render import NoteContext, Renderer, footnote_definitions, obsidian_url
 from flashmark.export.scheduling import CardState, apply_scheduling, require_anki
 from flashmark.model import ParsedNote, Question, QuestionType
@@ -473,6 +473,7 @@ def export_vault(root: Path, settings: Settings, options: ExportOptions,
     if output.exists() and output.is_dir():
         raise UsageError(f"{output} is a folder", hint="give a file name ending in .apkg")
     vault_name = options.vault_name or root.resolve().name or "vault"
+    remove_dead_temporaries()  # what killed exports left in the temporary folder
     summary = ExportSummary(output)
     cache: RenderCache | None = None
     result = scan_vault(root, settings, use_cache=options.use_cache,
