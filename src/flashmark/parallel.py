@@ -363,7 +363,8 @@ class _Pool:
             self._fork_failure = Lost("fork", detail=str(exc))
             return False
         if pid == 0:  # pragma: no cover - the child, which never returns
-            inherited = [fd for c in self.children.values() for fd in (c.commands, c.messages)]
+            inherited = [fd for c in self.children.values() for fd in (c.commands, c.messages)
+                         if fd >= 0]
             _stream_child(self.work, self.bounds, commands_r, messages_w, results,
                           self.parent, [commands_w, messages_r, *inherited])
         os.close(commands_r)
