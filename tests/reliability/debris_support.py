@@ -58,12 +58,14 @@ def kill_session(session: int) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def start(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start(argv: list[str], env: dict[str, str], *, capture: bool = False
+          ) -> subprocess.Popen[bytes]:
     """flashmark in its own session (session id = its pid): its workers are found by
-    session even after they lose their parent."""
-    return subprocess.Popen([*FLASHMARK, *argv], env={**os.environ, **env},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    session even after they lose their parent. Its output is kept only with ``capture``
+    (then read it: a full pipe would stop it)."""
+    target = subprocess.PIPE if capture else subprocess.DEVNULL
+    return subprocess.Popen([*FLASHMARK, *argv], env={**os.environ, **env}, stdout=target,
+                            stderr=target, start_new_session=True)
 
 
 DATA_NOTE = """\

@@ -102,7 +102,7 @@ def test_a_note_that_never_ends_times_out_and_the_rest_is_written(tmp_path: Path
 def test_a_real_ctrl_c_still_stops_the_run_with_130(tmp_path: Path) -> None:
     notes = {"a_forever": "while True:\n    pass", "b_other": "pass"}
     root = generate_vault(tmp_path / "vault", notes)  # the default limit: 60 s
-    proc = start(["generate", str(root)], {"FLASHMARK_JOBS": "1"})
+    proc = start(["generate", str(root)], {"FLASHMARK_JOBS": "1"}, capture=True)
     try:
         wait_for(lambda: bool(live_children(proc.pid)), "a worker process started")
         os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends: the whole group
