@@ -8,7 +8,14 @@ from itertools import pairwise
 
 import pytest
 
-from flashmark.parallel import MAX_CHUNKS, chunk_bounds, run_chunks, worker_count
+from flashmark.parallel import (
+    MAX_CHUNKS,
+    Lost,
+    chunk_bounds,
+    run_chunks,
+    stream_chunks,
+    worker_count,
+)
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
@@ -158,3 +165,95 @@ def test_a_fork_that_fails_leaves_the_work_here(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(os, "fork", no_fork)
     assert run_chunks(squares, chunk_bounds(100, 7), 3) == expected(100)
+
+
+# --- stream_chunks: supervised children -------------------------------------------------
+
+
+def dies_on_chunk_3(start: int, end: int) -> list[tuple[int, int]]:
+    if start == 3 * 5 and os.getpid() != PARENT:
+        os._exit(7)
+    return squares(start, end)
+
+
+@pytest.mark.parametrize("processes", [1, 2, 3])
+def test_stream_gives_every_chunk_in_order(processes: int) -> None:
+    bounds = chunk_bounds(300, 5)
+    got = list(stream_chunks(squares, bounds, processes))
+    assert got == [(k, squares(a, b)) for k, (a, b) in enumerate(bounds)]
+    assert no_children_left()
+
+
+def test_stream_runs_nothing_here() -> None:
+    pids = {pid for _, pid in stream_chunks(lambda a, b: os.getpid(), chunk_bounds(40, 2), 2)}
+    assert PARENT not in pids and len(pids) >= 1
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_stream_a_dying_child_costs_its_chunk_only(processes: int) -> None:
+    bounds = chunk_bounds(100, 5)
+    got = dict(stream_chunks(dies_on_chunk_3, bounds, processes))
+    assert got[3] == Lost("exit", 7)
+    assert all(got[k] == squares(a, b) for k, (a, b) in enumerate(bounds) if k != 3)
+    assert no_children_left()
+
+
+def test_stream_time_limit_and_errors() -> None:
+    def hangs_or_fails(start: int, end: int) -> int:
+        if start == 2:
+            while True:
+                pass
+        if start == 4:
+            raise ValueError("broken chunk")
+        return start
+
+    got = dict(stream_chunks(hangs_or_fails, chunk_bounds(8, 1), 2, timeout=1.0))
+    assert got[2] == Lost("timeout")
+    lost = got[4]
+    assert isinstance(lost, Lost) and lost.kind == "error"
+    assert "ValueError: broken chunk" in lost.detail
+    assert [got[k] for k in (0, 1, 3, 5, 6, 7)] == [0, 1, 3, 5, 6, 7]
+    assert no_children_left()
+
+
+def test_stream_closed_early_kills_its_children() -> None:
+    def forever(start: int, end: int) -> int:
+        while start > 0:
+            pass
+        return start
+
+    stream = stream_chunks(forever, chunk_bounds(6, 1), 2)
+    assert next(stream) == (0, 0)
+    stream.close()
+    assert no_children_left()
+
+
+def test_stream_children_ignore_ctrl_c_but_a_raised_interrupt_is_an_error() -> None:
+    import signal
+
+    def interrupted(start: int, end: int) -> int:
+        if start == 1:
+            raise KeyboardInterrupt
+        return int(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
+
+    got = dict(stream_chunks(interrupted, chunk_bounds(3, 1), 1))
+    assert got[0] == 1 and got[2] == 1
+    lost = got[1]
+    assert isinstance(lost, Lost) and lost.kind == "error" and "KeyboardInterrupt" in lost.detail
+
+
+def test_stream_a_new_child_after_all_work_was_handed_out() -> None:
+    """Both children hold all four chunks (their command pipes are closed) when one dies:
+    the child that takes over its second chunk must start cleanly."""
+    def first_dies(start: int, end: int) -> int:
+        import time
+
+        if start == 0:
+            os._exit(5)
+        if start >= 2:  # the other child is still at work when the first one dies
+            time.sleep(0.5)
+        return start
+
+    got = dict(stream_chunks(first_dies, chunk_bounds(4, 1), 2))
+    assert got == {0: Lost("exit", 5), 1: 1, 2: 2, 3: 3}
+    assert no_children_left()

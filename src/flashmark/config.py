@@ -19,6 +19,7 @@ from flashmark.errors import ConfigError
 
 OSR_DATA_JSON = Path(".obsidian/plugins/obsidian-spaced-repetition/data.json")
 CONFIG_FILE = "flashmark.yaml"
+DEFAULT_GENERATE_TIMEOUT = 60.0  # seconds one note's code may run in `flashmark generate`
 STATE_DIR = ".flashmark"
 WEIGHTS_FILE = "weights.json"  # written by `flashmark optimize --save`
 
@@ -92,6 +93,7 @@ class Settings:
     # `write.in_place`: overwrite read-only or hard-linked notes in place (not atomic)
     # instead of refusing to write them.
     write_in_place: bool = False
+    generate_timeout: float = DEFAULT_GENERATE_TIMEOUT  # seconds per note in `generate`
     sources: tuple[str, ...] = ()  # which files contributed, for `flashmark config`-like output
 
 
@@ -161,7 +163,7 @@ def _replace_checked(obj: Any, changes: dict[str, Any], source: str) -> Any:
 
 def _from_yaml(data: dict[str, Any], parser: ParserSettings, sched: SchedulingSettings,
                source: str) -> tuple[ParserSettings, SchedulingSettings]:
-    known_top = {"preset", "parser", "scheduling", "ignore", "review", "write"}
+    known_top = {"preset", "parser", "scheduling", "ignore", "review", "write", "generate"}
     unknown = set(data) - known_top
     if unknown:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}",
@@ -229,6 +231,22 @@ def _write_in_place(data: dict[str, Any], source: str) -> bool:
     return value
 
 
+def _generate_timeout(section: Any, source: str) -> float:
+    """``generate: {timeout: 60}``: seconds (a number) or a duration like ``2m``."""
+    if section is None:
+        return DEFAULT_GENERATE_TIMEOUT
+    if not isinstance(section, dict) or set(section) - {"timeout"}:
+        raise ConfigError(f"{source}: 'generate' must be a mapping with the key timeout",
+                          hint="for example: generate: {timeout: 60}")
+    value = section.get("timeout", DEFAULT_GENERATE_TIMEOUT)
+    if isinstance(value, str):
+        return parse_duration(value, f"{source}: generate.timeout").total_seconds()
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ConfigError(f"{source}: generate.timeout must be a positive number of seconds, "
+                          f"got {value!r}", hint="for example: generate: {timeout: 60}")
+    return float(value)
+
+
 def read_config_yaml(vault: Path) -> dict[str, Any] | None:
     """The vault's `flashmark.yaml` as a mapping, or None when there is none."""
     own = vault / CONFIG_FILE
@@ -251,6 +269,7 @@ def load_settings(vault: Path) -> Settings:
     sched = SchedulingSettings()
     ignore: tuple[str, ...] = ()
     write_in_place = False
+    generate_timeout = DEFAULT_GENERATE_TIMEOUT
     sources: list[str] = []
     osr = vault / OSR_DATA_JSON
     if osr.is_file():
@@ -271,6 +290,7 @@ def load_settings(vault: Path) -> Settings:
         if "ignore" in ydata:
             ignore = _globs(ydata["ignore"], CONFIG_FILE, "ignore")
         write_in_place = _write_in_place(ydata, CONFIG_FILE)
+        generate_timeout = _generate_timeout(ydata.get("generate"), CONFIG_FILE)
         sources.append(CONFIG_FILE)
     fitted = vault / STATE_DIR / WEIGHTS_FILE
     if sched.weights is None and fitted.is_file():
@@ -284,4 +304,5 @@ def load_settings(vault: Path) -> Settings:
         sched = replace(sched, weights=weights, weights_source=f"{STATE_DIR}/{WEIGHTS_FILE}")
         sources.append(f"{STATE_DIR}/{WEIGHTS_FILE}")
     return Settings(parser=parser, scheduling=sched, ignore=ignore,
-                    write_in_place=write_in_place, sources=tuple(sources))
+                    write_in_place=write_in_place, generate_timeout=generate_timeout,
+                    sources=tuple(sources))

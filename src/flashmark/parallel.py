@@ -16,6 +16,17 @@ process boundary.
   children.
 * Without ``os.fork`` (Windows), or when this process runs other threads (a fork copies
   their locks mid-use), everything runs here, in order.
+
+`stream_chunks` is the supervised variant (export, generate): only children work, this
+process hands them chunks one or two at a time and gets each result back as soon as it is
+ready, in chunk order. It knows which chunk every child holds, so a child that exits,
+is killed or runs past a time limit costs exactly that chunk (reported as `Lost`), and a
+new child takes over the rest.
+
+No child outlives this process: each asks the kernel for SIGKILL when its parent dies
+(Linux ``PR_SET_PDEATHSIG``; elsewhere a stream child notices the end of its command pipe
+between chunks), ignores Ctrl-C (this process stops it), and everything a child writes
+goes to an unlinked temporary file: a ``kill -9`` of flashmark leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -23,12 +34,18 @@ from __future__ import annotations
 import gc
 import marshal
 import os
+import pickle
+import selectors
 import signal
 import struct
+import sys
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from typing import IO, NoReturn, TypeVar
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import IO, Any, NoReturn, TypeVar
 
 T = TypeVar("T")
 
@@ -89,6 +106,8 @@ def run_chunks(work: Callable[[int, int], T], bounds: list[tuple[int, int]], wor
     except OSError:  # out of file descriptors: no helpers
         return _run_here(work, bounds, progress)
     children: list[tuple[int, IO[bytes]]] = []
+    parent = os.getpid()
+    _load_prctl()
     with ExitStack() as files:
         try:
             os.write(write_fd, b"".join(k.to_bytes(2, "little") for k in range(len(bounds))))
@@ -101,7 +120,7 @@ def run_chunks(work: Callable[[int, int], T], bounds: list[tuple[int, int]], wor
                 except OSError:  # no more processes or no room: the rest is done here
                     break
                 if pid == 0:  # pragma: no cover - runs in the child, which never returns
-                    _child(work, bounds, read_fd, out)
+                    _child(work, bounds, read_fd, out, parent)
                 children.append((pid, out))
             for k in _tokens(read_fd):
                 start, end = bounds[k]
@@ -167,9 +186,10 @@ def _claimed(read_fd: int, bounds: list[tuple[int, int]]) -> int:
 
 
 def _child(work: Callable[[int, int], T], bounds: list[tuple[int, int]], read_fd: int,
-           out: IO[bytes]) -> NoReturn:  # pragma: no cover - runs in the forked child
+           out: IO[bytes], parent: int) -> NoReturn:  # pragma: no cover - forked child
     status = 1
     try:
+        _die_with_parent(parent)
         # Ctrl-C reaches the child too: with Python's handler it raises KeyboardInterrupt
         # here and the child exits quietly (os._exit below); the parent reports it.
         done = {k: work(*bounds[k]) for k in _tokens(read_fd)}
@@ -178,3 +198,297 @@ def _child(work: Callable[[int, int], T], bounds: list[tuple[int, int]], read_fd
         status = 0
     finally:
         os._exit(status)
+
+
+# --- no orphans ------------------------------------------------------------------------
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_PRCTL: list[Callable[..., int] | None] = []  # loaded once, before the first fork
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's ``prctl`` on Linux (loaded in the parent: a child should not pay for
+    importing ctypes), else None."""
+    if not _PRCTL:
+        found: Callable[..., int] | None = None
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                found = ctypes.CDLL(None, use_errno=True).prctl
+            except (OSError, AttributeError):
+                found = None
+        _PRCTL.append(found)
+    return _PRCTL[0]
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in forked children
+    """Called first thing in a forked child: the kernel kills it when this process's
+    parent (flashmark) dies, even by ``kill -9``, so no worker is left running."""
+    prctl = _PRCTL[0] if _PRCTL else None
+    if prctl is not None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request: nobody to work for
+        os._exit(1)
+
+
+# --- supervised streaming --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Lost:
+    """A chunk no process finished: why.
+
+    ``kind``: "timeout" (still running after the time limit: killed), "exit" (its process
+    ended, ``status`` its exit status, e.g. ``os._exit`` in note code), "signal" (killed
+    by signal ``status``), "error" (``work`` raised: ``detail`` is the traceback), "fork"
+    (no process could be started for it: ``detail`` says why).
+    """
+
+    kind: str
+    status: int = 0
+    detail: str = ""
+
+
+# A child's message about one chunk: kind (0 result, 1 error), chunk, offset and length of
+# the pickled payload in the child's temporary file. 21 bytes: written atomically.
+_MESSAGE = struct.Struct("<BIQQ")
+_AHEAD = 2  # chunks handed to a child at once: it never waits for this process
+
+
+@dataclass(slots=True)
+class _Child:
+    pid: int
+    commands: int  # write end: chunk numbers for the child
+    messages: int  # read end: _MESSAGE records from the child
+    results: IO[bytes]  # the child's (unlinked) results file
+    held: deque[int] = field(default_factory=deque)  # chunks handed over, oldest first
+    started: float = 0.0  # when it began the oldest held chunk
+    buffer: bytes = b""
+
+
+def stream_chunks(work: Callable[[int, int], T], bounds: list[tuple[int, int]],
+                  processes: int, *, timeout: float | None = None
+                  ) -> Generator[tuple[int, T | Lost], None, None]:
+    """``(k, work(*bounds[k]))`` for each chunk in order, computed by ``processes``
+    forked children while this process consumes the results.
+
+    A chunk whose child dies, raises, or runs longer than ``timeout`` seconds comes back
+    as a `Lost` (the caller decides: do it here, or report it); the child's other chunks
+    go to a new child. With ``processes`` < 1, or when this process cannot fork, all runs
+    here, in order, without the time limit. Results must pickle. Close the iterator (or
+    exhaust it) to stop the children; Ctrl-C stops them too.
+    """
+    if processes < 1 or not bounds or not can_fork():
+        for k, (start, end) in enumerate(bounds):
+            yield k, work(start, end)
+        return
+    pool = _Pool(work, bounds, min(processes, len(bounds)), timeout)
+    try:
+        yield from pool.results()
+    finally:
+        pool.stop()
+
+
+class _Pool:
+    def __init__(self, work: Callable[[int, int], Any], bounds: list[tuple[int, int]],
+                 processes: int, timeout: float | None) -> None:
+        self.work = work
+        self.bounds = bounds
+        self.processes = processes
+        self.timeout = timeout
+        self.pending: deque[int] = deque(range(len(bounds)))
+        self.children: dict[int, _Child] = {}  # by the read end of its messages
+        self.done: dict[int, Any] = {}
+        self.selector = selectors.DefaultSelector()
+        self.parent = os.getpid()
+        _load_prctl()
+
+    def results(self) -> Iterator[tuple[int, Any]]:
+        for k in range(len(self.bounds)):
+            while k not in self.done:
+                self._step()
+            yield k, self.done.pop(k)
+
+    # The parent's loop: keep every child busy, read what they send, enforce the limit.
+    def _step(self) -> None:
+        while self.pending and len(self.children) < self.processes:
+            if not self._spawn():
+                break
+        if not self.children:  # no process could be started: give the rest up
+            while self.pending:
+                self.done[self.pending.popleft()] = self._fork_failure
+            return
+        now = time.monotonic()
+        for child in list(self.children.values()):
+            self._feed(child, now)
+        wait = None
+        if self.timeout is not None:
+            deadlines = [c.started + self.timeout for c in self.children.values() if c.held]
+            if deadlines:
+                wait = max(0.0, min(deadlines) - now)
+        for key, _ in self.selector.select(wait):
+            self._read(self.children[key.fd])
+        if self.timeout is not None:
+            now = time.monotonic()
+            for child in list(self.children.values()):
+                if child.held and now - child.started >= self.timeout:
+                    os.kill(child.pid, signal.SIGKILL)
+                    self._bury(child, Lost("timeout"))
+
+    _fork_failure: Lost = Lost("fork", detail="no process could be started")
+
+    def _spawn(self) -> bool:
+        if not can_fork():
+            self._fork_failure = Lost("fork", detail="other threads run in this process")
+            return False
+        import tempfile
+
+        try:
+            results = tempfile.TemporaryFile()  # noqa: SIM115 - open while the child lives
+        except OSError as exc:
+            self._fork_failure = Lost("fork", detail=f"no temporary file: {exc}")
+            return False
+        fds: list[int] = []
+        try:
+            commands_r, commands_w = os.pipe()
+            fds += (commands_r, commands_w)
+            messages_r, messages_w = os.pipe()
+            fds += (messages_r, messages_w)
+            pid = os.fork()
+        except OSError as exc:
+            for fd in fds:
+                os.close(fd)
+            results.close()
+            self._fork_failure = Lost("fork", detail=str(exc))
+            return False
+        if pid == 0:  # pragma: no cover - the child, which never returns
+            inherited = [fd for c in self.children.values() for fd in (c.commands, c.messages)
+                         if fd >= 0]
+            _stream_child(self.work, self.bounds, commands_r, messages_w, results,
+                          self.parent, [commands_w, messages_r, *inherited])
+        os.close(commands_r)
+        os.close(messages_w)
+        child = _Child(pid, commands_w, messages_r, results)
+        self.children[messages_r] = child
+        self.selector.register(messages_r, selectors.EVENT_READ)
+        return True
+
+    def _feed(self, child: _Child, now: float) -> None:
+        if child.commands < 0:  # told to finish: chunks given back later go to another
+            return
+        while self.pending and len(child.held) < _AHEAD:
+            k = self.pending.popleft()
+            try:
+                os.write(child.commands, k.to_bytes(4, "little"))
+            except OSError:  # it is gone: its end of messages will say so
+                self.pending.appendleft(k)
+                return
+            if not child.held:
+                child.started = now
+            child.held.append(k)
+        if not self.pending:
+            os.close(child.commands)  # nothing more: it exits after what it holds
+            child.commands = -1
+
+    def _read(self, child: _Child) -> None:
+        try:
+            data = os.read(child.messages, 64 * _MESSAGE.size)
+        except OSError:
+            data = b""
+        if not data:  # it exited (or was killed)
+            _, status = os.waitpid(child.pid, 0)
+            if os.WIFSIGNALED(status):
+                lost = Lost("signal", os.WTERMSIG(status))
+            else:
+                lost = Lost("exit", os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+            self._bury(child, lost, reaped=True)
+            return
+        child.buffer += data
+        now = time.monotonic()
+        while len(child.buffer) >= _MESSAGE.size:
+            kind, k, offset, length = _MESSAGE.unpack_from(child.buffer)
+            child.buffer = child.buffer[_MESSAGE.size:]
+            payload = os.pread(child.results.fileno(), length, offset)
+            if kind == 0:
+                self.done[k] = pickle.loads(payload)
+            else:
+                self.done[k] = Lost("error", detail=payload.decode("utf-8", "replace"))
+            if child.held and child.held[0] == k:
+                child.held.popleft()
+            child.started = now
+        self._feed(child, now)
+
+    def _bury(self, child: _Child, lost: Lost, *, reaped: bool = False) -> None:
+        """``child`` is gone: its oldest chunk is lost, the others go to the next child."""
+        if not reaped:
+            with suppress(ChildProcessError):
+                os.waitpid(child.pid, 0)
+        if child.held:
+            self.done[child.held.popleft()] = lost
+            self.pending.extendleft(reversed(child.held))
+        self._close(child)
+
+    def _close(self, child: _Child) -> None:
+        self.selector.unregister(child.messages)
+        del self.children[child.messages]
+        os.close(child.messages)
+        if child.commands >= 0:
+            os.close(child.commands)
+        child.results.close()
+
+    def stop(self) -> None:
+        """Kill what still runs (an interrupted or abandoned stream) and clean up."""
+        for child in list(self.children.values()):
+            try:
+                os.kill(child.pid, signal.SIGKILL)
+                os.waitpid(child.pid, 0)
+            except OSError:
+                pass
+            self._close(child)
+        self.selector.close()
+
+
+def _stream_child(work: Callable[[int, int], Any], bounds: list[tuple[int, int]],
+                  commands: int, messages: int, results: IO[bytes], parent: int,
+                  parents_fds: list[int]) -> NoReturn:  # pragma: no cover - forked child
+    status = 1
+    try:
+        _die_with_parent(parent)
+        # Ctrl-C is for flashmark, which stops this process; a KeyboardInterrupt here can
+        # only come from the work itself (note code raising it).
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for fd in parents_fds:  # so that the end of another child's pipe is seen
+            os.close(fd)
+        offset = 0
+        while True:
+            raw = _read_exactly(commands, 4)
+            if raw is None or os.getppid() != parent:
+                break
+            k = int.from_bytes(raw, "little")
+            try:
+                payload = pickle.dumps(work(*bounds[k]), pickle.HIGHEST_PROTOCOL)
+                kind = 0
+            except BaseException:  # the parent reports it for this chunk
+                import traceback
+
+                payload = traceback.format_exc().encode("utf-8", "replace")
+                kind = 1
+            results.write(payload)
+            results.flush()
+            os.write(messages, _MESSAGE.pack(kind, k, offset, len(payload)))
+            offset += len(payload)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:  # pragma: no cover - in children
+    data = b""
+    while len(data) < size:
+        part = os.read(fd, size - len(data))
+        if not part:
+            return None
+        data += part
+    return data

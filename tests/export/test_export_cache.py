@@ -11,6 +11,7 @@ import pytest
 from export_helpers import ExportRun
 
 from flashmark.export.render import Renderer
+from flashmark.vault.scan import NoteRecord
 
 
 def rows(apkg: Path, tmp: Path) -> list[tuple[object, ...]]:
@@ -126,8 +127,15 @@ def test_parallel_export_survives_a_dying_worker(tmp_path: Path, export: ExportR
     monkeypatch.setenv("FLASHMARK_JOBS", "2")
     monkeypatch.setattr(exporter, "PARALLEL_MIN_CARDS", 1)
     assert export(vault, tmp_path / "parallel.apkg", "--no-cache")[0] == 0
-    monkeypatch.setattr(exporter, "_real_work_chunk", exporter._work_chunk, raising=False)
-    monkeypatch.setattr(exporter, "_work_chunk", _dies_after_the_first_chunk)
+    real_note = exporter._NoteWorker.note
+
+    def dies_after_the_first_note(worker: exporter._NoteWorker, record: NoteRecord) -> object:
+        """A worker process dies on every note but the first (this process does not)."""
+        if os.getpid() != _TEST_PROCESS and record.rel != "n00.md":
+            os._exit(9)
+        return real_note(worker, record)
+
+    monkeypatch.setattr(exporter._NoteWorker, "note", dies_after_the_first_note)
     assert export(vault, tmp_path / "broken.apkg", "--no-cache")[0] == 0
     expected = rows(tmp_path / "serial.apkg", tmp_path)
     assert len(expected) == 2400
@@ -136,12 +144,3 @@ def test_parallel_export_survives_a_dying_worker(tmp_path: Path, export: ExportR
 
 
 _TEST_PROCESS = os.getpid()
-
-
-def _dies_after_the_first_chunk(bounds: tuple[int, int]) -> object:
-    """exporter._work_chunk, except that a worker process dies on any later chunk."""
-    from flashmark.export import exporter
-
-    if os.getpid() != _TEST_PROCESS and bounds[0] > 0:
-        os._exit(9)
-    return exporter.__dict__["_real_work_chunk"](bounds)

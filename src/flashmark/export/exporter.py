@@ -24,6 +24,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,11 +42,11 @@ from flashmark.export.manifest import (
     manifest_bytes,
 )
 from flashmark.export.media import MediaIndex, packaged_name
-from flashmark.export.package import NoteRow, PackageWriter
+from flashmark.export.package import NoteRow, PackageWriter, remove_dead_temporaries
 from flashmark.export.render import NoteContext, Renderer, footnote_definitions, obsidian_url
 from flashmark.export.scheduling import CardState, apply_scheduling, require_anki
 from flashmark.model import ParsedNote, Question, QuestionType
-from flashmark.parallel import can_fork, gc_paused, worker_count
+from flashmark.parallel import Lost, can_fork, gc_paused, stream_chunks, worker_count
 from flashmark.syntax import body_tags, parse_note
 from flashmark.syntax.blocks import body_offset, split_lines
 from flashmark.vault.edit import write_file_atomically
@@ -377,23 +378,9 @@ class _NoteWorker:
         qo.rendered = True
 
 
-_WORK: tuple[_NoteWorker, list[NoteRecord]] | None = None
-
 # A worker's answer for one note: nothing (no questions), or (rel, digest, wire data,
 # made in this run), see NoteOut.to_wire.
 _Wire = tuple[str, bytes, bytes, bool] | None
-
-
-def _work_chunk(bounds: tuple[int, int]) -> list[_Wire]:
-    assert _WORK is not None
-    worker, records = _WORK
-    out: list[_Wire] = []
-    for r in records[bounds[0]:bounds[1]]:
-        note = worker.note(r)
-        out.append(None if note is None else
-                   (note.rel, note.digest, note.to_wire(), note.fresh))
-    worker.flush()
-    return out
 
 
 def _chunks(records: list[NoteRecord], size: int) -> list[tuple[int, int]]:
@@ -417,47 +404,50 @@ PARALLEL_MIN_CARDS = 4000
 def _render_all(worker: _NoteWorker, records: list[NoteRecord], jobs: int | None,
                 progress: Progress | None) -> Iterator[NoteOut | None]:
     """Each record's note, in order. Worker processes render while this one assembles
-    what they send back (a pipeline: flashmark.parallel would return all at the end)."""
+    what they send back, chunk by chunk as they arrive (`flashmark.parallel.stream_chunks`:
+    the workers die with this process, even on ``kill -9``)."""
     total = sum(len(r.summary) for r in records)
     workers = worker_count(jobs)
-    done = 0
-    resume = 0  # the first record not yielded yet
-    if workers > 1 and total >= PARALLEL_MIN_CARDS and can_fork():
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
+    if workers < 2 or total < PARALLEL_MIN_CARDS or not can_fork():
+        done = 0
+        for k, record in enumerate(records):
+            yield worker.note(record)
+            if len(worker.pending) >= 64:
+                worker.flush()
+            if progress is not None:
+                done += len(record.summary)
+                if k % 20 == 0 or done == total:
+                    progress(done, total)
+        return
 
-        global _WORK
-        _WORK = (worker, records)
-        try:
-            chunks = _chunks(records, max(500, total // (workers * 8)))
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                for (a, b), part in zip(chunks, pool.map(_work_chunk, chunks), strict=True):
-                    for wire in part:
-                        if wire is None:
-                            yield None
-                            continue
-                        note = NoteOut.from_wire(wire[0], wire[1], wire[2], fresh=wire[3])
-                        worker.select(note)
-                        yield note
-                    resume = b
-                    if progress is not None:
-                        done += sum(len(r.summary) for r in records[a:b])
-                        progress(done, total)
-            return
-        except BrokenProcessPool:
-            pass  # a worker died (or could not start): the rest is rendered here
-        finally:
-            _WORK = None
-    for k in range(resume, len(records)):
-        record = records[k]
-        yield worker.note(record)
-        if len(worker.pending) >= 64:
-            worker.flush()
-        if progress is not None:
-            done += len(record.summary)
-            if k % 20 == 0 or done == total:
+    def render_chunk(start: int, end: int) -> list[_Wire]:  # in a worker process
+        out: list[_Wire] = []
+        for r in records[start:end]:
+            note = worker.note(r)
+            out.append(None if note is None else
+                       (note.rel, note.digest, note.to_wire(), note.fresh))
+        worker.flush()
+        return out
+
+    chunks = _chunks(records, max(500, total // (workers * 8)))
+    done = 0
+    with closing(stream_chunks(render_chunk, chunks, workers)) as stream:
+        for k, part in stream:
+            start, end = chunks[k]
+            if isinstance(part, Lost):  # its worker died: render the chunk here
+                for r in records[start:end]:
+                    yield worker.note(r)
+                worker.flush()
+            else:
+                for wire in part:
+                    if wire is None:
+                        yield None
+                        continue
+                    note = NoteOut.from_wire(wire[0], wire[1], wire[2], fresh=wire[3])
+                    worker.select(note)
+                    yield note
+            if progress is not None:
+                done += sum(len(r.summary) for r in records[start:end])
                 progress(done, total)
 
 
@@ -481,6 +471,7 @@ def export_vault(root: Path, settings: Settings, options: ExportOptions,
     if output.exists() and output.is_dir():
         raise UsageError(f"{output} is a folder", hint="give a file name ending in .apkg")
     vault_name = options.vault_name or root.resolve().name or "vault"
+    remove_dead_temporaries()  # what killed exports left in the temporary folder
     summary = ExportSummary(output)
     cache: RenderCache | None = None
     result = scan_vault(root, settings, use_cache=options.use_cache,

@@ -18,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -31,7 +33,70 @@ from genanki.apkg_schema import APKG_SCHEMA
 
 from flashmark.export.models import MODELS, model_json
 
-__all__ = ["NoteRow", "PackageWriter", "write_package"]
+__all__ = ["NoteRow", "PackageWriter", "remove_dead_temporaries", "temp_prefix",
+           "write_package"]
+
+# Temporary files and folders an export makes are named after the process that owns them
+# (``flashmark-export-<pid>-…``): what a killed export left (kill -9, power loss) is
+# recognized and removed by the next export, and nothing of a running one is touched.
+_OWNED = re.compile(r"flashmark-(?:export|anki)-(\d+)-")
+
+
+def temp_prefix(kind: str) -> str:
+    """The name prefix for this process's temporaries of ``kind`` ("export", "anki")."""
+    return f"flashmark-{kind}-{os.getpid()}-"
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0 or pid == os.getpid():
+        return pid > 0
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process (EPERM): alive
+        return True
+    return True
+
+
+def _remove(path: str) -> bool:
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    except OSError:
+        return False
+    return True
+
+
+def remove_dead_temporaries(folder: str | None = None) -> list[str]:
+    """Remove the temporaries of exports whose process is gone, from ``folder`` (default:
+    the temporary folder); the names removed."""
+    folder = folder or tempfile.gettempdir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        m = _OWNED.match(name)
+        if m and not _alive(int(m[1])) and _remove(os.path.join(folder, name)):
+            removed.append(name)
+    return removed
+
+
+def _remove_dead_packages(path: Path) -> None:
+    """Half-written packages (``.NAME.<pid>.….tmp`` next to ``path``) of killed exports."""
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d+)\..*\.tmp\Z")
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        m = pattern.match(name)
+        if m and not _alive(int(m[1])):
+            _remove(str(path.parent / name))
 
 
 class NoteRow(NamedTuple):
@@ -66,7 +131,7 @@ class PackageWriter:
         """The collection, made on first use: after the export's worker processes are
         forked, so that none of them holds a copy of an open connection."""
         if self._conn is None:
-            fd, self.db_path = tempfile.mkstemp(prefix="flashmark-export-", suffix=".anki2")
+            fd, self.db_path = tempfile.mkstemp(prefix=temp_prefix("export"), suffix=".anki2")
             os.close(fd)
             # finish() may run in a background thread (the exporter serializes its
             # manifest meanwhile); one thread at a time uses the connection.
@@ -124,7 +189,9 @@ class PackageWriter:
             conn.executescript(self.indexes)
         conn.close()
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        _remove_dead_packages(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                                   dir=path.parent)
         os.close(fd)
         try:
             os.chmod(tmp, _file_mode(path))

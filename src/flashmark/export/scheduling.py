@@ -93,12 +93,13 @@ def apply_scheduling(package: Path, states: Iterable[CardState],
     )
     from anki.consts import CARD_TYPE_REV, QUEUE_TYPE_REV
 
+    from flashmark.export.package import temp_prefix
     from flashmark.scheduling import SchedulerConfig, memory_state_from_sm2
 
     config = SchedulerConfig.from_settings(settings)
     retention = config.desired_retention
     weights = config.parameters
-    work = tempfile.mkdtemp(prefix="flashmark-anki-")
+    work = tempfile.mkdtemp(prefix=temp_prefix("anki"))
     try:
         col = Collection(os.path.join(work, "collection.anki2"))
         try:

@@ -15,7 +15,9 @@ import datetime as dt
 import hashlib
 import json
 import os
+import signal
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from flashmark.generate import sections as sect
 from flashmark.generate.cache import GenerateCache
 from flashmark.generate.finder import DATA_MARKER, LfText, find_blocks, find_sections
 from flashmark.generate.states import Orphan
-from flashmark.parallel import worker_count
+from flashmark.parallel import Lost, stream_chunks, worker_count
 from flashmark.vault.edit import Edit, apply_edits
 from flashmark.vault.notefile import decode_note
 from flashmark.vault.walk import NoteFile, WalkProblem, walk_notes
@@ -57,6 +59,7 @@ class NoteOutcome:
     problems: tuple[Problem, ...] = ()
     deps: tuple[str, ...] = ()  # notes it imports (transitively), vault-relative
     after: bytes | None = None  # the note after the edits, when it changes
+    lost: bool = False  # its code did not run to the end (time limit, process ended)
 
     @property
     def failed(self) -> bool:
@@ -202,55 +205,57 @@ class Report:
         return sum(1 for p in self.problems if p.severity == "error")
 
 
-_LIBRARY: Any = None
-_WORK: tuple[list[tuple[str, str, bytes]], Options, Path] | None = None
-
-
-def _library(root: Path) -> Any:
-    global _LIBRARY
+def _run_all(items: list[tuple[str, str, bytes]], options: Options, root: Path,
+             jobs: int, timeout: float, progress: Progress | None) -> list[NoteOutcome]:
+    """Each note's outcome, in order. Note code runs only in worker processes, one note
+    at a time (`flashmark.parallel.stream_chunks`): a note that runs past ``timeout``
+    seconds, ends its process (``os._exit``) or crashes it costs that note alone (an
+    error naming it), and the rest of the run goes on."""
     from flashmark.generate.runner import Library
 
-    if _LIBRARY is None or _LIBRARY.root != root.resolve():
-        _LIBRARY = Library(root)
-    return _LIBRARY
+    library: Library | None = None  # one per process: each worker makes its own
+
+    def run_note(start: int, end: int) -> list[NoteOutcome]:
+        nonlocal library
+        if library is None:
+            library = Library(root)
+        return [generate_note(library, rel, path, data, options)
+                for rel, path, data in items[start:end]]
+
+    out: list[NoteOutcome] = []
+    bounds = [(k, k + 1) for k in range(len(items))]
+    with closing(stream_chunks(run_note, bounds, max(1, min(jobs, len(items))),
+                               timeout=timeout)) as stream:
+        for k, part in stream:
+            if isinstance(part, Lost):
+                rel, path, data = items[k]
+                out.append(NoteOutcome(rel, path, data, True, lost=True, problems=(
+                    Problem(rel, None, _lost_message(part, timeout)),)))
+            else:
+                out.extend(part)
+            if progress is not None:
+                progress(k + 1, len(items))
+    return out
 
 
-def _run_chunk(bounds: tuple[int, int]) -> list[NoteOutcome]:
-    assert _WORK is not None
-    items, options, root = _WORK
-    lib = _library(root)
-    return [generate_note(lib, rel, path, data, options) for rel, path, data in
-            items[bounds[0]:bounds[1]]]
-
-
-def _run_all(items: list[tuple[str, str, bytes]], options: Options, root: Path,
-             jobs: int, progress: Progress | None) -> list[NoteOutcome]:
-    global _WORK
-    import multiprocessing
-
-    _WORK = (items, options, root)
-    try:
-        if jobs <= 1 or len(items) < 8 or "fork" not in multiprocessing.get_all_start_methods():
-            out = []
-            for k in range(len(items)):
-                out.extend(_run_chunk((k, k + 1)))
-                if progress is not None:
-                    progress(k + 1, len(items))
-            return out
-        from concurrent.futures import ProcessPoolExecutor
-
-        size = max(1, min(8, len(items) // (jobs * 4)))
-        chunks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
-        results: list[NoteOutcome] = []
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            for part in pool.map(_run_chunk, chunks):
-                results.extend(part)
-                if progress is not None:
-                    progress(len(results), len(items))
-        return results
-    finally:
-        _WORK = None
+def _lost_message(lost: Lost, timeout: float) -> str:
+    left = "; its sections are left as they are"
+    if lost.kind == "timeout":
+        return (f"its code did not finish within {timeout:g} s (generate.timeout in "
+                f"flashmark.yaml): stopped{left}")
+    if lost.kind == "exit":
+        return (f"its code ended the Python process (exit status {lost.status}, e.g. "
+                f"os._exit){left}")
+    if lost.kind == "signal":
+        try:
+            name = signal.Signals(lost.status).name
+        except ValueError:
+            name = str(lost.status)
+        return f"the process running its code was killed by {name}{left}"
+    if lost.kind == "error":  # a bug in flashmark, not in the note: show where
+        last = lost.detail.strip().splitlines()[-1:] or ["?"]
+        return f"flashmark failed on this note ({last[0]}){left}"
+    return f"its code was not run: {lost.detail}{left}"
 
 
 def _select(root: Path, targets: Sequence[Path], files: list[NoteFile]) -> list[NoteFile]:
@@ -326,7 +331,7 @@ def generate(root: Path, settings: Settings, options: Options, *,
                 continue
         todo.append((f.rel, f.path, raw))
     workers = worker_count(jobs)
-    outcomes = _run_all(todo, options, root, workers, progress)
+    outcomes = _run_all(todo, options, root, workers, settings.generate_timeout, progress)
     report.ran = sum(1 for out in outcomes if out.has_data)
     log = None
     for out in outcomes:
@@ -349,6 +354,8 @@ def generate(root: Path, settings: Settings, options: Options, *,
             if any(up.orphans for up in out.updates):
                 log = _log_orphans(root, out, options.now, log, report)
             _remember(cache, root, out, applied.after, digests)
+        elif out.lost:  # run it again next time: a time limit or a crash is no verdict
+            cache.mark(out.rel, None, None)
         elif not out.edits:  # up to date (what failed is remembered with its problems)
             cache.mark(out.rel, digests[out.rel], {d: digests.get(d) or "" for d in out.deps},
                        _problem_rows(out))

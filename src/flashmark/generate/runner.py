@@ -27,6 +27,7 @@ import asyncio
 import builtins
 import contextlib
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Iterable
@@ -203,11 +204,14 @@ class Library:
         try:
             with installed(), contextlib.redirect_stdout(sys.stderr):
                 result = self._loop.run_until_complete(main())
-        except KeyboardInterrupt:
-            raise
         except CodeError:
             raise
         except BaseException as exc:  # note code may raise anything, SystemExit included
+            if isinstance(exc, KeyboardInterrupt) and (
+                    signal.getsignal(signal.SIGINT) is not signal.SIG_IGN):
+                raise  # possibly a real Ctrl-C (worker processes ignore those): stop
+            if not isinstance(exc, Exception):  # it unwound the event loop: start afresh
+                self.close()
             raise self._error(note, block, exc) from None
         finally:
             compat_config.reset()

@@ -26,6 +26,7 @@ from typing import TypeVar
 
 from flashmark.errors import Notice, VaultError
 from flashmark.vault.codec import LAYOUT_VERSION
+from flashmark.vault.fallback import fallback_folder
 
 _T = TypeVar("_T")
 
@@ -76,13 +77,9 @@ def default_index_path(vault: Path) -> Path:
 
 
 def user_index_path(vault: Path) -> Path:
-    """The index's place in the user cache folder (``$XDG_CACHE_HOME``, ~/.cache), one
-    folder per vault (not created here). When it cannot be made, opening the index
-    fails and the run goes on without a saved index."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    key = hashlib.blake2b(str(vault.resolve()).encode("utf-8", "surrogateescape"),
-                          digest_size=8).hexdigest()
-    return base / "flashmark" / key / "index.sqlite3"
+    """The index's place in the vault's fallback folder (not created here). When it
+    cannot be made, opening the index fails and the run goes on without a saved index."""
+    return fallback_folder(vault) / "index.sqlite3"
 
 
 # SQLite's primary result codes (sqlite3.h): what went wrong decides what to do.

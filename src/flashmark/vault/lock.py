@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import threading
 import time
@@ -29,6 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flashmark.errors import FlashmarkError
+from flashmark.vault.fallback import fallback_folder
 
 LOCK_NAME = "lock"
 DEFAULT_TIMEOUT = 30.0
@@ -61,12 +61,9 @@ def lock_path(root: Path) -> Path:
         return probe
     except OSError:
         pass
-    from platformdirs import user_cache_dir
-
-    key = hashlib.sha256(os.fsencode(os.path.realpath(root))).hexdigest()[:16]
-    folder = Path(user_cache_dir("flashmark")) / "locks"
+    folder = fallback_folder(root)
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{key}.lock"
+    return folder / LOCK_NAME
 
 
 class _Held:
