@@ -720,6 +720,7 @@ def scenario_external(work: Path, rng: random.Random, ratings: int) -> Result:
     cards = vault.stable_in(EXT_NOTE)
     rated: list[Rated] = []
     codes: dict[int, int] = {}
+    refusals: dict[str, int] = {}
     writer = ExternalWriter(vault.root / EXT_NOTE)
     thread = threading.Thread(target=writer.run)
     thread.start()
@@ -730,9 +731,9 @@ def scenario_external(work: Path, rng: random.Random, ratings: int) -> Result:
             codes[run.returncode] = codes.get(run.returncode, 0) + 1
             if run.returncode == 0:
                 rated.append(rated_of(card, when))
-            elif run.returncode != 4:
-                result.problems.append(f"rate exit {run.returncode}: "
-                                       f"{run.stderr.decode().strip()[:200]}")
+            else:
+                why = run.stderr.decode().strip().splitlines()[0][:160] if run.stderr else "?"
+                refusals[why] = refusals.get(why, 0) + 1
             result.runs += 1
     finally:
         writer.stop.set()
@@ -751,7 +752,26 @@ def scenario_external(work: Path, rng: random.Random, ratings: int) -> Result:
         return False
 
     check_all(vault, result, rated, excused)
-    result.ext_clobbered = len(clobbered_entries)
+    afters = {(e.id, e.time): e.after for e in ReviewLog(vault.root).events()
+              if isinstance(e, Review)}
+    overwritten = 0  # ratings a stale external write took out of the note (even if a
+    for r in rated:  # later rating of the card put a newer entry back)
+        after = afters.get((r.card, r.time), "").encode()
+        if after and any(after in displaced and after not in ours
+                         for displaced, ours in writer.clobbers):
+            overwritten += 1
+    result.ext_clobbered = overwritten
+    # The note is the truth: the next rating of a clobbered card logs what it found.
+    for cid, _entry in sorted(clobbered_entries):
+        found = read_cards(vault.root, vault.settings, []).get(cid)
+        run = runner.run(*runner.rate_args(cid, "good", clock.next()))
+        externals = [e for e in ReviewLog(vault.root).events()
+                     if isinstance(e, External) and e.id == cid]
+        if run.returncode != 0 or found is None or not externals or not same_entry(
+                externals[-1].after, found.entry):
+            result.divergences += 1
+            result.problems.append(f"card {cid}: its next rating logged no `external` "
+                                   "event for the entry the external writer left")
     text = (vault.root / EXT_NOTE).read_text("utf-8")
     present = set(re.findall(r"(?m)^(torture-mark-\d+)$", text))
     lost = [(m, mode) for m, mode in writer.written if m not in present]
@@ -768,8 +788,11 @@ def scenario_external(work: Path, rng: random.Random, ratings: int) -> Result:
         f"({', '.join(f'{n} {m}' for m, n in sorted(by_mode.items())) or 'none'}; "
         f"{len(unexplained)} not explained by the final gap); ratings exit "
         f"{sorted(codes.items())}; {len(writer.clobbers)} external writes were stale "
-        f"(overwrote a version they had not read), {result.ext_clobbered} ratings lost to "
-        f"them (log keeps them)")
+        f"(overwrote a version they had not read): they took {result.ext_clobbered} "
+        f"ratings out of the note, {len(clobbered_entries)} of them still the card's latest "
+        "(the log keeps them; the next rating logs an `external` event)")
+    for why, n in sorted(refusals.items()):
+        result.notes.append(f"{n} ratings refused (kept as pending): {why}")
     if writer.errors:
         result.notes.append(f"external writer errors: {writer.errors[:3]}")
     result.ext_unexplained = len(unexplained)
