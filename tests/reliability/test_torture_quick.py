@@ -44,11 +44,9 @@ def _rate(vault: Any, k: int = 1) -> Any:
 
 @pytest.mark.slow
 def test_quick_torture_run_passes() -> None:
-    # --allow-orphaned-workers: until generate/export supervise their workers (branch
-    # genharden), a kill -9 of generate's main process alone leaves its pool workers
-    # running; they are reported, not failed on. Drop the flag once that is merged.
-    run = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--seed", "7",
-                          "--allow-orphaned-workers"],
+    # No --allow-orphaned-workers: generate's and export's workers die with their
+    # parent (parallel.stream_chunks), so a worker left behind fails the run.
+    run = subprocess.run([sys.executable, str(SCRIPT), "--quick", "--seed", "7"],
                          capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "| kill -9 at random instants" in run.stdout
