@@ -6,6 +6,9 @@ CLI uses for it. Code below ``cli`` raises these and never prints.
 
 from __future__ import annotations
 
+import errno
+import os
+
 # Exit codes (documented in the README and in ``flashmark --help``).
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # `check` found problems; `generate --check` found stale sections
@@ -75,3 +78,26 @@ class Notice(UserWarning):
     """Something the user should hear of that does not stop the command: a damaged cache
     that was rebuilt, a cache that could not be written. Code below ``cli`` issues it
     with ``warnings.warn(Notice(...))`` (it never prints); the CLI shows it as one line."""
+
+
+# Errors of the file system that are the machine's state, not a bug: what to tell the
+# user ("{}" is what could not be written).
+_FILE_SYSTEM_ERRNOS = {errno.ENOSPC: "disk full while writing {}",
+                       errno.EDQUOT: "disk quota exceeded while writing {}",
+                       errno.EFBIG: "file size limit reached while writing {}",
+                       errno.EROFS: "read-only file system: cannot write {}",
+                       errno.EACCES: "permission denied: {}",
+                       errno.EPERM: "operation not permitted: {}"}
+
+
+def file_system_message(exc: OSError, what: str | None = None,
+                        path: str | os.PathLike[str] | None = None) -> str | None:
+    """One line for a full disk, a read-only file system and the like (None for other
+    errors): ``what`` names the file for a human ("the review log"), ``path`` is used
+    when the error carries no file name."""
+    template = _FILE_SYSTEM_ERRNOS.get(exc.errno or 0)
+    if template is None:
+        return None
+    filename = exc.filename if exc.filename is not None else path
+    name = "a file" if filename is None else repr(os.fsdecode(filename))
+    return template.format(f"{what} {name}" if what else name)

@@ -1,6 +1,5 @@
 """Problems the torture script (scripts/torture.py) pointed at, each reproduced
-deterministically with real processes. xfail(strict=True): when one is fixed, its test
-passes, strict xfail turns that into a failure, and the marker must go."""
+deterministically with real processes (both were strict xfails until fixed)."""
 
 from __future__ import annotations
 
@@ -10,8 +9,6 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = dict(os.environ, PYTHONPATH=str(REPO / "src"))
@@ -37,10 +34,6 @@ def flashmark(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, check=False)
 
 
-@pytest.mark.xfail(strict=True, reason="write_file_atomically (export manifest, fitted "
-                   "weights) names its temporary file like a note's (.NAME.PID-RAND"
-                   ".flashmark-tmp) but does not journal it, so what a kill -9 leaves in "
-                   ".flashmark/ is never swept by the next writer")
 def test_a_killed_export_leaves_no_manifest_temporary_after_the_next_writes(
         tmp_path: Path) -> None:
     vault = tmp_path / "vault"
@@ -80,10 +73,6 @@ KILLED_AFTER_SWAP = textwrap.dedent("""
 """)
 
 
-@pytest.mark.xfail(strict=True, reason="a kill -9 between the swap and its after-the-fact "
-                   "check leaves another program's version of the note in the journaled "
-                   "temporary file, and the next writer's sweep deletes it: their edit is "
-                   "lost for good (the rating stays and is committed by reconciliation)")
 def test_a_kill_right_after_the_swap_does_not_lose_the_other_programs_edit(
         tmp_path: Path) -> None:
     vault = tmp_path / "vault"

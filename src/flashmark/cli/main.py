@@ -9,8 +9,6 @@ report it); 130 interrupted (Ctrl+C).
 from __future__ import annotations
 
 import argparse
-import errno
-import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -18,7 +16,14 @@ from pathlib import Path
 from typing import TextIO
 
 from flashmark import __version__
-from flashmark.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_USAGE, FlashmarkError, Notice
+from flashmark.errors import (
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    FlashmarkError,
+    Notice,
+    file_system_message,
+)
 
 EPILOG = """\
 exit codes:
@@ -92,24 +97,14 @@ def _show_notice(message: Warning | str, category: type[Warning], filename: str,
         sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
-# Errors of the file system that are the machine's state, not a bug: a message, exit 3.
-_FILE_SYSTEM_ERRNOS = {errno.ENOSPC: "disk full while writing {}",
-                       errno.EDQUOT: "disk quota exceeded while writing {}",
-                       errno.EFBIG: "file size limit reached while writing {}",
-                       errno.EROFS: "read-only file system: cannot write {}",
-                       errno.EACCES: "permission denied: {}",
-                       errno.EPERM: "operation not permitted: {}"}
-
-
 def _file_system_message(exc: BaseException) -> str | None:
     """The last line of defence for a full disk, a read-only file system and the like,
     where no code below turned the error into a message naming the file: one line
     instead of a traceback."""
     import sqlite3
 
-    if isinstance(exc, OSError) and exc.errno in _FILE_SYSTEM_ERRNOS:
-        name = "a file" if exc.filename is None else repr(os.fsdecode(exc.filename))
-        return _FILE_SYSTEM_ERRNOS[exc.errno].format(name)
+    if isinstance(exc, OSError) and (message := file_system_message(exc)) is not None:
+        return message
     if isinstance(exc, sqlite3.OperationalError):
         code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
         if code == 13:  # SQLITE_FULL

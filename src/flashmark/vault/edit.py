@@ -39,16 +39,26 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import hashlib
+import json
 import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable, Sequence
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from flashmark.errors import ConflictError, FlashmarkError, NoteReadError
+from flashmark.errors import (
+    ConflictError,
+    FlashmarkError,
+    NoteReadError,
+    Notice,
+    file_system_message,
+)
 from flashmark.vault.lock import holds_lock, vault_lock
 
 TMP_SUFFIX = ".flashmark-tmp"
@@ -200,7 +210,7 @@ def _write(root: Path, target: str, rel: str, new: bytes, expected: bytes,
         return _write_in_place(target, rel, new, expected)
     folder = os.path.dirname(target) or "."
     tmp = _temp_name(target)
-    _journal(root, tmp)
+    _journal(root, tmp, expected, new)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
@@ -228,8 +238,10 @@ def _write(root: Path, target: str, rel: str, new: bytes, expected: bytes,
         else:
             os.replace(tmp, target)
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise NoteWriteError(f"{rel}: the disk is full; the note was not changed") from None
+        # Name the note, not our temporary file: that is what the user knows.
+        known = file_system_message(OSError(exc.errno, exc.strerror), "the note", rel)
+        if known is not None:
+            raise NoteWriteError(f"{known}; it was not changed") from None
         raise NoteWriteError(f"{rel}: cannot write the note: {exc.strerror or exc}") from None
     finally:
         with contextlib.suppress(OSError):
@@ -331,14 +343,22 @@ def _journal_path(root: Path) -> Path:
     return root / ".flashmark" / JOURNAL_NAME
 
 
-def _journal(root: Path, tmp: str) -> None:
-    """Note a temporary file before creating it, so that a kill -9 cannot hide it."""
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _journal(root: Path, tmp: str, old: bytes, new: bytes) -> None:
+    """Note a temporary file before creating it, so that a kill -9 cannot hide it, with
+    the digests of the note's bytes it replaces (``old``) and of its own (``new``): after
+    a swap the temporary file holds whatever was replaced, and if that is neither, it is
+    another program's version that the swap's check never got to give back."""
     path = _journal_path(root)
+    record = json.dumps({"tmp": os.fsdecode(tmp), "old": _digest(old), "new": _digest(new)})
     with contextlib.suppress(OSError):
         path.parent.mkdir(exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, os.fsencode(tmp) + b"\n")
+            os.write(fd, record.encode("utf-8", "surrogateescape") + b"\n")
         finally:
             os.close(fd)
 
@@ -354,31 +374,120 @@ def is_own_temp(name: str) -> bool:
     return name.startswith(".") and name.endswith(TMP_SUFFIX)
 
 
+def _note_of_temp(tmp: str) -> str:
+    """The note ``.NOTE.PID-RANDOM.flashmark-tmp`` was written for."""
+    folder, name = os.path.split(tmp)
+    return os.path.join(folder, name[1:-len(TMP_SUFFIX)].rsplit(".", 1)[0])
+
+
+def _journal_records(raw: bytes) -> Iterator[tuple[str, str | None, str | None]]:
+    """(temporary file, old digest, new digest) of each well-formed journal line; the
+    journal is a file on disk like any other, so anything else in it is skipped."""
+    for line in raw.splitlines():
+        try:
+            record = json.loads(line.decode("utf-8", "surrogateescape"))
+        except ValueError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        tmp, old, new = record.get("tmp"), record.get("old"), record.get("new")
+        if isinstance(tmp, str) and isinstance(old, str) and isinstance(new, str):
+            yield tmp, old, new
+
+
 def sweep_debris(root: Path) -> list[str]:
-    """Remove the temporary files a killed writer left (those in the journal). Call with
-    the vault lock held: no live writer of ours has one then. Returns what was removed."""
+    """Settle the temporary files a killed writer left (those in the journal). Call with
+    the vault lock held: no live writer of ours has one then. Returns what was removed.
+
+    A temporary file holding our old or new bytes is removed. One holding anything else
+    is another program's version that a swap took out of the note just before the kill:
+    when the note still holds our bytes it goes back into the note (the interrupted
+    rating then finds itself not written and is aborted by reconciliation); otherwise it
+    is kept in ``.flashmark/recovered/`` and a `Notice` says so. Nothing is deleted
+    that only exists there."""
     assert holds_lock(root), "sweep_debris needs the vault lock"
     path = _journal_path(root)
     try:
         if os.stat(path).st_size == 0:
             return []
         with open(path, "rb") as fh:
-            listed = fh.read().splitlines()
+            listed = fh.read()
     except OSError:
         return []
     removed = []
     real_root = os.path.realpath(root)
-    for raw in listed:
-        name = os.fsdecode(raw)
-        # Only our own names, and only inside the vault: the journal is a file on disk
-        # like any other, and is not trusted to name anything else.
-        if not is_own_temp(os.path.basename(name)) or not _inside(name, real_root):
+    for tmp, old, new in _journal_records(listed):
+        # Only our own names, and only inside the vault: the journal is not trusted to
+        # name anything else.
+        if not is_own_temp(os.path.basename(tmp)) or not _inside(tmp, real_root):
             continue
+        held = _read_quiet(tmp)
+        if held is None:
+            continue
+        if _digest(held) not in (old, new):
+            _give_back(root, tmp, _note_of_temp(tmp), new)
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(name)
-            removed.append(name)
+            os.unlink(tmp)
+            removed.append(tmp)
     _clear_journal(root)
     return removed
+
+
+def _give_back(root: Path, tmp: str, note: str, ours: str | None) -> None:
+    """``tmp`` holds another program's version of ``note``: put it back in the note if
+    the note still has our interrupted write, else keep it where the user can find it."""
+    current = _read_quiet(note)
+    if current is not None and _digest(current) == ours:
+        with contextlib.suppress(OSError):
+            if _exchange(tmp, note):
+                _fsync_folder(os.path.dirname(note) or ".")
+                warnings.warn(Notice(
+                    f"{os.path.relpath(note, root)}: a flashmark write was interrupted "
+                    "just after another program saved this note; its version is back in "
+                    "the note"), stacklevel=3)
+                return
+    keep = root / ".flashmark" / "recovered"
+    with contextlib.suppress(OSError):
+        keep.mkdir(parents=True, exist_ok=True)
+        name = f"{os.path.basename(note)}.{int(time.time())}-{secrets.token_hex(2)}"
+        os.replace(tmp, keep / name)
+        warnings.warn(Notice(
+            f"{os.path.relpath(note, root)}: a flashmark write was interrupted just after "
+            "another program saved this note, and the note changed since; that program's "
+            f"version is kept as .flashmark/recovered/{name}"), stacklevel=3)
+
+
+def sweep_state_temps(folder: str) -> list[str]:
+    """Remove the temporary files that killed processes left beside flashmark's own state
+    files (manifest, fitted weights): ``.NAME.PID-RANDOM.flashmark-tmp`` whose process
+    is gone. Those are written without the vault lock, so the process id decides."""
+    removed: list[str] = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not is_own_temp(name):
+            continue
+        pid_text = name[1:-len(TMP_SUFFIX)].rsplit(".", 1)[-1].split("-", 1)[0]
+        if not pid_text.isdigit() or _alive(int(pid_text)):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(folder, name))
+            removed.append(name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process (or cannot tell): leave its file alone
+    return True
 
 
 def _inside(path: str, real_root: str) -> bool:
@@ -399,6 +508,7 @@ def write_file_atomically(path: str, data: bytes, *, default_mode: int = 0o644) 
     except FileNotFoundError:
         mode = default_mode
     folder = os.path.dirname(path) or "."
+    sweep_state_temps(folder)
     tmp = _temp_name(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

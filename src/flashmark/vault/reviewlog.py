@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
-from flashmark.errors import FlashmarkError
+from flashmark.errors import FlashmarkError, file_system_message
 
 LOG_NAME = "reviews.jsonl"
 RATINGS = ("again", "hard", "good", "easy")
@@ -298,8 +298,7 @@ class ReviewLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise LogError(f"cannot write the review log {self.path}: {exc.strerror}",
-                           hint="is the vault read-only?") from None
+            raise self._write_error(exc) from None
         try:
             size = os.fstat(fd).st_size
             # A line always starts on a line of its own: a torn or hand-edited last line
@@ -310,10 +309,14 @@ class ReviewLog:
             os.write(fd, line)
             os.fsync(fd)
         except OSError as exc:
-            raise LogError(f"cannot write the review log {self.path}: {exc.strerror}") from None
+            raise self._write_error(exc) from None
         finally:
             os.close(fd)
         return event
+
+    def _write_error(self, exc: OSError) -> LogError:
+        message = file_system_message(exc, "the review log", self.path)
+        return LogError(message or f"cannot write the review log {self.path}: {exc.strerror}")
 
     def read(self) -> tuple[list[Event], list[LogProblem]]:
         """All valid events, oldest first, and the problems of the lines skipped (both
