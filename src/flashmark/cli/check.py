@@ -66,6 +66,13 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                     findings.append((record.rel, None, "error", "id-collision",
                                      f"card id {cid} is also used in {seen[cid]}"))
                 seen.setdefault(cid, record.rel)
+        from flashmark.vault.edit import stray_temps
+
+        for rel in stray_temps(result.root):
+            findings.append((rel, None, "warning", "stray-temp",
+                             "a temporary file an interrupted flashmark write left; the "
+                             "next write removes those it journaled: delete it when no "
+                             "flashmark is running"))
     finally:
         result.close()
     if args.errors_only:

@@ -115,9 +115,31 @@ class CardFinder:
             if found:
                 self._places[found[0].card.id] = found[0].rel
                 return found[0]
-        raise CardNotFoundError(f"no card with id {card_id} in {self.root}",
-                                hint="ids change when a card's text changes; "
-                                     "`flashmark scan --json` lists the current ones")
+        raise self._not_found(card_id, attempts[0] or ([known] if known else []))
+
+    def _not_found(self, card_id: str, last_seen: list[str]) -> CardNotFoundError:
+        """Say where the card was last seen: "no such id" would blame the id for what is
+        often a note being saved at this very moment."""
+        if not last_seen:
+            return CardNotFoundError(f"no card with id {card_id} in {self.root}",
+                                     hint="ids change when a card's text changes; "
+                                          "`flashmark scan --json` lists the current ones")
+        rel = last_seen[0]
+        try:
+            empty = os.path.getsize(self.root / rel) == 0
+        except OSError:
+            return CardNotFoundError(
+                f"card {card_id} was in {rel}, which is gone (moved, renamed or deleted)",
+                hint="`flashmark scan --json` lists the current cards")
+        if empty:
+            return CardNotFoundError(
+                f"card {card_id} was in {rel}, which is empty right now",
+                hint="another program may be saving it: try again in a moment")
+        return CardNotFoundError(
+            f"card {card_id} was in {rel}, which no longer has it: the note changed since "
+            "the last scan", hint="the card's text was edited (ids follow the text) or the "
+                                  "note is being saved: `flashmark scan --json` lists the "
+                                  "current cards")
 
     def _look_in(self, rel: str, card_id: str) -> list[Located]:
         """The cards of note ``rel`` whose id is (or starts with) ``card_id``."""

@@ -478,6 +478,28 @@ def sweep_state_temps(folder: str) -> list[str]:
     return removed
 
 
+def stray_temps(root: Path) -> list[str]:
+    """Vault-relative paths of flashmark's temporary files in the vault (note folders
+    and ``.flashmark/``): what an interrupted write left, for `check` to report. Hidden
+    folders other than ``.flashmark`` are not ours and are not entered."""
+    found: list[str] = []
+    pending = [(os.fspath(root), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    name = entry.name
+                    if is_own_temp(name):
+                        found.append(prefix + name)
+                    elif ((name[0] != "." or (not prefix and name == ".flashmark"))
+                          and entry.is_dir(follow_symlinks=False)):
+                        pending.append((entry.path, f"{prefix}{name}/"))
+        except OSError:
+            continue
+    return sorted(found)
+
+
 def _alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
