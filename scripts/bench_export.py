@@ -1,5 +1,5 @@
 """Benchmark `flashmark export` on a copy of the real vault against a genanki floor
-(issue 5's numbers).
+(the figures in docs/benchmarks.md).
 
 Whole-process wall times, median of --runs runs each, measured in one run:
 

@@ -1,4 +1,4 @@
-"""Benchmark rating (issue 3): whole-process `flashmark rate` on a copy of the real vault
+"""Benchmark rating: whole-process `flashmark rate` on a copy of the real vault
 with a warm index, and the in-process cost of one write-back (schedule + edit + atomic
 write with fsync + log append) on a ~100 KB note. Medians; prints a Markdown table.
 

@@ -1,4 +1,4 @@
-"""Benchmark `flashmark scan` on a copy of the real vault (issue 2's numbers).
+"""Benchmark `flashmark scan` on a copy of the real vault (figures: docs/benchmarks.md).
 
 Whole-process wall times, median of --runs runs each, measured in one run together
 with a floor: a Python process that reads every `.md` file and makes one regex pass

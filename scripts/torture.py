@@ -1,4 +1,4 @@
-"""Torture the write path (issue 10): real `flashmark` processes killed with SIGKILL at
+"""Torture the write path: real `flashmark` processes killed with SIGKILL at
 random instants, concurrent raters on one note, ratings while `generate` rewrites the
 note, and another program writing the note every 5 ms while ratings go in. After each
 scenario the vault is checked: every note decodes and parses, its text outside SR

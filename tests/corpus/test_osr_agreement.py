@@ -1,4 +1,4 @@
-"""Per-note agreement with obsidian-spaced-repetition 1.15.4's own parse() (issue 2).
+"""Per-note agreement with obsidian-spaced-repetition 1.15.4's own parse().
 
 `osr-1.15.4-questions.json.gz` holds what the plugin's parser found in every flashcard
 note of the real vault (type and card count of each question); it was produced by

@@ -1,5 +1,5 @@
 """Rate many random cards of a copy of the real vault, undo them all: every note must be
-byte-identical to the original (issue 3). 1,000 cards with FLASHMARK_FULL_CORPUS=1 (or
+byte-identical to the original. 1,000 cards with FLASHMARK_FULL_CORPUS=1 (or
 in CI), a 200-card slice otherwise."""
 
 from __future__ import annotations

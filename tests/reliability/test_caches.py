@@ -1,4 +1,4 @@
-"""Issue 10, item 7: the caches are disposable. A damaged index, export render cache or
+"""The caches are disposable. A damaged index, export render cache or
 generate cache costs a rebuild and a one-line notice, never exit 70 and never gigabytes;
 a cache that cannot be written goes elsewhere (the user cache folder, memory).
 

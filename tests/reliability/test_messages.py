@@ -1,4 +1,4 @@
-"""Issue 10, items 9 and 11: a message, not a traceback (exit 70), for a file name that is
+"""A message, not a traceback (exit 70), for a file name that is
 not UTF-8, an absurd FSRS stability, `--now` outside the calendar's comfortable range, a
 full disk and a read-only vault; and the right message for a UTF-16 note and for note
 code that changes the working folder.

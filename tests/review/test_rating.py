@@ -71,7 +71,7 @@ def test_rate_golden_and_undo(tmp_path: Path, name: str) -> None:
 
 
 def test_legacy_good_on_due_day_is_about_906_days(tmp_path: Path) -> None:
-    # SPEC section 3: `!2026-03-13,394,230`, Good on 2026-03-13 -> about 906 days.
+    # README: `!2026-03-13,394,230`, Good on 2026-03-13 -> about 906 days.
     root, note, before = _vault_with(tmp_path, "legacy_entry")
     card_id = _card_id(before, note.name, 1, 0)
     outcome = rate_card(root, SETTINGS, card_id, Rating.GOOD,

@@ -1,4 +1,4 @@
-"""Legacy SM-2 entries -> FSRS memory state (SPEC section 3), and back (state_format sm2)."""
+"""Legacy SM-2 entries -> FSRS memory state (Anki's rule), and back (state_format sm2)."""
 
 from __future__ import annotations
 
@@ -34,13 +34,13 @@ def sm2(text: str) -> Sm2Entry:
 
 
 def spec_difficulty(ease: float, stability: float, r: float = 0.9) -> float:
-    """SPEC section 3, written out: D = 11 - (ease - 1) / (e^w8 * S^-w9 * expm1((1-r) w10))."""
+    """Anki's migration rule: D = 11 - (ease - 1) / (e^w8 * S^-w9 * expm1((1-r) w10))."""
     d = 11 - (ease - 1) / (math.exp(W[8]) * float(stability ** -W[9])
                            * math.expm1((1 - r) * W[10]))
     return min(max(d, 1.0), 10.0)
 
 
-# --- the SPEC's worked example -------------------------------------------------------------
+# --- a worked example from the README -------------------------------------------------------------
 
 
 def test_spec_example_memory_state() -> None:

@@ -23,7 +23,7 @@ KEY = 0xA1B2C3D4
 MIN = dt.timedelta(minutes=1)
 DAY = dt.timedelta(days=1)
 
-# Real entries from the vault (SPEC section 2 and the brief).
+# Real entries from the vault.
 VAULT_158 = "fsrs,2026-11-11T05:23:41.873Z,158,158.26026301,1,2,5,0,0,2026-06-06T05:23:41.873Z"
 VAULT_1963 = ("fsrs,2031-11-26T00:00:00.000Z,1963,1962.84850637,4.98215312,2,11,0,0,"
               "2026-07-12T00:00:00.000Z")

@@ -32,7 +32,7 @@ from flashmark.syntax.blocks import (
 
 SETTINGS = ParserSettings(flashcard_tags=("flashcard/active",))
 
-# The note of issue 11: the three-backtick line does not close the four-backtick fence.
+# A note whose three-backtick line does not close the four-backtick fence.
 FENCE_IN_FENCE = [
     "# Fences",
     "",
@@ -151,7 +151,7 @@ def test_body_offset_is_where_frontmatter_end_says(parts: list[str], eol: str) -
     assert body_offset(text) == expected
 
 
-# --- every reader agrees on the note of issue 11 -------------------------------------
+# --- every reader agrees on the four-backtick note -------------------------------------
 
 def test_tags_inside_a_four_backtick_fence_are_code() -> None:
     assert body_tags(FENCE_IN_FENCE) == []

@@ -1,7 +1,7 @@
 """Golden files: every ``fixtures/NAME.md`` is parsed and compared with ``NAME.json``.
 
 The JSON files are the specification of how flashmark cuts notes into questions
-(SPEC section 1): each one was checked by hand. To regenerate them after a deliberate
+(the plugin's rules): each one was checked by hand. To regenerate them after a deliberate
 change, run
 
     FLASHMARK_REGEN_GOLDEN=1 .venv/bin/python -m pytest tests/syntax/test_golden.py

@@ -1,4 +1,4 @@
-"""The `<!--SR:-->` codec (SPEC section 2): parse, format, round trips."""
+"""The `<!--SR:-->` codec: parse, format, round trips."""
 
 from __future__ import annotations
 
@@ -362,7 +362,7 @@ def test_every_comment_of_the_vault_round_trips() -> None:
                 entries_seen += 1
                 assert isinstance(e, Sm2Entry | FsrsEntry), (path, e)
                 assert canonical_text(e) == e.text, (path, e.text)
-    # SPEC section 2 / corpus README: 43,955 comments, ~146,950 entries
+    # the corpus: 43,955 comments, ~146,950 entries
     assert comments == 43955
     assert entries_seen == 105886 + 41066
 

@@ -1,4 +1,4 @@
-"""FSRS scheduling through py-fsrs (SPEC section 3).
+"""FSRS scheduling through py-fsrs (entry formats and the SM-2 migration: docs/compatibility.md).
 
 py-fsrs 6.x ships type hints (``py.typed``), but its card fields are optional
 (``stability: float | None``) and a few module constants are untyped: values that come

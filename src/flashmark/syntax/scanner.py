@@ -1,4 +1,5 @@
-"""Cut a note into questions (SPEC section 1).
+"""Cut a note into questions (the rules, and where they differ from the plugin's:
+docs/compatibility.md).
 
 This follows the OSR plugin's line scanner so that the same notes give the same
 questions, and fixes the extent bugs listed in docs/compatibility.md:

@@ -1,4 +1,4 @@
-"""The `<!--SR:...-->` comment codec (SPEC section 2).
+"""The `<!--SR:...-->` comment codec (every form it reads: docs/compatibility.md).
 
 ``parse_entries`` never fails: an entry it cannot read becomes a :class:`RawEntry`
 that is written back verbatim. ``format_comment(parse_comment(x)) == x`` holds for
