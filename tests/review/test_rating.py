@@ -18,7 +18,7 @@ import pytest
 
 from flashmark.cards import cards_of
 from flashmark.config import ParserSettings, SchedulingSettings, Settings
-from flashmark.errors import ConflictError
+from flashmark.errors import ConflictError, FlashmarkError
 from flashmark.model import Rating
 from flashmark.review import rating as rating_module
 from flashmark.review.rating import rate_card, undo_last
@@ -56,7 +56,7 @@ def test_rate_golden_and_undo(tmp_path: Path, name: str) -> None:
     outcome = rate_card(root, SETTINGS, card_id, Rating(case["rating"]), now)
     after = note.read_bytes()
     expected = GOLDEN / f"{name}.after.md"
-    if os.environ.get("FLASHMARK_REGEN_GOLDEN"):
+    if os.environ.get("FLASHMARK_REGEN_GOLDEN") == "1":
         expected.write_bytes(after)
     assert after == expected.read_bytes()
     assert outcome.card.id == card_id  # a rating does not change the card's identity
@@ -142,7 +142,7 @@ def test_unreadable_entry_is_not_overwritten(tmp_path: Path) -> None:
     data = b"q::@::a <!--SR:!2026-13-45,3,250!2026-11-01,3,250-->\n"
     (root / "n.md").write_bytes(data)
     card_id = _card_id(data, "n.md", 1, 0)
-    with pytest.raises(Exception, match="cannot be read"):
+    with pytest.raises(FlashmarkError, match="cannot be read"):
         rate_card(root, SETTINGS, card_id, Rating.GOOD, NOW)
     assert (root / "n.md").read_bytes() == data
 
