@@ -12,9 +12,64 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
-from typing import NamedTuple, NewType
+from typing import Final, Literal, NamedTuple, NewType
 
 CardId = NewType("CardId", str)
+
+# --- named states and kinds ---------------------------------------------------------
+# The one place each set of short strings is spelled; everything else uses these names.
+
+# A card's schedule state in a note's summary (vault.codec): one letter, because the
+# index stores a summary tuple per card.
+CardState = Literal["n", "l", "r", "?"]
+STATE_NEW: Final = "n"
+STATE_LEARNING: Final = "l"  # learning or relearning (FSRS states 1 and 3)
+STATE_REVIEW: Final = "r"
+STATE_UNREADABLE: Final = "?"
+
+# Which of today's queues a card waits in (review.queue).
+QueueKind = Literal["new", "learning", "review"]
+NEW_CARD: Final = "new"
+LEARNING: Final = "learning"
+REVIEW: Final = "review"
+
+# What a review session can undo (review.session).
+ActionKind = Literal["rate", "bury", "suspend"]
+ACTION_RATE: Final = "rate"
+ACTION_BURY: Final = "bury"
+ACTION_SUSPEND: Final = "suspend"
+
+# The Anki note type a question exports as (export.models): basic, reversed, cloze.
+AnkiModelKind = Literal["b", "r", "c"]
+MODEL_BASIC: Final = "b"
+MODEL_REVERSED: Final = "r"
+MODEL_CLOZE: Final = "c"
+
+Severity = Literal["error", "warning"]
+ERROR: Final = "error"
+WARNING: Final = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """Something wrong that a command reports: in a note, a file, the review log or a
+    generated section. The one problem record of every layer.
+
+    ``path`` is vault-relative ("" while parsing a text whose path the parser does not
+    know: the caller that knows it reports it); ``line`` is 0-based, None for the whole
+    file; ``code`` is a stable short name (e.g. "sr-count-mismatch").
+    """
+
+    path: str
+    line: int | None
+    severity: Severity
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line + 1}"
+        return f"{where}: {self.severity}: {self.message}"
+
 
 
 class QuestionType(StrEnum):
@@ -216,16 +271,6 @@ def make_question(type: QuestionType, span: Span, text: str, front: str, back: s
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """Something wrong in a note, found while parsing (see `flashmark check`)."""
-
-    line: int  # 0-based
-    code: str  # stable short code, e.g. "sr-count-mismatch"
-    message: str
-    severity: str = "error"  # "error" or "warning"
-
-
-@dataclass(frozen=True, slots=True)
 class ParsedNote:
     """Everything the parser found in one note."""
 
@@ -233,4 +278,4 @@ class ParsedNote:
     deck: str | None
     tags: tuple[str, ...]
     questions: tuple[Question, ...]
-    problems: tuple[Problem, ...] = field(default=())
+    problems: tuple[Diagnostic, ...] = field(default=())  # path ""

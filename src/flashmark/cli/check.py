@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -12,7 +13,7 @@ from flashmark.cli.common import add_vault_arguments, scan_from_args
 from flashmark.cli.output import json_line
 from flashmark.config import ParserSettings
 from flashmark.errors import EXIT_FINDINGS, EXIT_OK, NoteReadError
-from flashmark.model import ParsedNote
+from flashmark.model import ERROR, WARNING, Diagnostic, ParsedNote
 from flashmark.parallel import chunk_bounds, gc_paused, run_chunks, worker_count
 from flashmark.syntax import parse_note
 from flashmark.vault.notefile import read_note
@@ -37,21 +38,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run)
 
 
-Finding = tuple[str, int | None, str, str, str]  # path, line, severity, code, message
-
-
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    findings: list[Finding] = []
+    findings: list[Diagnostic] = []
     result = scan_from_args(args, "checking")
     try:
-        for p in result.problems:
-            findings.append((p.rel, None, p.severity, "unreadable", p.message))
+        findings.extend(result.problems)
         records = result.flashcard_notes()
         linter = _Linter(result.root, result.settings.parser, args.all_notes,
                          stale=not args.no_cache)
 
-        def lint_chunk(start: int, end: int) -> list[list[Finding]]:
+        def lint_chunk(start: int, end: int) -> list[list[Diagnostic]]:
             return [linter.note(r.rel, r.path) for r in records[start:end]]
 
         # The lint parse of every flashcard note, on every core (as a cold scan's parse).
@@ -63,31 +60,31 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             findings.extend(note_findings)
             for _, _, cid, _ in record.summary:
                 if cid in seen and seen[cid] != record.rel:
-                    findings.append((record.rel, None, "error", "id-collision",
-                                     f"card id {cid} is also used in {seen[cid]}"))
+                    findings.append(Diagnostic(record.rel, None, ERROR, "id-collision",
+                                               f"card id {cid} is also used in {seen[cid]}"))
                 seen.setdefault(cid, record.rel)
         from flashmark.vault.edit import stray_temps
 
         for rel in stray_temps(result.root):
-            findings.append((rel, None, "warning", "stray-temp",
-                             "a temporary file an interrupted flashmark write left; the "
-                             "next write removes those it journaled: delete it when no "
-                             "flashmark is running"))
+            findings.append(Diagnostic(rel, None, WARNING, "stray-temp",
+                                       "a temporary file an interrupted flashmark write left; "
+                                       "the next write removes those it journaled: delete it "
+                                       "when no flashmark is running"))
     finally:
         result.close()
     if args.errors_only:
-        findings = [f for f in findings if f[2] == "error"]
+        findings = [f for f in findings if f.severity == ERROR]
     errors = 0
     by_code: dict[str, int] = defaultdict(int)
-    for path, line, severity, code, message in findings:
-        errors += severity == "error"
-        by_code[code] += 1
+    for f in findings:
+        errors += f.severity == ERROR
+        by_code[f.code] += 1
+        line = None if f.line is None else f.line + 1  # shown 1-based
         if args.json:
-            json_line({"path": path, "line": line, "severity": severity, "code": code,
-                       "message": message}, out)
+            json_line({"path": f.path, "line": line, "severity": f.severity, "code": f.code,
+                       "message": f.message}, out)
         else:
-            where = f"{path}:{line}" if line is not None else path
-            out.write(f"{where}: {severity}: {message} [{code}]\n")
+            out.write(f"{f} [{f.code}]\n")
     if not args.json:
         warnings = len(findings) - errors
         summary = ", ".join(f"{n} {code}" for code, n in sorted(by_code.items()))
@@ -107,15 +104,14 @@ class _Linter:
         self.stale = stale
         self.probe: StalenessProbe | None = None  # made when a note first needs it
 
-    def note(self, rel: str, path: str) -> list[Finding]:
+    def note(self, rel: str, path: str) -> list[Diagnostic]:
         try:
             note_text = read_note(rel, path)
         except NoteReadError as exc:
-            return [(rel, None, "warning", "unreadable", exc.reason)]
+            return [Diagnostic(rel, None, WARNING, "unreadable", exc.reason)]
         text = note_text.text
         note = parse_note(text, self.parser, all_notes=self.all_notes, lint=True)
-        found: list[Finding] = [(rel, p.line + 1, p.severity, p.code, p.message)
-                                for p in note.problems]
+        found = [replace(p, path=rel) for p in note.problems]
         if self.stale and DATA_MARKER in text and note.questions:
             if self.probe is None:
                 from flashmark.generate.staleness import StalenessProbe
@@ -126,7 +122,7 @@ class _Linter:
 
 
 def _stale_sections(probe: StalenessProbe, rel: str, data: bytes, text: str,
-                    note: ParsedNote) -> list[Finding]:
+                    note: ParsedNote) -> list[Diagnostic]:
     """Sections with cards whose note (or an import) changed since the last generate."""
     from flashmark.generate.finder import find_sections
 
@@ -134,15 +130,15 @@ def _stale_sections(probe: StalenessProbe, rel: str, data: bytes, text: str,
     if not changed:
         return []
     sections, _, _ = find_sections(text)
-    out: list[Finding] = []
+    out: list[Diagnostic] = []
     for sec in sections.values():
         first = sec.line
         last = text.count("\n", 0, sec.end)
         cards = sum(q.card_count for q in note.questions if first <= q.span.line <= last)
         if cards:
             what = "this note" if changed == [rel] else ", ".join(changed)
-            out.append((rel, first + 1, "warning", "generated-stale",
-                        f"the {cards} card(s) of generated section {sec.id!r} may be stale: "
-                        f"{what} changed since the last `flashmark generate`; run "
-                        "`flashmark generate --check` to see"))
+            out.append(Diagnostic(rel, first, WARNING, "generated-stale",
+                                  f"the {cards} card(s) of generated section {sec.id!r} may be stale: "
+                                  f"{what} changed since the last `flashmark generate`; "
+                                  "run `flashmark generate --check` to see"))
     return out

@@ -89,7 +89,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 def _report(s: ExportSummary, out: TextIO) -> None:
     err = sys.stderr
     for p in s.file_problems:
-        err.write(f"{p.rel}: {p.severity}: {p.message}\n")
+        err.write(f"{p}\n")
     if s.media_problems:
         for problem in s.media_problems[:SHOW_MAX]:
             err.write(f"{problem} (left as text)\n")

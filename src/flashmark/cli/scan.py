@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     result = scan_from_args(args, "scanning")
     try:
         for p in result.problems:
-            sys.stderr.write(f"{p.rel}: {p.severity}: {p.message}\n")
+            sys.stderr.write(f"{p}\n")
         if args.json:
             _print_cards(result, out)
         else:

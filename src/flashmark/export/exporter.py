@@ -45,14 +45,14 @@ from flashmark.export.media import MediaIndex, packaged_name
 from flashmark.export.package import NoteRow, PackageWriter, remove_dead_temporaries
 from flashmark.export.render import NoteContext, Renderer, footnote_definitions, obsidian_url
 from flashmark.export.scheduling import CardState, apply_scheduling, require_anki
-from flashmark.model import ParsedNote, Question, QuestionType
+from flashmark.model import Diagnostic, ParsedNote, Question, QuestionType
 from flashmark.parallel import Lost, can_fork, gc_paused, stream_chunks, worker_count
 from flashmark.syntax import body_tags, parse_note
 from flashmark.syntax.blocks import body_offset, split_lines
 from flashmark.vault.edit import write_file_atomically
 from flashmark.vault.index import default_index_path, digest
 from flashmark.vault.notefile import read_note
-from flashmark.vault.scan import FileProblem, NoteRecord, ScanResult, scan_vault
+from flashmark.vault.scan import NoteRecord, ScanResult, scan_vault
 
 __all__ = ["ExportOptions", "ExportSummary", "Skipped", "anki_deck_name", "deck_selected",
            "export_vault"]
@@ -114,7 +114,7 @@ class ExportSummary:
     scheduled: int = 0  # cards that carry a schedule (--with-scheduling)
     skipped: list[Skipped] = field(default_factory=list)
     media_problems: list[str] = field(default_factory=list)
-    file_problems: list[FileProblem] = field(default_factory=list)
+    file_problems: list[Diagnostic] = field(default_factory=list)
     manifest: Path | None = None
     manifest_problem: str | None = None
     seconds: float = 0.0

@@ -32,6 +32,7 @@ from genanki.apkg_col import APKG_COL
 from genanki.apkg_schema import APKG_SCHEMA
 
 from flashmark.export.models import MODELS, model_json
+from flashmark.vault.edit import replacing_atomically
 
 __all__ = ["NoteRow", "PackageWriter", "remove_dead_temporaries", "temp_prefix",
            "write_package"]
@@ -84,19 +85,6 @@ def remove_dead_temporaries(folder: str | None = None) -> list[str]:
         if m and not _alive(int(m[1])) and _remove(os.path.join(folder, name)):
             removed.append(name)
     return removed
-
-
-def _remove_dead_packages(path: Path) -> None:
-    """Half-written packages (``.NAME.<pid>.….tmp`` next to ``path``) of killed exports."""
-    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d+)\..*\.tmp\Z")
-    try:
-        names = os.listdir(path.parent)
-    except OSError:
-        return
-    for name in names:
-        m = pattern.match(name)
-        if m and not _alive(int(m[1])):
-            _remove(str(path.parent / name))
 
 
 class NoteRow(NamedTuple):
@@ -189,25 +177,13 @@ class PackageWriter:
             conn.executescript(self.indexes)
         conn.close()
         path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_dead_packages(path)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
-                                   dir=path.parent)
-        os.close(fd)
-        try:
-            os.chmod(tmp, _file_mode(path))
-            with zipfile.ZipFile(tmp, "w") as zf:
-                zf.write(self.db_path, "collection.anki2")
-                zf.writestr("media", json.dumps({str(k): name for k, (_, name)
-                                                 in enumerate(media)}))
-                for k, (src, _) in enumerate(media):
-                    zf.write(src, str(k))
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with replacing_atomically(str(path), default_mode=_new_file_mode()) as tmp, \
+                zipfile.ZipFile(tmp, "w") as zf:
+            zf.write(self.db_path, "collection.anki2")
+            zf.writestr("media", json.dumps({str(k): name for k, (_, name)
+                                             in enumerate(media)}))
+            for k, (src, _) in enumerate(media):
+                zf.write(src, str(k))
         return self.notes, self.cards
 
     def close(self) -> None:
@@ -231,11 +207,8 @@ def write_package(path: Path, notes: Iterable[NoteRow], decks: dict[str, int],
         writer.close()
 
 
-def _file_mode(path: Path) -> int:
-    """The mode a new file gets (0o666 minus the umask), or the old file's."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0o022)
-        os.umask(mask)
-        return 0o666 & ~mask
+def _new_file_mode() -> int:
+    """The mode a new file gets: 0o666 minus the umask (a package is not a state file)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask

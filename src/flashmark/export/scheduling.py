@@ -22,7 +22,6 @@ own "today" and shifts them on import).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import shutil
@@ -35,6 +34,7 @@ from flashmark.config import SchedulingSettings
 from flashmark.errors import FlashmarkError
 from flashmark.model import FsrsEntry, Sm2Entry
 from flashmark.syntax import srcodec
+from flashmark.vault.edit import replacing_atomically
 
 __all__ = ["AnkiMissingError", "CardState", "anki_available", "apply_scheduling",
            "require_anki"]
@@ -145,19 +145,13 @@ def apply_scheduling(package: Path, states: Iterable[CardState],
                 changed.append(card)
             if changed:
                 col.update_cards(changed, skip_undo_entry=True)
-            out = package.with_name(f".{package.name}.sched.tmp")
-            try:
+            # Anki exports to a file name: the temporary file replaces the package.
+            with replacing_atomically(str(package)) as out:
                 col.export_anki_package(
-                    out_path=str(out.resolve()),
+                    out_path=os.path.abspath(out),
                     options=ExportAnkiPackageOptions(with_scheduling=True, with_media=True,
                                                      with_deck_configs=False, legacy=True),
                     limit=None)
-                shutil.copymode(package, out)
-                os.replace(out, package)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    out.unlink()
-                raise
             return len(changed)
         finally:
             col.close()

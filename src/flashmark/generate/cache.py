@@ -20,9 +20,7 @@ wrong types is dropped (its note is hashed and run again).
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -32,11 +30,13 @@ from typing import Any
 from flashmark import __version__
 from flashmark.errors import Notice
 from flashmark.generate.compat import VERSION as COMPAT_VERSION
+from flashmark.model import ERROR, WARNING
+from flashmark.vault.edit import write_file_atomically
 from flashmark.vault.index import RACY_NS, default_index_path
 from flashmark.vault.walk import NoteFile
 
 CACHE_NAME = "generate.json"
-FORMAT = 1
+FORMAT = 2  # 2: a problem row carries its code
 # A cache file larger than this is damage (the 60 MB test vault makes 1.5 MB).
 MAX_BYTES = 256 << 20
 
@@ -50,7 +50,8 @@ class Entry:
     data: bool  # has a `# pytextgen generate data` block
     clean_digest: str | None = None  # the note's hash after a run that left it up to date
     deps: dict[str, str] | None = None  # imported note -> hash at that run
-    problems: list[list[Any]] | None = None  # what that run reported: [line, message, severity]
+    # what that run reported: [line, message, severity, code]
+    problems: list[list[Any]] | None = None
 
 
 class GenerateCache:
@@ -148,12 +149,9 @@ class GenerateCache:
             notes[rel] = row
         blob = json.dumps({"key": self.key, "notes": notes}, separators=(",", ":")).encode()
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".generate.", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(blob)
-            os.replace(tmp, self.path)
+            write_file_atomically(str(self.path), blob)
         except OSError:
-            return  # a cache that cannot be written only costs time
+            return  # a cache that cannot be written only costs time (no temporary is left)
         self.dirty = False
 
 
@@ -173,7 +171,8 @@ def _entry(e: object) -> Entry | None:
             type(k) is str and type(v) is str for k, v in deps.items())):
         return None
     if problems is not None and not (isinstance(problems, list) and all(
-            isinstance(p, list) and len(p) == 3 and (p[0] is None or type(p[0]) is int)
-            and type(p[1]) is str and type(p[2]) is str for p in problems)):
+            isinstance(p, list) and len(p) == 4 and (p[0] is None or type(p[0]) is int)
+            and type(p[1]) is str and p[2] in (ERROR, WARNING) and type(p[3]) is str
+            for p in problems)):
         return None
     return Entry(size, mtime_ns, seen_ns, digest, data, clean, deps, problems)

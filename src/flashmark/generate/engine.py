@@ -18,7 +18,7 @@ import os
 import signal
 from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,24 +28,13 @@ from flashmark.generate import sections as sect
 from flashmark.generate.cache import GenerateCache
 from flashmark.generate.finder import DATA_MARKER, LfText, find_blocks, find_sections
 from flashmark.generate.states import Orphan
+from flashmark.model import ERROR, Diagnostic
 from flashmark.parallel import Lost, stream_chunks, worker_count
 from flashmark.vault.edit import Edit, apply_edits
 from flashmark.vault.notefile import decode_note
-from flashmark.vault.walk import NoteFile, WalkProblem, walk_notes
+from flashmark.vault.walk import NoteFile, walk_notes
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    rel: str
-    line: int | None  # 0-based, None for the whole note
-    message: str
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        where = self.rel if self.line is None else f"{self.rel}:{self.line + 1}"
-        return f"{where}: {self.severity}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +45,7 @@ class NoteOutcome:
     has_data: bool  # it has a data block
     edits: tuple[Edit, ...] = ()
     updates: tuple[sect.SectionUpdate, ...] = ()
-    problems: tuple[Problem, ...] = ()
+    problems: tuple[Diagnostic, ...] = ()
     deps: tuple[str, ...] = ()  # notes it imports (transitively), vault-relative
     after: bytes | None = None  # the note after the edits, when it changes
     lost: bool = False  # its code did not run to the end (time limit, process ended)
@@ -90,17 +79,17 @@ def generate_note(library: Any, rel: str, path: str, data: bytes, options: Optio
     try:
         note_text = decode_note(rel, data)
     except NoteReadError as exc:
-        return NoteOutcome(rel, path, data, True, problems=(Problem(rel, None, exc.reason),))
+        return NoteOutcome(rel, path, data, True, problems=(
+            Diagnostic(rel, None, ERROR, "unreadable", exc.reason),))
     lf = LfText(note_text.text)
     blocks, block_problems = find_blocks(lf.text)
     data_blocks = [b for b in blocks if b.kind == "data"]
     if not data_blocks:
         return NoteOutcome(rel, path, data, False,
-                           problems=tuple(Problem(rel, p.line, p.message)
-                                          for p in block_problems))
-    problems = [Problem(rel, p.line, p.message) for p in block_problems]
+                           problems=tuple(replace(p, path=rel) for p in block_problems))
+    problems = [replace(p, path=rel) for p in block_problems]
     found, section_problems, blocked = find_sections(lf.text)
-    problems.extend(Problem(rel, p.line, p.message, p.severity) for p in section_problems)
+    problems.extend(replace(p, path=rel) for p in section_problems)
     texts = {sid: lf.text[s.content_start:s.content_end] for sid, s in found.items()}
     note = library.load(path, note_text.text)
     real = os.path.realpath(path)
@@ -114,12 +103,14 @@ def generate_note(library: Any, rel: str, path: str, data: bytes, options: Optio
         except CodeError as exc:
             where = "" if exc.rel == rel else f" (in {exc.rel}:{exc.line + 1})"
             line = exc.line if exc.rel == rel else block.line
-            problems.append(Problem(rel, line, f"{exc.message}{where}; the data block on line "
-                                               f"{block.line + 1} was not run to the end, "
-                                               "its sections are left as they are"))
+            problems.append(Diagnostic(rel, line, ERROR, "code-error",
+                                       f"{exc.message}{where}; the data block on line "
+                                       f"{block.line + 1} was not run to the end, "
+                                       "its sections are left as they are"))
             continue
         except TypeError as exc:
-            problems.append(Problem(rel, block.line, f"data block: {exc}"))
+            problems.append(Diagnostic(rel, block.line, ERROR, "code-error",
+                                       f"data block: {exc}"))
             continue
         mine: dict[str, list[str]] = {}
         for r in results:
@@ -129,15 +120,15 @@ def generate_note(library: Any, rel: str, path: str, data: bytes, options: Optio
             if isinstance(loc, FileSection) and os.path.realpath(loc.path) == real:
                 mine.setdefault(loc.section, []).append(r.text)
                 continue
-            problems.append(Problem(rel, block.line, f"the data block writes to {loc!r}: "
-                                                     "flashmark writes only sections of the "
-                                                     "note itself"))
+            problems.append(Diagnostic(rel, block.line, ERROR, "foreign-location",
+                                       f"the data block writes to {loc!r}: "
+                                       "flashmark writes only sections of the note itself"))
         for sid, parts in mine.items():
             if sid in writers:
-                problems.append(Problem(rel, block.line, f'section "{sid}" is also written by '
-                                                         f"the data block on line "
-                                                         f"{writers[sid][0] + 1}: neither is "
-                                                         "written"))
+                problems.append(Diagnostic(rel, block.line, ERROR, "section-written-twice",
+                                           f'section "{sid}" is also written by '
+                                           f"the data block on line "
+                                           f"{writers[sid][0] + 1}: neither is written"))
                 blocked.add(sid)
                 continue
             writers[sid] = (block.line, parts)
@@ -147,8 +138,9 @@ def generate_note(library: Any, rel: str, path: str, data: bytes, options: Optio
             continue
         s = found.get(sid)
         if s is None:
-            problems.append(Problem(rel, line, f'section "{sid}" (written by the data block on '
-                                               f"line {line + 1}) is not in the note"))
+            problems.append(Diagnostic(rel, line, ERROR, "missing-section",
+                                       f'section "{sid}" (written by the data block on '
+                                       f"line {line + 1}) is not in the note"))
             continue
         up = sect.update(sid, s.line, texts[sid], "".join(t for t in parts if t), options.now,
                          timestamp=options.timestamp, token=options.token)
@@ -195,7 +187,7 @@ class Report:
     written: list[str] = field(default_factory=list)
     stale: list[tuple[str, int, str]] = field(default_factory=list)  # (rel, line, section id)
     sections_written: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Diagnostic] = field(default_factory=list)
     orphans: list[tuple[str, str, Orphan]] = field(default_factory=list)  # rel, section, orphan
     outcomes: list[NoteOutcome] = field(default_factory=list)
     conflicts: int = 0
@@ -230,7 +222,7 @@ def _run_all(items: list[tuple[str, str, bytes]], options: Options, root: Path,
             if isinstance(part, Lost):
                 rel, path, data = items[k]
                 out.append(NoteOutcome(rel, path, data, True, lost=True, problems=(
-                    Problem(rel, None, _lost_message(part, timeout)),)))
+                    Diagnostic(rel, None, ERROR, "run-lost", _lost_message(part, timeout)),)))
             else:
                 out.extend(part)
             if progress is not None:
@@ -288,9 +280,7 @@ def generate(root: Path, settings: Settings, options: Options, *,
     if not root.is_dir():
         raise VaultError(f"vault folder {str(root)!r} does not exist or is not a folder")
     report = Report(root)
-    walk_problems: list[WalkProblem] = []
-    files = list(walk_notes(str(root), settings.ignore, walk_problems))
-    report.problems.extend(Problem(p.rel, None, p.message, "warning") for p in walk_problems)
+    files = list(walk_notes(str(root), settings.ignore, report.problems))
     cache = GenerateCache(root, enabled=use_cache)
     digests: dict[str, str] = {}
     selected = {f.rel for f in _select(root, targets, files)}
@@ -306,7 +296,8 @@ def generate(root: Path, settings: Settings, options: Options, *,
                     raw = fh.read()
             except OSError as exc:
                 if f.rel in selected:
-                    report.problems.append(Problem(f.rel, None, f"cannot read: {exc.strerror}"))
+                    report.problems.append(Diagnostic(f.rel, None, ERROR, "unreadable",
+                                                      f"cannot read: {exc.strerror}"))
                 continue
             digests[f.rel] = _digest(raw)
             entry = cache.record(f, digests[f.rel], DATA_MARKER in raw)
@@ -319,15 +310,16 @@ def generate(root: Path, settings: Settings, options: Options, *,
         if use_cache and entry is not None and entry.deps is not None and cache.fresh(
                 f.rel, digests[f.rel], {d: digests.get(d) for d in entry.deps}):
             report.cached += 1
-            report.problems.extend(Problem(f.rel, line, message, severity)
-                                   for line, message, severity in entry.problems or ())
+            report.problems.extend(Diagnostic(f.rel, line, severity, code, message)
+                                   for line, message, severity, code in entry.problems or ())
             continue
         if raw is None:
             try:
                 with open(f.path, "rb") as fh:
                     raw = fh.read()
             except OSError as exc:
-                report.problems.append(Problem(f.rel, None, f"cannot read: {exc.strerror}"))
+                report.problems.append(Diagnostic(f.rel, None, ERROR, "unreadable",
+                                                  f"cannot read: {exc.strerror}"))
                 continue
         todo.append((f.rel, f.path, raw))
     workers = worker_count(jobs)
@@ -345,7 +337,7 @@ def generate(root: Path, settings: Settings, options: Options, *,
             try:
                 applied = apply_edits(out.path, out.rel, out.edits, basis=out.data, root=root)
             except (ConflictError, NoteReadError) as exc:
-                report.problems.append(Problem(out.rel, None, str(exc)))
+                report.problems.append(Diagnostic(out.rel, None, ERROR, "conflict", str(exc)))
                 report.conflicts += 1
                 cache.mark(out.rel, None, None)
                 continue
@@ -379,7 +371,7 @@ def _remember(cache: GenerateCache, root: Path, out: NoteOutcome, after: bytes,
 
 
 def _problem_rows(out: NoteOutcome) -> list[list[Any]]:
-    return [[p.line, p.message, p.severity] for p in out.problems]
+    return [[p.line, p.message, p.severity, p.code] for p in out.problems]
 
 
 def _log_orphans(root: Path, out: NoteOutcome, now: dt.datetime, log: Any,
@@ -394,5 +386,6 @@ def _log_orphans(root: Path, out: NoteOutcome, now: dt.datetime, log: Any,
                 log.append(Orphan(time=when, path=out.rel, section=up.id, line=o.line + 1,
                                   card=o.card, comment=o.comment))
     except FlashmarkError as exc:
-        report.problems.append(Problem(out.rel, None, f"orphaned schedules not logged: {exc}"))
+        report.problems.append(Diagnostic(out.rel, None, ERROR, "orphans-not-logged",
+                                          f"orphaned schedules not logged: {exc}"))
     return log

@@ -20,6 +20,8 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
+from flashmark.model import ERROR, WARNING, Diagnostic
+
 BLOCK_START = re.compile(r"```Python\n# pytextgen generate (data|module)")
 BLOCK_STOP = re.compile(r"```")
 IMPORT = re.compile(r"# *import +(.*?)$", re.MULTILINE)
@@ -81,24 +83,17 @@ class Section:
     end: int  # just after the end marker
 
 
-@dataclass(frozen=True, slots=True)
-class FinderProblem:
-    line: int  # 0-based
-    message: str
-    section: str | None = None  # the section id it concerns
-    severity: str = "error"
-
-
-def find_blocks(text: str) -> tuple[list[Block], list[FinderProblem]]:
+def find_blocks(text: str) -> tuple[list[Block], list[Diagnostic]]:
     blocks: list[Block] = []
-    problems: list[FinderProblem] = []
+    problems: list[Diagnostic] = []
     start = BLOCK_START.search(text)
     while start is not None:
         line = text.count("\n", 0, start.start())
         stop = BLOCK_STOP.search(text, start.end())
         if stop is None:
-            problems.append(FinderProblem(line, f"the {start[1]} block is never closed (no ``` "
-                                                "after it): it cannot run"))
+            problems.append(Diagnostic("", line, ERROR, "unclosed-block",
+                                       f"the {start[1]} block is never closed (no ``` "
+                                       "after it): it cannot run"))
             break
         code = text[start.end():stop.start()]
         code_line = line + 1
@@ -109,7 +104,7 @@ def find_blocks(text: str) -> tuple[list[Block], list[FinderProblem]]:
     return blocks, problems
 
 
-def find_sections(text: str) -> tuple[dict[str, Section], list[FinderProblem], set[str]]:
+def find_sections(text: str) -> tuple[dict[str, Section], list[Diagnostic], set[str]]:
     """The well-formed sections by id, the problems, and the ids that are unusable
     (malformed or duplicated: results for them are not reported again as unknown)."""
     tokens: list[tuple[int, re.Match[str] | None]] = [(m.start(), m)
@@ -120,7 +115,7 @@ def find_sections(text: str) -> tuple[dict[str, Section], list[FinderProblem], s
         pos = text.find(SECTION_END, pos + len(SECTION_END))
     tokens.sort(key=lambda t: t[0])
     found: list[Section] = []
-    problems: list[FinderProblem] = []
+    problems: list[Diagnostic] = []
     blocked: set[str] = set()
     current: re.Match[str] | None = None
     for pos, m in tokens:
@@ -128,39 +123,41 @@ def find_sections(text: str) -> tuple[dict[str, Section], list[FinderProblem], s
             if current is not None:
                 line = text.count("\n", 0, current.start())
                 other = text.count("\n", 0, m.start())
-                problems.append(FinderProblem(
-                    line, f'section "{current[2]}" is not closed before the section '
-                          f'"{m[2]}" on line {other + 1} starts (nested or unclosed '
-                          "sections are left as they are)", current[2]))
+                problems.append(Diagnostic(
+                    "", line, ERROR, "unclosed-section",
+                    f'section "{current[2]}" is not closed before the section '
+                    f'"{m[2]}" on line {other + 1} starts (nested or unclosed '
+                    "sections are left as they are)"))
                 blocked.add(current[2])
             current = m
         elif current is None:
-            problems.append(FinderProblem(text.count("\n", 0, pos),
-                                          "a closing <!--/pytextgen--> without a section "
-                                          "start: ignored", None, "warning"))
+            problems.append(Diagnostic("", text.count("\n", 0, pos), WARNING, "stray-section-end",
+                                       "a closing <!--/pytextgen--> without a section "
+                                       "start: ignored"))
         else:
             found.append(Section(current[2], text.count("\n", 0, current.start()),
                                  current.start(), current.end(), pos,
                                  pos + len(SECTION_END)))
             current = None
     if current is not None:
-        problems.append(FinderProblem(
-            text.count("\n", 0, current.start()),
+        problems.append(Diagnostic(
+            "", text.count("\n", 0, current.start()), ERROR, "unclosed-section",
             f'section "{current[2]}" is never closed (no <!--/pytextgen--> after it): left '
-            "as it is", current[2]))
+            "as it is"))
         blocked.add(current[2])
     sections: dict[str, Section] = {}
     first: dict[str, Section] = {}
     for s in found:
         if s.id in first:
-            problems.append(FinderProblem(
-                s.line, f'section id "{s.id}" is used twice (also on line '
-                        f'{first[s.id].line + 1}): neither is written', s.id))
+            problems.append(Diagnostic(
+                "", s.line, ERROR, "duplicate-section",
+                f'section id "{s.id}" is used twice (also on line '
+                f'{first[s.id].line + 1}): neither is written'))
             blocked.add(s.id)
             continue
         first[s.id] = s
     for s in found:
         if s.id not in blocked:
             sections[s.id] = s
-    problems.sort(key=lambda p: p.line)
+    problems.sort(key=lambda p: p.line or 0)  # all have a line
     return sections, problems, blocked

@@ -115,7 +115,7 @@ class Library:
         if text is None:
             text = read_note(rel, real).text
         blocks, problems = find_blocks(LfText(text).text)
-        note = LoadedNote(rel, real, blocks, [(p.line, p.message) for p in problems])
+        note = LoadedNote(rel, real, blocks, [(p.line or 0, p.message) for p in problems])
         self._notes[real] = note
         self.filenames[real] = rel
         return note

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from flashmark.config import ParserSettings
-from flashmark.model import ParsedNote, Problem, Question, QuestionType, RawEntry
+from flashmark.model import Diagnostic, ParsedNote, Question, QuestionType, RawEntry
 from flashmark.syntax import srcodec
 from flashmark.syntax.blocks import lines_outside_fences
 from flashmark.syntax.cloze import compile_cloze
@@ -73,7 +73,7 @@ def parse_note(text: str, settings: ParserSettings, *, all_notes: bool = False,
     if lint:
         problems.extend(lint_lines(table, start, settings))
         problems.extend(_duplicate_problems(questions))
-    problems.sort(key=lambda p: p.line)
+    problems.sort(key=lambda p: p.line or 0)  # the parser's problems all have a line
     return ParsedNote(is_flashcard, deck, tuple(tags), tuple(questions), tuple(problems))
 
 
@@ -98,7 +98,7 @@ def _number_duplicates(questions: list[Question]) -> list[Question]:
     return out
 
 
-def _duplicate_problems(questions: list[Question]) -> list[Problem]:
+def _duplicate_problems(questions: list[Question]) -> list[Diagnostic]:
     first_line: dict[tuple[QuestionType, str], int] = {}
     out = []
     for q in questions:
@@ -106,13 +106,13 @@ def _duplicate_problems(questions: list[Question]) -> list[Problem]:
         if q.ordinal == 0:
             first_line[key] = q.span.line
         else:
-            out.append(Problem(q.span.line, "duplicate-card",
+            out.append(Diagnostic("", q.span.line, "warning", "duplicate-card",
                                f"same text as the card on line {first_line[key] + 1}: the two are"
-                               " told apart only by their order in the note", "warning"))
+                               " told apart only by their order in the note"))
     return out
 
 
-def _sr_problems(questions: list[Question], lint: bool) -> list[Problem]:
+def _sr_problems(questions: list[Question], lint: bool) -> list[Diagnostic]:
     problems = []
     for q in questions:
         if q.sr is None:
@@ -121,8 +121,8 @@ def _sr_problems(questions: list[Question], lint: bool) -> list[Problem]:
         n_cards = q.card_count
         if n_entries != n_cards:
             what = "deletions" if q.type is QuestionType.CLOZE else "cards"
-            problems.append(Problem(
-                q.sr.span.line, "sr-count-mismatch",
+            problems.append(Diagnostic(
+                "", q.sr.span.line, "error", "sr-count-mismatch",
                 f"SR comment has {n_entries} entr{'y' if n_entries == 1 else 'ies'} but the "
                 f"{q.type.value} question has {n_cards} {what}: "
                 + ("the extra entries are kept but belong to no card"
@@ -131,8 +131,7 @@ def _sr_problems(questions: list[Question], lint: bool) -> list[Problem]:
         if lint and not srcodec.body_is_valid(q.sr.body):
             for e in srcodec.parse_body(q.sr.body)[0]:
                 if isinstance(e, RawEntry):
-                    problems.append(Problem(
-                        q.sr.span.line, "sr-malformed",
-                        f"unreadable SR entry '!{e.text}': {e.reason} (kept as is)",
-                    ))
+                    problems.append(Diagnostic(
+                        "", q.sr.span.line, "error", "sr-malformed",
+                        f"unreadable SR entry '!{e.text}': {e.reason} (kept as is)"))
     return problems

@@ -26,7 +26,7 @@ from flashmark.config import ParserSettings
 from flashmark.model import (
     ClozeParts,
     Deletion,
-    Problem,
+    Diagnostic,
     Question,
     QuestionType,
     Span,
@@ -84,7 +84,7 @@ class _Scanner:
         self.ml_sep = settings.multiline_separator
         self.mlr_sep = settings.multiline_reversed_separator
         self.blocks: list[Block] = []
-        self.problems: list[Problem] = []
+        self.problems: list[Diagnostic] = []
 
     def _inline_separator(self, line: str) -> tuple[str, QuestionType, int] | None:
         for sep, qtype in self.inline_separators:
@@ -133,10 +133,10 @@ class _Scanner:
                 while line.find("-->", pos) < 0:
                     j += 1
                     if j >= n:
-                        self.problems.append(Problem(
-                            i, "unclosed-comment",
+                        self.problems.append(Diagnostic(
+                            "", i, "warning", "unclosed-comment",
                             "HTML comment '<!--' is never closed with '-->': the rest of the "
-                            "note is hidden", "warning"))
+                            "note is hidden"))
                         break
                     line, pos = lines[j], 0
                 i = j + 1
@@ -208,16 +208,17 @@ class _Scanner:
         for j in range(i + 1, len(lines)):
             state = end(lines[j])
             if state == LEFT:
-                self.problems.append(Problem(
-                    i, "unclosed-fence", f"code fence {fence.marker!r} is never closed: the "
-                    f"rest of its quote (to line {j}) is code", "warning"))
+                self.problems.append(Diagnostic(
+                    "", i, "warning", "unclosed-fence",
+                    f"code fence {fence.marker!r} is never closed: the "
+                    f"rest of its quote (to line {j}) is code"))
                 return j
             block.append(j)
             if state == CLOSING:
                 return j + 1
-        self.problems.append(Problem(i, "unclosed-fence",
+        self.problems.append(Diagnostic("", i, "warning", "unclosed-fence",
                                      f"code fence {fence.marker!r} is never closed: the rest "
-                                     "of the note is code", "warning"))
+                                     "of the note is code"))
         return len(lines)
 
 
@@ -228,7 +229,7 @@ class _Builder:
         self.cloze = cloze
         self.deck = deck
         self.flashcard_tags = flashcard_tags
-        self.problems: list[Problem] = []
+        self.problems: list[Diagnostic] = []
         self.parts_of = partial(cloze_parts, cloze)
 
     def build(self, block: Block) -> Question | None:
@@ -261,11 +262,10 @@ class _Builder:
                 sr = SrComment(Span(start_b, end_b, line_no, line_no),
                                text[sr_start + 7:sr_end - 3])
                 if at != len(content) - 1:
-                    self.problems.append(Problem(
-                        line_no, "misplaced-sr-comment",
+                    self.problems.append(Diagnostic(
+                        "", line_no, "warning", "misplaced-sr-comment",
                         "the card's SR comment is not on its last line (a line was added "
-                        "below it?): it is still used, but move it to the end of the card",
-                        "warning"))
+                        "below it?): it is still used, but move it to the end of the card"))
                 before = text[:sr_start].rstrip()
                 rest = before + text[sr_end:]
                 if rest.strip():
@@ -280,8 +280,8 @@ class _Builder:
         if len(content) > 1:
             for k in range(len(content) - 1):
                 if "<!--SR:" in content[k]:
-                    self.problems.append(Problem(
-                        idx[k], "misplaced-sr-comment",
+                    self.problems.append(Diagnostic(
+                        "", idx[k], "error", "misplaced-sr-comment",
                         "a second SR comment in one card: flashmark uses only the last one "
                         "and leaves this one as it is"))
         content_last = idx[-1]
@@ -368,9 +368,9 @@ class _Builder:
         top = len(parts[1])
         for n, group in enumerate(parts[1], start=1):
             if not group and n <= top:
-                self.problems.append(Problem(first_line, "cloze-number-gap",
+                self.problems.append(Diagnostic("", first_line, "warning", "cloze-number-gap",
                                              f"no cloze is numbered {n}: card {n} of this "
-                                             "block asks nothing", "warning"))
+                                             "block asks nothing"))
 
 
 def _fixed(parts: ClozeParts, text: str) -> ClozeParts:
@@ -451,7 +451,7 @@ def _masked_ranges(text: str) -> list[tuple[int, int]]:
 
 
 def scan(table: LineTable, start: int, settings: ParserSettings, deck: str | None
-         ) -> tuple[list[Question], list[Problem]]:
+         ) -> tuple[list[Question], list[Diagnostic]]:
     cloze = for_text(compile_cloze(settings.cloze_patterns), settings.cloze_patterns, table.text)
     scanner = _Scanner(table, start, settings, cloze)
     blocks = scanner.scan()
@@ -460,7 +460,7 @@ def scan(table: LineTable, start: int, settings: ParserSettings, deck: str | Non
     return questions, scanner.problems + builder.problems
 
 
-def lint_lines(table: LineTable, start: int, settings: ParserSettings) -> list[Problem]:
+def lint_lines(table: LineTable, start: int, settings: ParserSettings) -> list[Diagnostic]:
     """Line-level mistakes: unbalanced cloze delimiters, misplaced multi-line separators."""
     cloze = compile_cloze(settings.cloze_patterns)
     pairs = [(p.head, p.tail) for p in cloze.parts]
@@ -468,7 +468,7 @@ def lint_lines(table: LineTable, start: int, settings: ParserSettings) -> list[P
                if s]
     inline_seps = [s for s in (settings.single_line_reversed_separator,
                                settings.single_line_separator) if s]
-    problems: list[Problem] = []
+    problems: list[Diagnostic] = []
     in_code = FenceTracker().feed
     for i in range(start, len(table.lines)):
         line = table.lines[i]
@@ -485,22 +485,22 @@ def lint_lines(table: LineTable, start: int, settings: ParserSettings) -> list[P
             opened, closed = line.count(head), line.count(tail)
             if head == tail:
                 if opened % 2:
-                    problems.append(Problem(i, "unbalanced-cloze",
+                    problems.append(Diagnostic("", i, "error", "unbalanced-cloze",
                                             f"odd number of cloze markers {head!r} on this line: a "
                                             "deletion must open and close on the same line"))
             elif opened != closed:
-                problems.append(Problem(
-                    i, "unbalanced-cloze",
+                problems.append(Diagnostic(
+                    "", i, "error", "unbalanced-cloze",
                     f"{opened} {head!r} but {closed} {tail!r} on this line: a deletion must open "
                     f"and close on the same line, like {head}answer{tail}"))
         stripped = line.strip()
         for sep in ml_seps:
             if (sep in stripped and stripped not in ml_seps
                     and not any(s in line for s in inline_seps)):
-                problems.append(Problem(
-                    i, "separator-not-alone",
+                problems.append(Diagnostic(
+                    "", i, "warning", "separator-not-alone",
                     f"multi-line separator {sep!r} is not alone on its line, so it makes no "
-                    f"card: put it on a line of its own between front and back", "warning"))
+                    f"card: put it on a line of its own between front and back"))
                 break
     return problems
 

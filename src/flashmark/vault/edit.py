@@ -51,6 +51,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import BinaryIO
 
 from flashmark.errors import (
     ConflictError,
@@ -520,24 +521,52 @@ def _inside(path: str, real_root: str) -> bool:
 # --- other files -------------------------------------------------------------------------
 
 
+# Every file flashmark writes other than notes (manifest, fitted weights, caches, the
+# exported package) goes through `replacing_atomically`: a temporary file beside it, named
+# like a note's (``.NAME.PID-RANDOM.flashmark-tmp``), fsynced, given the old file's mode,
+# renamed over it; removed when the writer fails, swept (`sweep_state_temps`) when the
+# process was killed.
+
+
 def write_file_atomically(path: str, data: bytes, *, default_mode: int = 0o644) -> None:
     """Replace a state file (manifest, fitted weights, a cache) atomically, keeping its
     mode. Notes never come here: they go through `apply_edits`, which also guards against
     concurrent edits."""
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with writing_atomically(path, default_mode=default_mode) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def writing_atomically(path: str, *, default_mode: int = 0o644) -> Iterator[BinaryIO]:
+    """A file object to write ``path``'s new content to, incrementally (a large file):
+    it replaces ``path`` when the block ends normally, and is removed when it raises."""
+    with replacing_atomically(path, default_mode=default_mode) as tmp, \
+            open(tmp, "wb") as fh:
+        yield fh
+
+
+@contextlib.contextmanager
+def replacing_atomically(path: str, *, default_mode: int = 0o644) -> Iterator[str]:
+    """The name of an empty temporary file for a writer that wants a path (zipfile, a
+    library exporting to a file name): when the block ends normally, the file is
+    fsynced, given ``path``'s mode (``default_mode`` for a new file) and renamed over
+    ``path``; when it raises, the temporary file is removed."""
+    folder = os.path.dirname(path) or "."
+    os.makedirs(folder, exist_ok=True)
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = default_mode
-    folder = os.path.dirname(path) or "."
     sweep_state_temps(folder)
     tmp = _temp_name(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

@@ -11,7 +11,7 @@ Each kind of line is one typed record below (`Review`, `Undo`, ...), with `to_js
 
 Reading (`ReviewLog.read`) validates every line against its record: a line that is not
 JSON, not an object, of an unknown kind or with a field of the wrong type is reported
-with its line number (`LogProblem`) and skipped; a torn last line (no newline: a write
+with its line number (a `Diagnostic`) and skipped; a torn last line (no newline: a write
 cut short) is skipped silently until it is completed. Nothing is ever rewritten.
 `in_effect` is the one filter that drops what was undone or never completed.
 
@@ -38,18 +38,14 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
 from flashmark.errors import FlashmarkError, file_system_message
+from flashmark.model import WARNING, Diagnostic
 
 LOG_NAME = "reviews.jsonl"
+LOG_PATH = f".flashmark/{LOG_NAME}"  # vault-relative: where its problems are
 RATINGS = ("again", "hard", "good", "easy")
 
 EventKind = Literal["review", "pending", "external", "undo", "commit", "abort", "bury",
                     "suspend", "unsuspend", "orphan"]
-
-
-@dataclass(frozen=True, slots=True)
-class LogProblem:
-    line: int
-    message: str
 
 
 class LogError(FlashmarkError):
@@ -281,10 +277,10 @@ def event_from_json(obj: Any) -> Event:
 
 class ReviewLog:
     def __init__(self, vault: Path) -> None:
-        self.path = vault / ".flashmark" / LOG_NAME
+        self.path = vault / LOG_PATH
         # The file only grows: remember what was parsed and read just the new tail.
         self._events: list[Event] = []
-        self._problems: list[LogProblem] = []
+        self._problems: list[Diagnostic] = []
         self._offset = 0
         self._lines = 0
         self._head = b""
@@ -318,7 +314,7 @@ class ReviewLog:
         message = file_system_message(exc, "the review log", self.path)
         return LogError(message or f"cannot write the review log {self.path}: {exc.strerror}")
 
-    def read(self) -> tuple[list[Event], list[LogProblem]]:
+    def read(self) -> tuple[list[Event], list[Diagnostic]]:
         """All valid events, oldest first, and the problems of the lines skipped (both
         copies; re-reading parses only what was appended)."""
         try:
@@ -344,11 +340,12 @@ class ReviewLog:
             if event is not None:
                 self._events.append(event)
             elif problem is not None:
-                self._problems.append(LogProblem(self._lines, problem))
+                self._problems.append(Diagnostic(LOG_PATH, self._lines - 1, WARNING,
+                                                 "log-line-skipped", problem))
         self._offset += end
         return list(self._events), list(self._problems)
 
-    def events(self, problems: list[LogProblem] | None = None) -> list[Event]:
+    def events(self, problems: list[Diagnostic] | None = None) -> list[Event]:
         """All valid events, oldest first; skipped lines are added to ``problems``."""
         events, found = self.read()
         if problems is not None:
@@ -410,6 +407,6 @@ def reviews(events: Iterable[Event]) -> list[Review]:
 
 
 __all__ = ["EVENT_TYPES", "Abort", "Bury", "CardEvent", "Commit", "EditRecord", "Event",
-           "EventKind", "External", "LogError", "LogProblem", "Orphan", "Pending",
+           "EventKind", "External", "LogError", "Orphan", "Pending",
            "Review", "ReviewLog", "Suspend", "Undo", "Unsuspend", "event_from_json",
            "in_effect", "open_intents", "parse_line", "reviews"]

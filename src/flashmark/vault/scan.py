@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flashmark.config import Settings
 from flashmark.errors import NoteReadError, VaultError
-from flashmark.model import ParsedNote
+from flashmark.model import WARNING, Diagnostic, ParsedNote
 from flashmark.parallel import gc_paused, worker_count
 from flashmark.syntax import parse_note
 from flashmark.vault.codec import (
@@ -32,18 +32,9 @@ from flashmark.vault.index import (
     user_index_path,
 )
 from flashmark.vault.notefile import read_note
-from flashmark.vault.walk import NoteFile, WalkProblem, walk_notes
+from flashmark.vault.walk import NoteFile, walk_notes
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class FileProblem:
-    """A problem with a whole file (unreadable, not UTF-8, ...)."""
-
-    rel: str
-    message: str
-    severity: str = "warning"
 
 
 class NoteRecord:
@@ -85,7 +76,7 @@ class ScanResult:
     settings: Settings
     all_notes: bool
     notes: list[NoteRecord]
-    problems: list[FileProblem]
+    problems: list[Diagnostic]
     parsed_now: int = 0  # notes read and parsed in this run (the rest came from the index)
     _parsed: dict[str, ParsedNote] = field(default_factory=dict)
     _index: Index | None = None
@@ -131,9 +122,8 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
         raise VaultError(f"vault folder {str(root)!r} does not exist")
     if not root.is_dir():
         raise VaultError(f"{str(root)!r} is not a folder", hint="give the vault's folder")
-    walk_problems: list[WalkProblem] = []
-    files = list(walk_notes(str(root), settings.ignore, walk_problems))
-    problems = [FileProblem(p.rel, p.message) for p in walk_problems]
+    problems: list[Diagnostic] = []  # whole files: each a warning with code "unreadable"
+    files = list(walk_notes(str(root), settings.ignore, problems))
     index = None
     if use_cache:
         index_path = default_index_path(root)
@@ -165,7 +155,7 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
             outcomes = _parse_serial(pending, settings, all_notes, progress)
     for (f, row), outcome in zip(pending, outcomes, strict=True):
         if isinstance(outcome, str):
-            problems.append(FileProblem(f.rel, outcome))
+            problems.append(Diagnostic(f.rel, None, WARNING, "unreadable", outcome))
             continue
         dig, flashcard, blob, ids, tally_blob = outcome
         if row is not None and row.digest == dig and row.size == f.size and not blob:
@@ -178,7 +168,7 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
                 # The note is unchanged but its row is damaged: parse it after all.
                 outcome = _parse_one(f, None, settings, all_notes)
                 if isinstance(outcome, str):
-                    problems.append(FileProblem(f.rel, outcome))
+                    problems.append(Diagnostic(f.rel, None, WARNING, "unreadable", outcome))
                     continue
                 dig, flashcard, blob, ids, tally_blob = outcome
         upserts.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob, ids, tally_blob))

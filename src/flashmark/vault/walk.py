@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+from flashmark.model import WARNING, Diagnostic
+
 
 @dataclass(frozen=True, slots=True)
 class NoteFile:
@@ -22,14 +24,8 @@ class NoteFile:
     mtime_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class WalkProblem:
-    rel: str
-    message: str
-
-
 def walk_notes(root: str, ignore: tuple[str, ...] = (),
-               problems: list[WalkProblem] | None = None) -> Iterator[NoteFile]:
+               problems: list[Diagnostic] | None = None) -> Iterator[NoteFile]:
     """Yield the vault's notes in a stable (sorted) order."""
     seen: set[tuple[int, int]] = set()
     try:
@@ -43,13 +39,13 @@ def walk_notes(root: str, ignore: tuple[str, ...] = (),
 
 
 def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int, int]],
-          problems: list[WalkProblem] | None, found: list[NoteFile]) -> None:
+          problems: list[Diagnostic] | None, found: list[NoteFile]) -> None:
     try:
         with os.scandir(folder) as it:
             entries = sorted(it, key=_name)
     except OSError as exc:
         if problems is not None:
-            problems.append(WalkProblem(prefix.rstrip("/") or ".",
+            problems.append(_unreadable(prefix.rstrip("/") or ".",
                                         f"cannot list folder: {exc.strerror}"))
         return
     for entry in entries:
@@ -61,7 +57,7 @@ def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int
             # os.scandir hands undecodable bytes over as lone surrogates; such a name
             # can be neither stored in the index nor printed, nor matched by a link.
             if problems is not None and (name.endswith(".md") or _is_dir(entry)):
-                problems.append(WalkProblem(
+                problems.append(_unreadable(
                     printable(rel), "the file name is not valid UTF-8: skipped (rename it "
                                     "to read its cards)"))
             continue
@@ -76,7 +72,7 @@ def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int
                 key = (st.st_dev, st.st_ino)
                 if key in seen:
                     if problems is not None and entry.is_symlink():
-                        problems.append(WalkProblem(rel, "symbolic link to a folder already "
+                        problems.append(_unreadable(rel, "symbolic link to a folder already "
                                                          "visited (a loop?): skipped"))
                     continue
                 seen.add(key)
@@ -85,7 +81,12 @@ def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int
                 _walk(entry.path, rel + "/", ignore, seen, problems, found)
         except OSError as exc:
             if problems is not None:
-                problems.append(WalkProblem(rel, f"cannot read: {exc.strerror}"))
+                problems.append(_unreadable(rel, f"cannot read: {exc.strerror}"))
+
+
+def _unreadable(rel: str, message: str) -> Diagnostic:
+    """A file or folder the walk skips: a warning, with `check`'s code "unreadable"."""
+    return Diagnostic(rel, None, WARNING, "unreadable", message)
 
 
 def _representable(name: str) -> bool:
