@@ -45,6 +45,12 @@ MODEL_BASIC: Final = "b"
 MODEL_REVERSED: Final = "r"
 MODEL_CLOZE: Final = "c"
 
+# What `flashmark generate` does with the sections it recomputes (generate.engine).
+GenerateMode = Literal["write", "check", "diff"]
+MODE_WRITE: Final = "write"  # write them into the notes
+MODE_CHECK: Final = "check"  # only list the stale ones
+MODE_DIFF: Final = "diff"  # only show the changes
+
 Severity = Literal["error", "warning"]
 ERROR: Final = "error"
 WARNING: Final = "warning"

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flashmark.model import STATE_LEARNING, STATE_NEW, STATE_REVIEW
 from flashmark.syntax import srcodec
 from flashmark.vault.codec import NEW, UNREADABLE, Summary, Tally, due_key, key_and_state, tally
 from flashmark.vault.reviewlog import Event, Review, in_effect, reviews
@@ -193,7 +194,7 @@ def _was_review(before: object) -> bool:
     """Was the card in the review state (not new, not in a learning step)?"""
     if not isinstance(before, str):
         return False
-    return key_and_state(before)[1] == "r"
+    return key_and_state(before)[1] == STATE_REVIEW
 
 
 def actual_retention(events: Iterable[Event], cutoff: DueCutoff, desired: float,
@@ -237,11 +238,11 @@ def state_counts(summaries: Iterable[Summary], cutoff: DueCutoff, *,
                 out.suspended += 1
             elif cid in buried:
                 out.buried += 1
-            elif state == "n":
+            elif state == STATE_NEW:
                 out.new += 1
-            elif state == "l":
+            elif state == STATE_LEARNING:
                 out.learning += 1
-            elif state == "r":
+            elif state == STATE_REVIEW:
                 out.review += 1
                 if cutoff.is_due(key):
                     out.due_today += 1

@@ -54,7 +54,7 @@ def test_no_edit_run_leaves_the_vault_byte_identical(copy: Path) -> None:
     originals = {p.relative_to(copy).as_posix(): p.read_bytes() for p in copy.rglob("*.md")}
     report = generate(copy, load_settings(copy), Options(now=NOW), use_cache=True)
     assert report.notes == 162
-    errored = {p.rel for p in report.problems if p.severity == "error"}
+    errored = {p.path for p in report.problems if p.severity == "error"}
     assert errored == BROKEN
     changed = {rel for rel, data in originals.items() if (copy / rel).read_bytes() != data}
     assert changed == STALE
@@ -70,7 +70,7 @@ def test_no_edit_run_leaves_the_vault_byte_identical(copy: Path) -> None:
     # a second run: nothing runs; the notes that failed are reported again (from the cache)
     again = generate(copy, load_settings(copy), Options(now=NOW), use_cache=True)
     assert again.ran <= len(STALE)
-    assert {p.rel for p in again.problems if p.severity == "error"} == BROKEN
+    assert {p.path for p in again.problems if p.severity == "error"} == BROKEN
 
 
 def test_crlf_notes_stay_crlf(tmp_path: Path) -> None:

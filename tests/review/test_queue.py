@@ -11,10 +11,8 @@ import pytest
 
 from flashmark.config import load_settings
 from flashmark.errors import ConfigError
+from flashmark.model import LEARNING, NEW_CARD, REVIEW
 from flashmark.review.queue import (
-    LEARNING,
-    NEW_CARD,
-    REVIEW,
     build_queue,
     deck_tree,
     load_queue,

@@ -10,9 +10,9 @@ import pytest
 
 from flashmark.config import load_settings
 from flashmark.errors import FlashmarkError
-from flashmark.model import QuestionType, Rating
+from flashmark.model import LEARNING, NEW_CARD, REVIEW, QuestionType, Rating
 from flashmark.review.overview import open_review
-from flashmark.review.queue import LEARNING, NEW_CARD, REVIEW, QueueCard, load_queue
+from flashmark.review.queue import QueueCard, load_queue
 from flashmark.review.session import (
     ReviewSession,
     ShownCard,

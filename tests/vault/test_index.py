@@ -240,7 +240,7 @@ def test_invalid_utf8_note_is_reported_and_left_alone(vault: Path,
     stat_before = path.stat()
     for _ in range(2):  # a bad note is not cached as good
         r = _scan(scans, vault)
-        assert [p.rel for p in r.problems] == ["bad.md"]
+        assert [p.path for p in r.problems] == ["bad.md"]
         (problem,) = r.problems
         assert "UTF-8" in problem.message
         assert "line 4" in problem.message
@@ -253,7 +253,7 @@ def test_invalid_utf8_note_is_reported_and_left_alone(vault: Path,
 def test_binary_note_is_reported(vault: Path, scans: list[ScanResult]) -> None:
     _write(vault, "img.md", b"\x89PNG\r\n\x1a\n\x00\x00")
     r = _scan(scans, vault)
-    assert [(p.rel, "binary" in p.message) for p in r.problems] == [("img.md", True)]
+    assert [(p.path, "binary" in p.message) for p in r.problems] == [("img.md", True)]
 
 
 def test_parsed_reads_full_questions(vault: Path, scans: list[ScanResult]) -> None:

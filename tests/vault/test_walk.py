@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flashmark.vault.walk import WalkProblem, walk_notes
+from flashmark.model import Diagnostic
+from flashmark.vault.walk import walk_notes
 
 
 def _touch(path: Path, text: str = "x\n") -> None:
@@ -16,7 +17,7 @@ def _touch(path: Path, text: str = "x\n") -> None:
 
 
 def _rels(root: Path, ignore: tuple[str, ...] = (),
-          problems: list[WalkProblem] | None = None) -> list[str]:
+          problems: list[Diagnostic] | None = None) -> list[str]:
     return [f.rel for f in walk_notes(str(root), ignore, problems)]
 
 
@@ -56,18 +57,18 @@ def test_follows_a_symlinked_folder(tmp_path: Path) -> None:
 def test_symlinked_folder_inside_the_vault_is_visited_once(tmp_path: Path) -> None:
     _touch(tmp_path / "real" / "n.md")
     os.symlink(tmp_path / "real", tmp_path / "zlink")
-    problems: list[WalkProblem] = []
+    problems: list[Diagnostic] = []
     assert _rels(tmp_path, problems=problems) == ["real/n.md"]
-    assert [p.rel for p in problems] == ["zlink"]
+    assert [p.path for p in problems] == ["zlink"]
 
 
 def test_survives_a_symlink_loop(tmp_path: Path) -> None:
     _touch(tmp_path / "a" / "n.md")
     os.symlink(tmp_path, tmp_path / "a" / "up")  # a/up -> the vault itself
     os.symlink(tmp_path / "a", tmp_path / "a" / "self")  # a/self -> a
-    problems: list[WalkProblem] = []
+    problems: list[Diagnostic] = []
     assert _rels(tmp_path, problems=problems) == ["a/n.md"]
-    assert sorted(p.rel for p in problems) == ["a/self", "a/up"]
+    assert sorted(p.path for p in problems) == ["a/self", "a/up"]
     assert all("already visited" in p.message for p in problems)
 
 
@@ -109,8 +110,8 @@ def test_unreadable_folder_is_a_problem(tmp_path: Path) -> None:
     _touch(tmp_path / "locked" / "n.md")
     (tmp_path / "locked").chmod(0)
     try:
-        problems: list[WalkProblem] = []
+        problems: list[Diagnostic] = []
         assert _rels(tmp_path, problems=problems) == ["ok.md"]
-        assert [p.rel for p in problems] == ["locked"]
+        assert [p.path for p in problems] == ["locked"]
     finally:
         (tmp_path / "locked").chmod(0o755)

@@ -138,7 +138,7 @@ def _stale_sections(probe: StalenessProbe, rel: str, data: bytes, text: str,
         if cards:
             what = "this note" if changed == [rel] else ", ".join(changed)
             out.append(Diagnostic(rel, first, WARNING, "generated-stale",
-                                  f"the {cards} card(s) of generated section {sec.id!r} may be stale: "
-                                  f"{what} changed since the last `flashmark generate`; "
-                                  "run `flashmark generate --check` to see"))
+                                  f"the {cards} card(s) of generated section {sec.id!r} "
+                                  f"may be stale: {what} changed since the last `flashmark "
+                                  "generate`; run `flashmark generate --check` to see"))
     return out

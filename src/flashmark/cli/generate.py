@@ -14,6 +14,7 @@ from flashmark.cli.common import add_now_argument, parse_now
 from flashmark.cli.output import ProgressBar
 from flashmark.config import load_settings
 from flashmark.errors import EXIT_CONFLICT, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, UsageError
+from flashmark.model import MODE_CHECK, MODE_DIFF, MODE_WRITE, GenerateMode
 
 DESCRIPTION = """\
 Run the ```Python blocks marked `# pytextgen generate data` in the notes (after the
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     settings = load_settings(root)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    mode = "check" if args.check else "diff" if args.diff else "write"
+    mode: GenerateMode = MODE_CHECK if args.check else MODE_DIFF if args.diff else MODE_WRITE
     options = Options(now=parse_now(args.now), timestamp=not args.no_timestamp,
                       keep_orphans=args.keep_orphans)
     bar = ProgressBar("generating")
@@ -93,27 +94,27 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     for problem in report.problems:
         sys.stderr.write(f"{problem}\n")
     for rel, section, orphan in report.orphans:
-        where = ("kept in .flashmark/reviews.jsonl" if mode == "write" else
+        where = ("kept in .flashmark/reviews.jsonl" if mode == MODE_WRITE else
                  "would be kept in .flashmark/reviews.jsonl")
         if args.keep_orphans:
             where += " and after the section"
         sys.stderr.write(f"{rel}:{orphan.line + 1}: warning: the schedule {orphan.comment} of "
                          f"card {_short(orphan.card)!r} (section \"{section}\") matches no "
                          f"regenerated card: {where}\n")
-    if mode == "diff":
+    if mode == MODE_DIFF:
         from flashmark.generate.sections import unified_diff
 
         for o in report.outcomes:
             if o.after is not None:
                 out.write(unified_diff(o.rel, o.data.decode("utf-8", "replace"),
                                        o.after.decode("utf-8", "replace")))
-    elif mode == "check":
+    elif mode == MODE_CHECK:
         for rel, line, section in report.stale:
             out.write(f"{rel}:{line + 1}: section \"{section}\" is stale\n")
-    if not args.quiet and mode != "diff":
-        verb = "stale" if mode == "check" else "rewritten"
-        count = len(report.stale) if mode == "check" else report.sections_written
-        notes = len({r for r, _, _ in report.stale}) if mode == "check" else len(report.written)
+    if not args.quiet and mode != MODE_DIFF:
+        verb = "stale" if mode == MODE_CHECK else "rewritten"
+        count = len(report.stale) if mode == MODE_CHECK else report.sections_written
+        notes = len({r for r, _, _ in report.stale}) if mode == MODE_CHECK else len(report.written)
         sys.stderr.write(
             f"{report.notes} notes with data blocks: {report.ran} run, {report.cached} "
             f"unchanged (cache); {count} section{'s' * (count != 1)} {verb} in {notes} "
@@ -124,7 +125,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         return EXIT_CONFLICT
     if report.errors:
         return EXIT_INPUT
-    if mode == "check" and report.stale:
+    if mode == MODE_CHECK and report.stale:
         return EXIT_FINDINGS
     return EXIT_OK
 

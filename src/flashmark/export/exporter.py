@@ -45,7 +45,16 @@ from flashmark.export.media import MediaIndex, packaged_name
 from flashmark.export.package import NoteRow, PackageWriter, remove_dead_temporaries
 from flashmark.export.render import NoteContext, Renderer, footnote_definitions, obsidian_url
 from flashmark.export.scheduling import CardState, apply_scheduling, require_anki
-from flashmark.model import Diagnostic, ParsedNote, Question, QuestionType
+from flashmark.model import (
+    MODEL_BASIC,
+    MODEL_CLOZE,
+    MODEL_REVERSED,
+    AnkiModelKind,
+    Diagnostic,
+    ParsedNote,
+    Question,
+    QuestionType,
+)
 from flashmark.parallel import Lost, can_fork, gc_paused, stream_chunks, worker_count
 from flashmark.syntax import body_tags, parse_note
 from flashmark.syntax.blocks import body_offset, split_lines
@@ -59,12 +68,12 @@ __all__ = ["ExportOptions", "ExportSummary", "Skipped", "anki_deck_name", "deck_
 
 Progress = Callable[[int, int], None]
 
-_MODEL = {
-    QuestionType.ONE_SIDED: "b",
-    QuestionType.MULTILINE: "b",
-    QuestionType.REVERSIBLE: "r",
-    QuestionType.MULTILINE_REVERSIBLE: "r",
-    QuestionType.CLOZE: "c",
+_MODEL: dict[QuestionType, AnkiModelKind] = {
+    QuestionType.ONE_SIDED: MODEL_BASIC,
+    QuestionType.MULTILINE: MODEL_BASIC,
+    QuestionType.REVERSIBLE: MODEL_REVERSED,
+    QuestionType.MULTILINE_REVERSIBLE: MODEL_REVERSED,
+    QuestionType.CLOZE: MODEL_CLOZE,
 }
 _SINGLE_LINE = (QuestionType.ONE_SIDED, QuestionType.REVERSIBLE)
 _CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
@@ -366,7 +375,7 @@ class _NoteWorker:
             front = r.side(q.front, ctx, single_line=single)
             back = r.side(q.back, ctx, single_line=single)
             qo.fields = (front, back)
-            wanted = (0, 1) if qo.new.model == "r" else (0,)
+            wanted = (0, 1) if qo.new.model == MODEL_REVERSED else (0,)
             sides = (front, back)
             ords = tuple(o for o in wanted if _visible(sides[o]))
             for o in wanted:

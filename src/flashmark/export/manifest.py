@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 from flashmark.errors import FlashmarkError
 from flashmark.export.guids import note_guid, similarity
+from flashmark.model import MODEL_CLOZE
 from flashmark.vault.edit import write_file_atomically
 
 __all__ = ["MANIFEST_FILE", "SIMILARITY", "Entry", "Manifest", "NewQuestion", "assign_guids",
@@ -42,7 +43,7 @@ class NewQuestion(NamedTuple):
     """A question as it is now."""
 
     key: str
-    model: str  # "b", "r" or "c"
+    model: str  # a model.AnkiModelKind (read back from the manifest file)
     sketch: str
     front: int  # side hashes (0 for clozes)
     back: int
@@ -128,7 +129,7 @@ def _similar(old: Entry, new: NewQuestion) -> float:
     if old.model != new.model:
         return 0.0
     score = similarity(old.sketch, new.sketch)
-    if old.model != "c" and (old.front == new.front or old.back == new.back):
+    if old.model != MODEL_CLOZE and (old.front == new.front or old.back == new.back):
         score = max(score, 0.99)  # one side unchanged: the other was corrected
     return score if score >= SIMILARITY else 0.0
 

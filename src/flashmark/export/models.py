@@ -22,6 +22,8 @@ from typing import Any
 
 import genanki
 
+from flashmark.model import MODEL_BASIC, MODEL_CLOZE, MODEL_REVERSED
+
 __all__ = ["BASIC", "CLOZE", "MODELS", "REVERSED", "model_json"]
 
 BASIC_ID = 1745203911
@@ -108,7 +110,7 @@ CLOZE = genanki.Model(
     model_type=genanki.Model.CLOZE)
 
 # model letter (as kept in the export manifest) -> model
-MODELS: dict[str, Any] = {"b": BASIC, "r": REVERSED, "c": CLOZE}
+MODELS: dict[str, Any] = {MODEL_BASIC: BASIC, MODEL_REVERSED: REVERSED, MODEL_CLOZE: CLOZE}
 
 
 def model_json(model: Any, stamp: int) -> dict[str, Any]:

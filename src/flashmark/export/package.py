@@ -89,7 +89,7 @@ def remove_dead_temporaries(folder: str | None = None) -> list[str]:
 
 class NoteRow(NamedTuple):
     guid: str
-    model: str  # "b", "r", "c"
+    model: str  # a model.AnkiModelKind
     deck_id: int
     fields: Sequence[str]
     tags: Sequence[str]

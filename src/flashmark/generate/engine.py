@@ -28,7 +28,7 @@ from flashmark.generate import sections as sect
 from flashmark.generate.cache import GenerateCache
 from flashmark.generate.finder import DATA_MARKER, LfText, find_blocks, find_sections
 from flashmark.generate.states import Orphan
-from flashmark.model import ERROR, Diagnostic
+from flashmark.model import ERROR, MODE_WRITE, Diagnostic, GenerateMode
 from flashmark.parallel import Lost, stream_chunks, worker_count
 from flashmark.vault.edit import Edit, apply_edits
 from flashmark.vault.notefile import decode_note
@@ -271,11 +271,11 @@ def _select(root: Path, targets: Sequence[Path], files: list[NoteFile]) -> list[
 
 
 def generate(root: Path, settings: Settings, options: Options, *,
-             targets: Sequence[Path] = (), mode: str = "write", use_cache: bool = True,
+             targets: Sequence[Path] = (), mode: GenerateMode = MODE_WRITE, use_cache: bool = True,
              jobs: int | None = None, progress: Progress | None = None) -> Report:
     """Regenerate the sections of the vault's notes (or of ``targets``).
 
-    ``mode``: "write" applies the changes; "check" and "diff" only compute them.
+    ``mode``: MODE_WRITE applies the changes; MODE_CHECK and MODE_DIFF only compute them.
     """
     if not root.is_dir():
         raise VaultError(f"vault folder {str(root)!r} does not exist or is not a folder")
@@ -333,7 +333,7 @@ def generate(root: Path, settings: Settings, options: Options, *,
         for up in out.updates:
             report.stale.append((out.rel, up.line, up.id))
             report.orphans.extend((out.rel, up.id, o) for o in up.orphans)
-        if out.edits and mode == "write":
+        if out.edits and mode == MODE_WRITE:
             try:
                 applied = apply_edits(out.path, out.rel, out.edits, basis=out.data, root=root)
             except (ConflictError, NoteReadError) as exc:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flashmark.config import Settings
+from flashmark.model import LEARNING, NEW_CARD, REVIEW, STATE_LEARNING, QueueKind
 from flashmark.review.settings import ReviewSettings
 from flashmark.stats import NO_DECK, DueCutoff, deck_matches
 from flashmark.vault.codec import NEW, UNREADABLE, Summary, due_key
@@ -44,10 +45,6 @@ from flashmark.vault.reviewlog import (
 )
 from flashmark.vault.scan import scan_vault
 
-NEW_CARD = "new"
-LEARNING = "learning"
-REVIEW = "review"
-
 
 class QueueCard(NamedTuple):
     """One card waiting today (a tuple: the real vault queues tens of thousands)."""
@@ -56,7 +53,7 @@ class QueueCard(NamedTuple):
     path: str  # the note, vault-relative
     deck: str | None
     key: str  # the due key (vault.codec.due_key): "" new, a date, or an ISO instant
-    kind: str  # NEW_CARD, LEARNING or REVIEW
+    kind: QueueKind  # NEW_CARD, LEARNING or REVIEW
     ordinal: int  # position in the vault (note order, then card order): a stable tiebreak
 
     @property
@@ -237,9 +234,10 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
             if cid in buried:
                 n_buried += 1
                 continue
+            kind: QueueKind
             if key == NEW:
                 kind = NEW_CARD
-            elif st == "l":
+            elif st == STATE_LEARNING:
                 if key >= end_of_day:
                     continue
                 kind = LEARNING

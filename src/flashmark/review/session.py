@@ -36,8 +36,21 @@ from flashmark.cards import Card, cards_of
 from flashmark.config import Settings
 from flashmark.errors import CardNotFoundError, ConflictError, FlashmarkError
 from flashmark.identity import card_ids
-from flashmark.model import FsrsEntry, Question, QuestionType, Rating, Sm2Entry
-from flashmark.review.queue import LEARNING, NEW_CARD, Queue, QueueCard, cutoff_end
+from flashmark.model import (
+    ACTION_BURY,
+    ACTION_RATE,
+    ACTION_SUSPEND,
+    LEARNING,
+    NEW_CARD,
+    STATE_LEARNING,
+    ActionKind,
+    FsrsEntry,
+    Question,
+    QuestionType,
+    Rating,
+    Sm2Entry,
+)
+from flashmark.review.queue import Queue, QueueCard, cutoff_end
 from flashmark.review.rating import CardFinder, Located, RateOutcome, rate_card, undo_last
 from flashmark.review.render import card_sides, heading_trail
 from flashmark.syntax import parse_note, srcodec
@@ -105,7 +118,7 @@ class ShownCard:
 
 @dataclass(slots=True)
 class _Action:
-    kind: str  # "rate", "bury" or "suspend"
+    kind: ActionKind
     item: QueueCard
     event: Review | Bury | Suspend  # the log event written
     requeued: QueueCard | None = None  # the learning step put back in the session
@@ -337,9 +350,9 @@ class ReviewSession:
             self.skipped.append(f"{cur.path}:{cur.line}: {exc.message}")
             return RateResult(False, exc.message)
         self.reviewed_today[cur.id] += 1
-        action = _Action("rate", cur.item, outcome.event)
+        action = _Action(ACTION_RATE, cur.item, outcome.event)
         key, state = key_and_state(outcome.after)
-        if state == "l" and key < self.cutoff.instant:
+        if state == STATE_LEARNING and key < self.cutoff.instant:
             again = cur.item._replace(key=key, kind=LEARNING)
             bisect.insort(self.learning, again, key=lambda c: (c.key, c.ordinal))
             action.requeued = again
@@ -370,7 +383,7 @@ class ReviewSession:
                                      path=cur.path,
                                      until=srcodec.iso_ms(cutoff_end(self.cutoff))))
         self._give_back_budget(cur.item)
-        self._history.append(_Action("bury", cur.item, event))
+        self._history.append(_Action(ACTION_BURY, cur.item, event))
         self.current = None
 
     def suspend(self) -> None:
@@ -379,21 +392,21 @@ class ReviewSession:
         event = self._log_event(Suspend(time=srcodec.iso_ms(self.clock()), id=cur.id,
                                         path=cur.path))
         self._give_back_budget(cur.item)
-        self._history.append(_Action("suspend", cur.item, event))
+        self._history.append(_Action(ACTION_SUSPEND, cur.item, event))
         self.current = None
 
     @property
     def can_undo(self) -> bool:
         return bool(self._history)
 
-    def undo(self) -> tuple[str, ShownCard | None]:
+    def undo(self) -> tuple[ActionKind, ShownCard | None]:
         """Take back the session's last rating, bury or suspend; that card is shown again.
 
-        Returns what was undone ("rate", "bury" or "suspend") and the card shown."""
+        Returns what was undone (an ``ActionKind``) and the card shown."""
         if not self._history:
             raise FlashmarkError("nothing to undo in this session")
         action = self._history[-1]
-        if action.kind == "rate":
+        if action.kind == ACTION_RATE:
             with self._lock:
                 self._undo_rating(action)
         else:
@@ -408,7 +421,7 @@ class ReviewSession:
                 self.reviews.insert(index, item)
             else:
                 self._insert_new(index, item)
-        consume = action.kind != "rate"  # a rated new card kept its budget
+        consume = action.kind != ACTION_RATE  # a rated new card kept its budget
         if consume and action.item.kind == NEW_CARD:
             group = self.review.group_of(action.item.deck)
             self.budgets[group] = self.budgets.get(group, 0) - 1

@@ -15,8 +15,16 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, Label, Markdown, Rule, Static
 
 from flashmark.errors import FlashmarkError
-from flashmark.model import QuestionType, Rating
-from flashmark.review.queue import LEARNING, NEW_CARD, Queue, deck_tree
+from flashmark.model import (
+    ACTION_BURY,
+    ACTION_RATE,
+    ACTION_SUSPEND,
+    LEARNING,
+    NEW_CARD,
+    QuestionType,
+    Rating,
+)
+from flashmark.review.queue import Queue, deck_tree
 from flashmark.review.session import ReviewSession, ShownCard, editor_command
 from flashmark.stats import NO_DECK, Report
 from flashmark.tui.decktree import DeckRow, deck_rows, initially_expanded
@@ -487,7 +495,7 @@ class ReviewScreen(Screen[None]):
         except FlashmarkError as exc:
             self.notify(str(exc), severity="warning", timeout=5)
             return
-        what = {"rate": "rating", "bury": "bury", "suspend": "suspend"}[kind]
+        what = {ACTION_RATE: "rating", ACTION_BURY: "bury", ACTION_SUSPEND: "suspend"}[kind]
         self.notify(f"Undid the {what}" + ("" if shown else " (the card is gone)"), timeout=3)
         await self.show_current()
 

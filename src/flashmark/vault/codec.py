@@ -16,7 +16,15 @@ import struct
 import zlib
 
 from flashmark.identity import card_ids
-from flashmark.model import PLACEHOLDER_TEXT, ParsedNote
+from flashmark.model import (
+    PLACEHOLDER_TEXT,
+    STATE_LEARNING,
+    STATE_NEW,
+    STATE_REVIEW,
+    STATE_UNREADABLE,
+    CardState,
+    ParsedNote,
+)
 
 LAYOUT_VERSION = 3
 
@@ -53,12 +61,12 @@ NEW = ""
 UNREADABLE = "?"
 
 
-_NEW_CARD = (NEW, "n")
-_UNREADABLE_CARD = (UNREADABLE, "?")
-_FSRS_STATES = {"1": "l", "2": "r", "3": "l"}
+_NEW_CARD: tuple[str, CardState] = (NEW, STATE_NEW)
+_UNREADABLE_CARD: tuple[str, CardState] = (UNREADABLE, STATE_UNREADABLE)
+_FSRS_STATES: dict[str, CardState] = {"1": STATE_LEARNING, "2": STATE_REVIEW, "3": STATE_LEARNING}
 
 
-def key_and_state(entry_text: str | None) -> tuple[str, str]:
+def key_and_state(entry_text: str | None) -> tuple[str, CardState]:
     """(due key, state) of one SR entry (see ``due_key`` and ``Summary``)."""
     if entry_text is None or entry_text == PLACEHOLDER_TEXT:
         return _NEW_CARD
@@ -73,7 +81,7 @@ def key_and_state(entry_text: str | None) -> tuple[str, str]:
         return _UNREADABLE_CARD if letter is None else (parts[1], letter)
     if len(parts) != 3 or len(parts[0]) != 10 or parts[0][4] != "-":
         return _UNREADABLE_CARD
-    return _NEW_CARD if parts[1] == "0" else (parts[0], "r")
+    return _NEW_CARD if parts[1] == "0" else (parts[0], STATE_REVIEW)
 
 
 def due_key(entry_text: str | None) -> str:
@@ -86,9 +94,9 @@ def due_key(entry_text: str | None) -> str:
     return key_and_state(entry_text)[0]
 
 
-# (deck, due key, card id, state) for each card of a note, in note order; state is
-# "n" new, "l" learning or relearning (FSRS states 1 and 3), "r" review, "?" unreadable
-Summary = list[tuple[str | None, str, str, str]]
+# (deck, due key, card id, state) for each card of a note, in note order; state is a
+# model.CardState (new, learning or relearning, review, unreadable)
+Summary = list[tuple[str | None, str, str, CardState]]
 
 
 def summarize(note: ParsedNote, rel: str) -> Summary:
@@ -131,7 +139,7 @@ def tally(summary: Summary) -> Tally:
             entry[0][0] += 1
         elif key == UNREADABLE:
             entry[0][1] += 1
-        elif state == "l":
+        elif state == STATE_LEARNING:
             entry[1].append(key)
         elif len(key) == 10:
             entry[2].append(key)
