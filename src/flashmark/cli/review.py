@@ -59,12 +59,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                         use_cache=not args.no_cache, all_notes=args.all_notes,
                         first_card=not args.decks)
 
-    from flashmark.tui.app import Context, FlashmarkApp
+    from flashmark.tui.app import START_DECKS, START_REVIEW, Context, FlashmarkApp
 
     bench = os.environ.get(EXIT_AFTER_FIRST_CARD) == "1"
     ctx = Context(root, settings, review, clock, use_cache=not args.no_cache,
                   all_notes=args.all_notes)
-    app = FlashmarkApp(ctx, deck=args.deck, start="decks" if args.decks else "review",
+    app = FlashmarkApp(ctx, deck=args.deck, start=START_DECKS if args.decks else START_REVIEW,
                        loader=prefetch.opened, exit_after_first_card=bench, t0=t0, theme=args.theme)
     result = app.run()
     if bench and app.first_card_after is not None:

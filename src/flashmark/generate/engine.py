@@ -52,7 +52,7 @@ class NoteOutcome:
 
     @property
     def failed(self) -> bool:
-        return any(p.severity == "error" for p in self.problems)
+        return any(p.severity == ERROR for p in self.problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,7 @@ class Report:
 
     @property
     def errors(self) -> int:
-        return sum(1 for p in self.problems if p.severity == "error")
+        return sum(1 for p in self.problems if p.severity == ERROR)
 
 
 def _run_all(items: list[tuple[str, str, bytes]], options: Options, root: Path,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, Final, Literal, cast
 
 from textual import work
 from textual.app import App
@@ -59,6 +59,12 @@ class Context:
     all_notes: bool = False
 
 
+# The screen the app opens on: the reviewer (of ``deck``) or the deck list.
+StartScreen = Literal["review", "decks"]
+START_REVIEW: Final = "review"
+START_DECKS: Final = "decks"
+
+
 class FlashmarkApp(App[int]):
     CSS = load_stylesheet()
     TITLE = "flashmark"
@@ -67,7 +73,8 @@ class FlashmarkApp(App[int]):
         Binding("q", "quit", "Quit", show=False),
     ]
 
-    def __init__(self, ctx: Context, *, deck: str | None = None, start: str = "review",
+    def __init__(self, ctx: Context, *, deck: str | None = None,
+                 start: StartScreen = START_REVIEW,
                  loader: Callable[[], Opened] | None = None,
                  exit_after_first_card: bool = False, t0: float | None = None,
                  theme: str | None = None) -> None:
@@ -108,7 +115,7 @@ class FlashmarkApp(App[int]):
 
     def on_mount(self) -> None:
         # Only the first screen is built at startup (the deck list when it is needed).
-        self.push_screen(ReviewScreen(self.deck) if self.start == "review"
+        self.push_screen(ReviewScreen(self.deck) if self.start == START_REVIEW
                          else self.deck_screen)
         self._load_initial()
 
@@ -121,7 +128,7 @@ class FlashmarkApp(App[int]):
     def _load_initial(self) -> None:
         try:
             opened = (self._loader() if self._loader is not None
-                      else self._open(self.deck, self.start == "review"))
+                      else self._open(self.deck, self.start == START_REVIEW))
         except FlashmarkError as exc:
             self.call_from_thread(self._fail, exc)
             return

@@ -26,6 +26,7 @@ from typing import TypeVar
 
 from flashmark.errors import Notice, VaultError
 from flashmark.vault.codec import LAYOUT_VERSION
+from flashmark.vault.edit import write_file_atomically
 from flashmark.vault.fallback import fallback_folder
 
 _T = TypeVar("_T")
@@ -61,7 +62,8 @@ def default_index_path(vault: Path) -> Path:
         (state / "cache").mkdir(parents=True, exist_ok=True)
         ignore = state / ".gitignore"
         if not ignore.exists():
-            ignore.write_text("# flashmark: the cache is rebuildable, keep it out of git\ncache/\n")
+            write_file_atomically(str(ignore), b"# flashmark: the cache is rebuildable, keep "
+                                  b"it out of git\ncache/\n")
         probe = state / "cache" / ".probe"
         probe.touch()
         probe.unlink()
