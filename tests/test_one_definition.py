@@ -53,6 +53,10 @@ RENAMES_ALLOWED = {
 }
 
 
+_RENAMERS = {"os.replace", "os.rename", "os.renames", "shutil.move", "tempfile.mkstemp",
+             "tempfile.mkdtemp", "tempfile.NamedTemporaryFile"}
+
+
 def test_one_atomic_writer() -> None:
     found: dict[tuple[str, str], int] = {}
     for rel, tree in _sources():
@@ -60,13 +64,11 @@ def test_one_atomic_writer() -> None:
             if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
                 continue
             name = _dotted(node.func)
-            if (node.func.attr in ("rename", "replace", "renames", "move")
-                    and not (node.func.attr == "replace" and len(node.args) != 2)
-                    or name in ("tempfile.mkstemp", "tempfile.mkdtemp",
-                                "tempfile.NamedTemporaryFile")):
-                # str.replace(a, b) has two arguments too: keep only file renames
-                if node.func.attr == "replace" and not name.startswith(("os.", "shutil.")):
-                    continue
+            attr = node.func.attr
+            # Path.rename(x), Path.replace(x) (one argument: str.replace takes two)
+            path_method = attr == "rename" or (
+                attr == "replace" and len(node.args) == 1 and not node.keywords)
+            if path_method or name in _RENAMERS:
                 found[(rel, name)] = found.get((rel, name), 0) + 1
     assert set(found) == set(RENAMES_ALLOWED), found
     # the writer renames in three places: the note swap, the recovered note, the helper
@@ -110,9 +112,9 @@ def test_named_states_and_kinds() -> None:
                 # a table over one vocabulary ({"rate": ..., "bury": ...}), not a JSON
                 # object that has, among others, a field called "new"
                 keys = [k for k in node.keys if k is not None]
-                operands = [side for side in (keys, node.values) if side and all(
-                    isinstance(v, ast.Constant) and v.value in MAGIC for v in side)]
-                operands = [v for side in operands for v in side]
+                operands = [v for side in (keys, node.values) if side and all(
+                    isinstance(v, ast.Constant) and v.value in MAGIC for v in side)
+                    for v in side]
             else:
                 continue
             for operand in operands:
