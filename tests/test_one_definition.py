@@ -210,3 +210,21 @@ def test_generate_cache_write_failure_leaves_no_temporary(tmp_path: Path) -> Non
     assert done.returncode == 0, done.stderr
     assert written.read_bytes() == before
     assert sorted(p.name for p in cache.iterdir()) == ["generate.json"]
+
+
+def test_fallback_folder_honours_xdg_cache_home(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from flashmark.vault.fallback import fallback_folder
+
+    if sys.platform != "linux":
+        pytest.skip("XDG_CACHE_HOME is the Linux convention")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    first = fallback_folder(tmp_path / "vault")
+    assert first.parent == tmp_path / "xdg" / "flashmark"
+    (tmp_path / "vault").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "vault")
+    assert fallback_folder(tmp_path / "link") == first  # keyed by the real path
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert fallback_folder(tmp_path / "vault").parent == tmp_path / "home" / ".cache" / \
+        "flashmark"
