@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from flashmark.errors import Notice, VaultError
 from flashmark.vault.codec import LAYOUT_VERSION
-from flashmark.vault.fallback import fallback_folder
+from flashmark.vault.fallback import fallback_folder, keep_local_files_out_of_git
 
 _T = TypeVar("_T")
 
@@ -59,9 +59,7 @@ def default_index_path(vault: Path) -> Path:
     state = vault / ".flashmark"
     try:
         (state / "cache").mkdir(parents=True, exist_ok=True)
-        ignore = state / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# flashmark: the cache is rebuildable, keep it out of git\ncache/\n")
+        keep_local_files_out_of_git(state)
         probe = state / "cache" / ".probe"
         probe.touch()
         probe.unlink()
