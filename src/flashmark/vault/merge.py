@@ -152,10 +152,21 @@ def _pair_by_likeness(base: _Version, ours: list[tuple[int, int]], side: _Versio
         return 0.0 if x[1] != y[1] else difflib.SequenceMatcher(None, x[0], y[0]).ratio()
 
     scores = {(a, b): likeness(a, b) for a in ours for b in theirs}
-    best_of_ours = {a: max(theirs, key=lambda b: scores[(a, b)]) for a in ours}
-    best_of_theirs = {b: max(ours, key=lambda a: scores[(a, b)]) for b in theirs}
-    return {b: a for a, b in best_of_ours.items()
-            if best_of_theirs[b] == a and scores[(a, b)] >= 0.6}
+
+    def clear_best(candidates: list[float]) -> bool:
+        # Alike, and clearly more alike than the runner-up: short cards ("- a:@:b")
+        # resemble each other, and a wrong pairing would move a schedule to another card.
+        ranked = sorted(candidates, reverse=True)
+        return ranked[0] >= 0.6 and (len(ranked) == 1 or ranked[0] - ranked[1] >= 0.15)
+
+    found: dict[tuple[int, int], tuple[int, int]] = {}
+    for a in ours:
+        b = max(theirs, key=lambda b: scores[(a, b)])
+        if (clear_best([scores[(a, x)] for x in theirs])
+                and clear_best([scores[(x, b)] for x in ours])
+                and max(ours, key=lambda x: scores[(x, b)]) == a):
+            found[b] = a
+    return found
 
 
 # --- merging one comment -----------------------------------------------------------------
