@@ -47,7 +47,8 @@ def rate(vault: Path, card: str, rating: str, when: str) -> str:
 
 
 def scan(vault: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in flashmark("scan", "--json", str(vault)).stdout.splitlines()]
+    out = flashmark("scan", "--json", str(vault)).stdout
+    return [json.loads(line) for line in out.splitlines()]
 
 
 def entry_of(vault: Path, card: str) -> str:
