@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         due,
         export,
         generate,
+        git_setup,
+        merge_driver,
         optimize,
         rate,
         review,
@@ -69,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.register(sub)
     review.register(sub)
     stats.register(sub)
+    git_setup.register(sub)
+    merge_driver.register(sub)
     completion.register(sub)
     return parser
 
