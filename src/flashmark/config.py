@@ -67,13 +67,13 @@ T = TypeVar("T")
 
 class Invalid(Exception):  # noqa: N818 (a check's verdict, turned into a ConfigError)
     """A value a check refuses. ``predicate`` completes "<file>: <key> ...", e.g.
-    "must be true or false, got 'yes'"; ``standalone`` texts follow "<file>: <key>: "."""
+    "must be true or false, got 'yes'"; ``standalone`` texts follow "<file>: <key>: ".
+    The message is one line: the expected form goes into it, not into a hint."""
 
-    def __init__(self, predicate: str, *, hint: str | None = None,
-                 standalone: bool = False, subkey: str | None = None) -> None:
+    def __init__(self, predicate: str, *, standalone: bool = False,
+                 subkey: str | None = None) -> None:
         super().__init__(predicate)
         self.predicate = predicate
-        self.hint = hint
         self.standalone = standalone
         self.subkey = subkey  # the entry of a mapping-valued key that is wrong
 
@@ -146,13 +146,13 @@ def tags(value: object) -> tuple[str, ...]:
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_DURATION_HINT = "write durations like 30s, 10m, 1h or 1d"
+_DURATION_HINT = "write durations like 30s, 10m, 1h or 1d"  # one line with the error
 
 
 def _duration(value: object) -> dt.timedelta:
     m = _DURATION.match(str(value)) if isinstance(value, str | int | float) else None
     if m is None or isinstance(value, bool) or float(m[1]) <= 0:
-        raise Invalid(f"{value!r} is not a duration", hint=_DURATION_HINT, standalone=True)
+        raise Invalid(f"{value!r} is not a duration ({_DURATION_HINT})", standalone=True)
     unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "": "minutes"}[m[2]]
     return dt.timedelta(**{unit: float(m[1])})
 
@@ -162,7 +162,7 @@ def parse_duration(value: object, source: str) -> dt.timedelta:
     try:
         return _duration(value)
     except Invalid as exc:
-        raise ConfigError(f"{source}: {exc.predicate}", hint=exc.hint) from None
+        raise ConfigError(f"{source}: {exc.predicate}") from None
 
 
 def duration_texts(value: object) -> tuple[str, ...]:
@@ -183,8 +183,8 @@ def seconds(value: object) -> float:
     if isinstance(value, str):
         return _duration(value).total_seconds()
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise Invalid(f"must be a positive number of seconds, got {value!r}",
-                      hint="for example: generate: {timeout: 60}")
+        raise Invalid(f"must be a positive number of seconds or a duration like 2m, "
+                      f"got {value!r}")
     return float(value)
 
 
@@ -283,8 +283,8 @@ def deck_limits(value: object) -> tuple[tuple[str, int], ...]:
     if value is None:
         return ()
     if not isinstance(value, dict):
-        raise Invalid(f"must map deck names to limits, got {value!r}",
-                      hint="for example: decks: {flashcard/active/general: 10}")
+        raise Invalid(f"must map deck names to limits ({{flashcard/active/general: 10}}), "
+                      f"got {value!r}")
     limits: list[tuple[str, int]] = []
     for deck, limit in value.items():
         name = _deck_name(deck)
@@ -403,15 +403,15 @@ def _fail(source: str, key: str, exc: Invalid) -> ConfigError:
     if exc.subkey is not None:
         key = f"{key}.{exc.subkey}"
     sep = ": " if exc.standalone else " "
-    return ConfigError(f"{source}: {key}{sep}{exc.predicate}", hint=exc.hint)
+    return ConfigError(f"{source}: {key}{sep}{exc.predicate}")
 
 
 def _unknown(source: str, where: str, unknown: list[str], known: list[str]) -> ConfigError:
     names = ", ".join(unknown)
     what = f"unknown key(s) {names}" if not where else f"unknown {where} setting(s) {names}"
     close = difflib.get_close_matches(unknown[0], known, n=1)
-    hint = (f"did you mean {close[0]}? " if close else "") + f"known: {', '.join(known)}"
-    return ConfigError(f"{source}: {what}", hint=hint)
+    return ConfigError(f"{source}: {what}: " + (f"did you mean {close[0]}?" if close
+                                               else f"known: {', '.join(known)}"))
 
 
 def _walk(data: Mapping[Any, Any], tree: _Tree, source: str, where: str,
@@ -431,8 +431,8 @@ def _walk(data: Mapping[Any, Any], tree: _Tree, source: str, where: str,
             if value is None:
                 continue  # `review:` with nothing under it: the defaults
             if not isinstance(value, dict):
-                raise ConfigError(f"{source}: '{path}' must be a mapping",
-                                  hint=f"its keys: {', '.join(sorted(node))}")
+                raise ConfigError(f"{source}: '{path}' must be a mapping (of "
+                                  f"{', '.join(sorted(node))}), got {value!r}")
             _walk(value, node, source, path, out)
             continue
         try:
@@ -506,7 +506,7 @@ def settings_from_yaml(data: Mapping[Any, Any], base: Settings | None = None,
         name = data["preset"]
         if not isinstance(name, str) or name not in PRESETS:
             raise ConfigError(f"{source}: preset must be one of {', '.join(PRESETS)}, "
-                              f"got {name!r}", hint=f"use one of: {', '.join(PRESETS)}")
+                              f"got {name!r}")
         settings = replace(settings, parser=PRESETS[name])
     if ("scheduling", "weights") in changes:
         changes["scheduling", "weights_source"] = source
