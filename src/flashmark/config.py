@@ -26,7 +26,7 @@ too. A plugin key read from ``data.json`` is one line in ``_OSR_KEYS``.
 Why plain code and not a validation library such as msgspec (which installs fine): the
 settings are about thirty keys read once per process, so speed is not at stake, while
 what matters here is the wording: every message names the file, the key path and what is
-expected in the project's own terms ("a whole number >= 0", "a duration like 10m"), hints
+expected in the project's own terms ("a whole number >= 0", "a duration like 10m"), names
 the closest key for a typo, and keeps the messages the tests pin. msgspec reports
 ``Expected `float`, got `str` - at `$.scheduling.desired_retention``` and its
 unknown-field error has no suggestion, so its errors would need rewriting, and durations,
