@@ -70,6 +70,13 @@ class SchedulingSettings:
     fuzz: bool = True
     weights: tuple[float, ...] | None = None  # FSRS weights; None: FSRS-6 defaults
     weights_source: str = ""  # where the weights came from, for messages
+    # --- day counting (flashmark.days) ---
+    # scheduling.day_boundary: the hour (0..23, local time) the learner's day starts at,
+    # Anki's "next day starts at": used for elapsed days, same-day reviews, "due today".
+    day_boundary: int = 4
+    # scheduling.elapsed_days: "learner" (days as above) or "utc" (the plugin's rule:
+    # UTC calendar days), for the scheduler's elapsed days.
+    elapsed_days: str = "learner"
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -218,7 +225,20 @@ def _from_yaml(data: dict[str, Any], parser: ParserSettings, sched: SchedulingSe
             raise ConfigError(f"{source}: scheduling.{key} has the wrong type: {s[key]!r}")
     if s.get("state_format", "fsrs") not in ("fsrs", "sm2"):
         raise ConfigError(f"{source}: scheduling.state_format must be fsrs or sm2")
+    _check_day_counting(s, source)
     return parser, replace(sched, **s)
+
+
+def _check_day_counting(s: dict[str, Any], source: str) -> None:
+    """scheduling.day_boundary (an hour 0..23) and scheduling.elapsed_days (learner|utc)."""
+    if "day_boundary" in s:
+        b = s["day_boundary"]
+        if isinstance(b, bool) or not isinstance(b, int) or not 0 <= b <= 23:
+            raise ConfigError(f"{source}: scheduling.day_boundary must be an hour from 0 to "
+                              f"23, got {b!r}", hint="4 (like Anki): the day starts at 04:00")
+    if s.get("elapsed_days", "learner") not in ("learner", "utc"):
+        raise ConfigError(f"{source}: scheduling.elapsed_days must be learner or utc, got "
+                          f"{s['elapsed_days']!r}")
 
 
 def _write_in_place(data: dict[str, Any], source: str) -> bool:
