@@ -10,10 +10,10 @@ from flashmark.model import ParsedNote, Problem, Question, QuestionType, RawEntr
 from flashmark.syntax import srcodec
 from flashmark.syntax.blocks import lines_outside_fences
 from flashmark.syntax.cloze import compile_cloze
+from flashmark.syntax.conflicts import conflict_problems
 from flashmark.syntax.frontmatter import frontmatter_end, frontmatter_tags
 from flashmark.syntax.inline import inline_tags
 from flashmark.syntax.lines import LineTable
-from flashmark.syntax.conflicts import conflict_problems
 from flashmark.syntax.scanner import lint_lines, scan
 
 __all__ = ["body_tags", "lines_outside_fences", "note_deck", "parse_note"]
