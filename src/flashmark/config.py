@@ -111,10 +111,12 @@ def number(*, gt: float | None = None, lt: float | None = None,
     return check
 
 
-def whole(*, ge: int) -> Callable[[object], int]:
+def whole(*, ge: int, le: int | None = None) -> Callable[[object], int]:
     def check(value: object) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < ge:
-            raise Invalid(f"must be a whole number >= {ge}, got {value!r}")
+        if (isinstance(value, bool) or not isinstance(value, int) or value < ge
+                or (le is not None and value > le)):
+            bounds = f">= {ge}" if le is None else f"from {ge} to {le}"
+            raise Invalid(f"must be a whole number {bounds}, got {value!r}")
         return value
     return check
 
@@ -271,6 +273,13 @@ class SchedulingSettings:
     fuzz: bool = setting(True, boolean)
     weights: tuple[float, ...] | None = setting(None, weights)  # None: FSRS-6 defaults
     weights_source: str = ""  # where the weights came from, for messages (not a key)
+    # --- day counting (flashmark.days) ---
+    # the hour (0..23, local time) the learner's day starts at, Anki's "next day starts
+    # at": used for elapsed days, same-day reviews, "due today"
+    day_boundary: int = setting(4, whole(ge=0, le=23))
+    # "learner" (days as above) or "utc" (the plugin's rule: UTC calendar days), for the
+    # scheduler's elapsed days
+    elapsed_days: str = setting("learner", one_of("learner", "utc"))
 
 
 ORDERS = ("due", "random", "deck")

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flashmark.days import DEFAULT_DAY_BOUNDARY, day_start, learner_day
 from flashmark.syntax import srcodec
 from flashmark.vault.codec import NEW, UNREADABLE, Summary, Tally, due_key, key_and_state, tally
 from flashmark.vault.reviewlog import Event, Review, in_effect, reviews
@@ -19,19 +20,22 @@ NO_DECK = "(no deck)"
 class DueCutoff:
     """Is a due key (see ``vault.codec.due_key``) due today?
 
-    Review cards are due for the whole local day they fall on (like Anki): a legacy
-    date is due when it is today or earlier, an FSRS instant when it is before the end
-    of today (the next local midnight). Day boundaries are local midnight.
+    "Today" is the learner's day (``flashmark.days``): it starts at ``day_boundary``
+    o'clock local time (4 by default, like Anki), so a review at 03:00 counts to the day
+    before. Review cards are due for the whole day they fall on: a legacy date is due
+    when it is today or earlier, an FSRS instant when it is before the start of the next
+    learner day.
     """
 
-    def __init__(self, now: dt.datetime) -> None:
+    def __init__(self, now: dt.datetime, day_boundary: int = DEFAULT_DAY_BOUNDARY) -> None:
         local = now.astimezone()
         self.now = local
-        self.today = local.date()
+        self.day_boundary = day_boundary
+        self.today = learner_day(local, day_boundary)
         self.today_text = self.today.isoformat()
-        tomorrow = dt.datetime.combine(self.today + dt.timedelta(days=1), dt.time(),
-                                       tzinfo=local.tzinfo)
-        self.instant = srcodec.iso_ms(tomorrow)
+        self.start = day_start(self.today, day_boundary)  # when today began
+        self.end = day_start(self.today + dt.timedelta(days=1), day_boundary)
+        self.instant = srcodec.iso_ms(self.end)
 
     def is_due(self, key: str) -> bool:
         if key in (NEW, UNREADABLE):
@@ -41,12 +45,16 @@ class DueCutoff:
         return key < self.instant
 
     def day_of(self, key: str) -> dt.date | None:
-        """The local date a due key falls on (None for new or unreadable)."""
+        """The learner's day a due key falls on (None for new or unreadable)."""
         if key in (NEW, UNREADABLE):
             return None
         if len(key) == 10:
             return dt.date.fromisoformat(key)
-        return dt.datetime.fromisoformat(key).astimezone(self.now.tzinfo).date()
+        return self.day_of_moment(dt.datetime.fromisoformat(key))
+
+    def day_of_moment(self, moment: dt.datetime) -> dt.date:
+        """The learner's day an instant (a review, a bury) falls in."""
+        return learner_day(moment, self.day_boundary)
 
 
 @dataclass(slots=True)
@@ -162,13 +170,12 @@ def _was_new(before: object) -> bool:
 
 def reviews_per_day(events: Iterable[Event], cutoff: DueCutoff,
                     days: int = 30) -> list[DayReviews]:
-    """Ratings per local day for the last ``days`` days (today last)."""
+    """Ratings per learner day for the last ``days`` days (today last)."""
     first = cutoff.today - dt.timedelta(days=days - 1)
     out = {first + dt.timedelta(days=k): DayReviews(first + dt.timedelta(days=k))
            for k in range(days)}
-    tz = cutoff.now.tzinfo
     for when, e in live_reviews(events):
-        row = out.get(when.astimezone(tz).date())
+        row = out.get(cutoff.day_of_moment(when))
         if row is None:
             continue
         setattr(row, e.rating, getattr(row, e.rating) + 1)
@@ -201,10 +208,9 @@ def actual_retention(events: Iterable[Event], cutoff: DueCutoff, desired: float,
     """True retention over the last ``days`` days: of the reviews of cards in the review
     state, the share not rated Again (what FSRS aims at with the desired retention)."""
     first = cutoff.today - dt.timedelta(days=days - 1)
-    tz = cutoff.now.tzinfo
     passed = total = 0
     for when, e in live_reviews(events):
-        if when.astimezone(tz).date() < first or not _was_review(e.before):
+        if cutoff.day_of_moment(when) < first or not _was_review(e.before):
             continue
         total += 1
         if e.rating != "again":

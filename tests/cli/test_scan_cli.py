@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import os
@@ -127,8 +128,11 @@ def test_due_count_agrees_with_the_json_schedules(cli: Runner, vault: Path, utc:
         s = card["schedule"]
         if s is None:
             continue
-        # a legacy date is due on its day; an FSRS instant before the next (UTC) midnight
-        expected += s["due"] <= day if s["kind"] == "sm2" else s["due"][:10] <= day
+        # a legacy date is due on its day; an FSRS instant before the next learner day
+        # starts (04:00 local, the default day boundary; the test runs in UTC)
+        next_day = (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+        expected += (s["due"] <= day if s["kind"] == "sm2"
+                     else s["due"] < next_day + "T04:00:00.000Z")
     code, out, _ = cli("scan", str(vault), "--now", day + "T12:00:00+00:00")
     assert code == 0
     assert _total_row(out)[1] == str(expected)

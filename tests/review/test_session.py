@@ -211,7 +211,8 @@ def test_bury_and_suspend_are_logged_and_undoable(vault: Path) -> None:
     session.bury()
     bury = _events(vault)[-1]
     assert isinstance(bury, Bury) and bury.id == first.id
-    assert bury.until == "2026-11-24T00:00:00.000Z" and bury.path == first.path
+    # buried until the next learner day starts (04:00, the default day boundary)
+    assert bury.until == "2026-11-24T04:00:00.000Z" and bury.path == first.path
     second = _current(session)
     session.suspend()
     suspend = _events(vault)[-1]

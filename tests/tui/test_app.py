@@ -172,7 +172,7 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
         await pilot.pause()
         bury = _events(vault)[-1]
         assert isinstance(bury, Bury)
-        assert (bury.id, bury.until) == (card.id, "2026-11-24T00:00:00.000Z")
+        assert (bury.id, bury.until) == (card.id, "2026-11-24T04:00:00.000Z")  # day boundary 4
         assert _shown(app).id != card.id
 
         # suspend (!)

@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     result = scan_from_args(args, "scanning")
-    cutoff = DueCutoff(parse_now(args.now))
+    cutoff = DueCutoff(parse_now(args.now), result.settings.scheduling.day_boundary)
     days = max(0, args.days)
     counts = count_decks((r.tally for r in result.flashcard_notes()), cutoff,
                          forecast_days=days, deck=args.deck)

@@ -47,7 +47,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if args.json:
             _print_cards(result, out)
         else:
-            _print_counts(result, DueCutoff(parse_now(args.now)), args.depth, out)
+            _print_counts(result, DueCutoff(parse_now(args.now),
+                                                 result.settings.scheduling.day_boundary),
+                          args.depth, out)
     finally:
         result.close()
     return EXIT_OK

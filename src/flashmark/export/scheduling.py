@@ -124,16 +124,18 @@ def apply_scheduling(package: Path, states: Iterable[CardState],
                     if entry.is_new:
                         continue
                     card = col.get_card(cid)
-                    s, d = memory_state_from_sm2(entry.ease / 100.0, entry.interval,
+                    # interval 0 (the plugin's SM-2 Again) counts as 1 day, as in rating
+                    interval = max(1, entry.interval)
+                    s, d = memory_state_from_sm2(entry.ease / 100.0, interval,
                                                  retention, weights)
                     card.type = CARD_TYPE_REV
                     card.queue = QUEUE_TYPE_REV
-                    card.ivl = entry.interval
+                    card.ivl = interval
                     card.factor = entry.ease * 10
                     card.due = today_number + (entry.due - anki_today).days
                     card.memory_state = FSRSMemoryState(stability=s, difficulty=d)
                     card.last_review_time = _timestamp(
-                        entry.due - dt.timedelta(days=min(entry.interval, 36500)))
+                        entry.due - dt.timedelta(days=min(interval, 36500)))
                 elif isinstance(entry, FsrsEntry):
                     if entry.is_new or not entry.stability > 0:
                         continue

@@ -36,7 +36,7 @@ def build_queues(root: Path, settings: Settings, review: ReviewSettings, now: dt
     Scans the vault unless ``notes`` is given (a warm index reads no note)."""
     if notes is None:
         notes = scan_summaries(root, settings, use_cache=use_cache, all_notes=all_notes)
-    cutoff = DueCutoff(now)
+    cutoff = DueCutoff(now, settings.scheduling.day_boundary)
     state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)
     overview = build_queue(notes, state, cutoff, review)
     queue = overview if deck is None else build_queue(notes, state, cutoff, review, deck=deck)
@@ -67,7 +67,7 @@ def vault_report(root: Path, settings: Settings, now: dt.datetime, *, days: int 
     """Reviews per day, retention, forecast and cards per state for the vault."""
     if notes is None:
         notes = scan_summaries(root, settings, use_cache=use_cache, all_notes=all_notes)
-    cutoff = DueCutoff(now)
+    cutoff = DueCutoff(now, settings.scheduling.day_boundary)
     events = ReviewLog(root).events()
     state = log_state(events, cutoff)
     return report([s for _, s in notes], events, cutoff,

@@ -141,7 +141,7 @@ class Prefetch:
             raise _RelayedError(outcome[1], outcome[2])
         if outcome[0] != "ok":
             raise RuntimeError(f"building the review queue failed:\n{outcome[1]}")
-        cutoff = DueCutoff(self.now)
+        cutoff = DueCutoff(self.now, settings.scheduling.day_boundary)
         overview = _unpack(outcome[1], cutoff, review)
         queue = overview if outcome[2] is None else _unpack(outcome[2], cutoff, review)
         return opened_from(root, settings, clock, (overview, queue), all_notes=self.all_notes,

@@ -86,14 +86,14 @@ def log_state(events: Iterable[Event], cutoff: DueCutoff) -> LogState:
     now = cutoff.now
     for e in in_effect(list(events)):
         if isinstance(e, Review):
-            if e.moment.astimezone(now.tzinfo).date() != cutoff.today:
+            if cutoff.day_of_moment(e.moment) != cutoff.today:
                 continue
             state.reviewed_today[e.id] += 1
             if due_key(e.before) == NEW:
                 state.introduced_today.append(e.id)
         elif isinstance(e, Bury):
             if e.until is None:  # no end given: buried for the day it was made
-                if e.moment.astimezone(now.tzinfo).date() != cutoff.today:
+                if cutoff.day_of_moment(e.moment) != cutoff.today:
                     continue
                 until = cutoff_end(cutoff)
             else:
@@ -116,15 +116,13 @@ def _utc(text: str) -> dt.datetime:
 
 
 def cutoff_end(cutoff: DueCutoff) -> dt.datetime:
-    """The end of the local day: the next local midnight (aware)."""
-    return dt.datetime.combine(cutoff.today + dt.timedelta(days=1), dt.time(),
-                               tzinfo=cutoff.now.tzinfo)
+    """The end of the learner's day: when the next one starts (aware)."""
+    return cutoff.end
 
 
 def _utc_days(cutoff: DueCutoff) -> list[str]:
-    """The UTC dates the local day overlaps (one or two)."""
-    start = dt.datetime.combine(cutoff.today, dt.time(), tzinfo=cutoff.now.tzinfo)
-    first = start.astimezone(dt.UTC).date()
+    """The UTC dates the learner's day overlaps (one or two)."""
+    first = cutoff.start.astimezone(dt.UTC).date()
     last = (cutoff_end(cutoff) - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()
     days = [first.isoformat()]
     if last != first:
@@ -319,7 +317,7 @@ def load_queue(root: Path, settings: Settings, review: ReviewSettings, now: dt.d
                deck: str | None = None, notes: list[tuple[str, Summary]] | None = None,
                use_cache: bool = True, all_notes: bool = False) -> Queue:
     """Today's queue of the vault at ``root`` (scanning it unless ``notes`` is given)."""
-    cutoff = DueCutoff(now)
+    cutoff = DueCutoff(now, settings.scheduling.day_boundary)
     if notes is None:
         notes = scan_summaries(root, settings, use_cache=use_cache, all_notes=all_notes)
     state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)
