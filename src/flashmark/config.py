@@ -94,6 +94,8 @@ class Settings:
     # instead of refusing to write them.
     write_in_place: bool = False
     generate_timeout: float = DEFAULT_GENERATE_TIMEOUT  # seconds per note in `generate`
+    # `generate.rematch`: the last stage that may move a schedule to a changed card
+    generate_rematch: str = "similar"  # exact | normalized | similar
     sources: tuple[str, ...] = ()  # which files contributed, for `flashmark config`-like output
 
 
@@ -235,8 +237,9 @@ def _generate_timeout(section: Any, source: str) -> float:
     """``generate: {timeout: 60}``: seconds (a number) or a duration like ``2m``."""
     if section is None:
         return DEFAULT_GENERATE_TIMEOUT
-    if not isinstance(section, dict) or set(section) - {"timeout"}:
-        raise ConfigError(f"{source}: 'generate' must be a mapping with the key timeout",
+    if not isinstance(section, dict) or set(section) - {"timeout", "rematch"}:
+        raise ConfigError(f"{source}: 'generate' must be a mapping with the keys timeout "
+                          "and rematch",
                           hint="for example: generate: {timeout: 60}")
     value = section.get("timeout", DEFAULT_GENERATE_TIMEOUT)
     if isinstance(value, str):
@@ -245,6 +248,15 @@ def _generate_timeout(section: Any, source: str) -> float:
         raise ConfigError(f"{source}: generate.timeout must be a positive number of seconds, "
                           f"got {value!r}", hint="for example: generate: {timeout: 60}")
     return float(value)
+
+
+def _generate_rematch(section: Any, source: str) -> str:
+    """``generate: {rematch: similar}``: the last stage that may move a schedule."""
+    value = section.get("rematch", "similar") if isinstance(section, dict) else "similar"
+    if value not in ("exact", "normalized", "similar"):
+        raise ConfigError(f"{source}: generate.rematch must be exact, normalized or similar, "
+                          f"got {value!r}", hint="for example: generate: {rematch: similar}")
+    return str(value)
 
 
 def read_config_yaml(vault: Path) -> dict[str, Any] | None:
@@ -270,6 +282,7 @@ def load_settings(vault: Path) -> Settings:
     ignore: tuple[str, ...] = ()
     write_in_place = False
     generate_timeout = DEFAULT_GENERATE_TIMEOUT
+    generate_rematch = "similar"
     sources: list[str] = []
     osr = vault / OSR_DATA_JSON
     if osr.is_file():
@@ -291,6 +304,7 @@ def load_settings(vault: Path) -> Settings:
             ignore = _globs(ydata["ignore"], CONFIG_FILE, "ignore")
         write_in_place = _write_in_place(ydata, CONFIG_FILE)
         generate_timeout = _generate_timeout(ydata.get("generate"), CONFIG_FILE)
+        generate_rematch = _generate_rematch(ydata.get("generate"), CONFIG_FILE)
         sources.append(CONFIG_FILE)
     fitted = vault / STATE_DIR / WEIGHTS_FILE
     if sched.weights is None and fitted.is_file():
@@ -305,4 +319,5 @@ def load_settings(vault: Path) -> Settings:
         sources.append(f"{STATE_DIR}/{WEIGHTS_FILE}")
     return Settings(parser=parser, scheduling=sched, ignore=ignore,
                     write_in_place=write_in_place, generate_timeout=generate_timeout,
+                    generate_rematch=generate_rematch,
                     sources=tuple(sources))
