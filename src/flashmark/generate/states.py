@@ -223,7 +223,9 @@ def normalized(card: str) -> str:
 
 
 def _tokens(side: str) -> list[str]:
-    return _TOKEN.findall(side.casefold())
+    words = _TOKEN.findall(side.casefold())
+    # a side of symbols only (`<=`, `→`) is compared by its characters
+    return words or [c for c in side if not c.isspace()]
 
 
 def _sides(norm: str) -> list[list[str]]:
@@ -233,24 +235,25 @@ def _sides(norm: str) -> list[list[str]]:
 def similarity(old: str, new: str) -> float:
     """How much of two card texts is the same, 0..1: the texts are `normalized`, cut into
     sides at the two-sided separators (``:@:``, ``::@::``, ``?@?``, ``??@??``: a linked
-    pair's two items, a map's key and value) and each side into words (CJK: characters);
-    the score is the lowest of the sides' `difflib` ratios of their word sequences. So a
-    card whose question or answer was replaced scores 0 however long the other side is;
-    a different number of sides scores 0."""
+    pair's two items, a map's key and value) and each side into words (CJK: characters;
+    a side without words: its characters). A card of one side scores the `difflib` ratio
+    of the word sequences. A card of several sides must keep one side exactly (the
+    unchanged neighbour of a linked pair, the question of an edited answer) and scores
+    the lowest ratio of the others: a pair whose every side changed, or whose answer was
+    replaced, scores 0 however long the rest. A different number of sides scores 0."""
     return _side_similarity(_sides(normalized(old)), _sides(normalized(new)))[0]
 
 
 def _side_similarity(a: list[list[str]], b: list[list[str]]) -> tuple[float, int]:
-    """(the lowest side ratio, how many sides are equal)."""
+    """(the score of `similarity`, how many sides are equal)."""
     if len(a) != len(b):
         return 0.0, 0
-    low, equal = 1.0, 0
-    for x, y in zip(a, b, strict=True):
-        if x == y:
-            equal += 1
-            continue
-        if not x or not y:
-            return 0.0, 0
+    changed = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    equal = len(a) - len(changed)
+    if len(a) > 1 and not equal:
+        return 0.0, 0
+    low = 1.0
+    for x, y in changed:
         matcher = difflib.SequenceMatcher(None, x, y, autojunk=False)
         if matcher.real_quick_ratio() < SIMILAR_THRESHOLD:
             return 0.0, 0  # cannot reach the threshold: spare the full comparison
