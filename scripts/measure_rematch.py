@@ -36,7 +36,7 @@ def edits(card: str) -> list[str]:
     out: list[str] = []
 
     def with_side(text: str) -> str:
-        return "".join(sides[:longest] + [text] + sides[longest + 1:])
+        return "".join([*sides[:longest], text, *sides[longest + 1:]])
 
     out.append(with_side(side.rstrip() + " when moist"))
     if words:
@@ -72,11 +72,11 @@ def main(vault: Path) -> None:
             norm = [normalized(k) for k in scheduled]
             for k, key in enumerate(scheduled):
                 cards += 1
-                others = [similarity(key, o) for j, o in enumerate(scheduled)
+                others = [similarity(key, o, 0.0) for j, o in enumerate(scheduled)
                           if norm[j] != norm[k]]
                 if others:
                     unrelated.append(max(others))
-                edited.extend(similarity(key, e) for e in edits(key))
+                edited.extend(similarity(key, e, 0.0) for e in edits(key))
     print(f"{cards} scheduled cards in {sections} sections; {len(edited)} edits, "
           f"{len(unrelated)} nearest other cards")
     print("threshold  edits kept  unrelated matched")

@@ -120,5 +120,7 @@ def test_rename_chains_and_loops() -> None:
         return Renamed(time="2026-11-23T12:00:00.000Z", id=a, to=b, path="n.md", via="edit")
 
     assert rename_map([r("a", "b"), r("b", "c")]) == {"a": "c", "b": "c"}
-    # a hand-edited loop ends where it would come back
-    assert rename_map([r("a", "b"), r("b", "a")]) == {"a": "b", "b": "a"}
+    # a text changed back: the card is "a" again, with the history it had as "b"
+    assert rename_map([r("a", "b"), r("b", "a")]) == {"b": "a"}
+    assert rename_map([r("a", "b"), r("c", "d"), r("b", "e")]) == {"a": "e", "b": "e",
+                                                                    "c": "d"}

@@ -232,7 +232,7 @@ def _sides(norm: str) -> list[list[str]]:
     return [_tokens(side) for side in _SIDES.split(norm)]
 
 
-def similarity(old: str, new: str) -> float:
+def similarity(old: str, new: str, floor: float = SIMILAR_THRESHOLD) -> float:
     """How much of two card texts is the same, 0..1: the texts are `normalized`, cut into
     sides at the two-sided separators (``:@:``, ``::@::``, ``?@?``, ``??@??``: a linked
     pair's two items, a map's key and value) and each side into words (CJK: characters;
@@ -240,12 +240,15 @@ def similarity(old: str, new: str) -> float:
     of the word sequences. A card of several sides must keep one side exactly (the
     unchanged neighbour of a linked pair, the question of an edited answer) and scores
     the lowest ratio of the others: a pair whose every side changed, or whose answer was
-    replaced, scores 0 however long the rest. A different number of sides scores 0."""
-    return _side_similarity(_sides(normalized(old)), _sides(normalized(new)))[0]
+    replaced, scores 0 however long the rest. A different number of sides scores 0.
+    Scores below ``floor`` may be given as 0 (they are not computed in full)."""
+    return _side_similarity(_sides(normalized(old)), _sides(normalized(new)), floor)[0]
 
 
-def _side_similarity(a: list[list[str]], b: list[list[str]]) -> tuple[float, int]:
-    """(the score of `similarity`, how many sides are equal)."""
+def _side_similarity(a: list[list[str]], b: list[list[str]],
+                     floor: float = SIMILAR_THRESHOLD) -> tuple[float, int]:
+    """(the score of `similarity`, how many sides are equal); a score that cannot reach
+    ``floor`` is 0."""
     if len(a) != len(b):
         return 0.0, 0
     changed = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
@@ -255,7 +258,7 @@ def _side_similarity(a: list[list[str]], b: list[list[str]]) -> tuple[float, int
     low = 1.0
     for x, y in changed:
         matcher = difflib.SequenceMatcher(None, x, y, autojunk=False)
-        if matcher.real_quick_ratio() < SIMILAR_THRESHOLD:
+        if matcher.real_quick_ratio() < floor:
             return 0.0, 0  # cannot reach the threshold: spare the full comparison
         low = min(low, matcher.ratio())
     return low, equal

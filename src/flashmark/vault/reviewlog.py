@@ -426,23 +426,18 @@ def open_intents(events: Sequence[Event]) -> list[Review | Undo]:
 
 
 def rename_map(events: Iterable[Event]) -> dict[str, str]:
-    """Each renamed card id -> the id its history continues under now (the end of its
-    chain of `Renamed` events, oldest first; a chain that comes back to an id it passed
-    stops there, so a hand-edited log cannot loop)."""
-    step: dict[str, str] = {}
+    """Each renamed card id -> the id its history continues under now, from the
+    `Renamed` events in log order (``a → b`` then ``b → c``: ``a`` and ``b`` are ``c``;
+    a text changed back, ``a → b`` then ``b → a``: ``b`` is ``a`` again, no loop)."""
+    members: dict[str, set[str]] = {}  # current id -> earlier ids of the same card
     for e in events:
-        if isinstance(e, Renamed):
-            step[e.id] = e.to
-    out: dict[str, str] = {}
-    for start in step:
-        seen = {start}
-        current = start
-        while current in step and step[current] not in seen:
-            current = step[current]
-            seen.add(current)
-        if current != start:
-            out[start] = current
-    return out
+        if isinstance(e, Renamed) and e.id != e.to:
+            moved = members.pop(e.id, set())
+            moved.add(e.id)
+            into = members.setdefault(e.to, set())
+            into |= moved
+            into.discard(e.to)
+    return {old: current for current, olds in members.items() for old in olds}
 
 
 def follow_renames(events: Sequence[Event]) -> list[Event]:
