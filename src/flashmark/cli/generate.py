@@ -22,8 +22,10 @@ DESCRIPTION = """\
 Run the ```Python blocks marked `# pytextgen generate data` in the notes (after the
 `# pytextgen generate module` blocks they import) and rewrite the
 <!--pytextgen generate section="ID"--> sections they produce, byte-compatible with
-pytextgen 9.0.1. The old <!--SR:...--> comments stay with the cards that have the same
-text (every entry kept); schedules that match no new card are reported and kept in
+pytextgen 9.0.1. The old <!--SR:...--> comments stay with their cards (every entry
+kept): same text, then the same text normalised (link forms, spaces, entities), then a
+similar text (generate: {rematch: exact|normalized|similar} in flashmark.yaml; --diff
+shows what moved how); schedules that match no new card are reported and kept in
 .flashmark/reviews.jsonl (and after the section with --keep-orphans).
 
 WARNING: this runs Python code from your notes, with your permissions. Run it only on
