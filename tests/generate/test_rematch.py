@@ -78,13 +78,19 @@ def test_linked_sequence_pair_follows_its_unchanged_neighbour() -> None:
         "- third step→::@::←_(end)_ <!--SR:!2030-04-01,1,250!2030-04-02,2,250-->\n")
     assert [m.stage for m in placed.moves] == ["exact", "similar", "similar", "exact"]
     # two neighbours edited at once: the pair between them kept no side; it is orphaned
-    both = reattach(fresh("_(start)_→::@::←first step", "first step→::@::←2nd step",
-                          "2nd step→::@::←3rd step", "3rd step→::@::←_(end)_"), old)
-    assert "- 2nd step→::@::←3rd step\n" in both.text
+    both = reattach(fresh("_(start)_→::@::←first step", "first step→::@::←second big step",
+                          "second big step→::@::←third big step",
+                          "third big step→::@::←_(end)_"), old)
+    assert "- second big step→::@::←third big step\n" in both.text
     assert [(o.card, o.comment) for o in both.orphans] == [
         ("second step→::@::←third step", "<!--SR:!2030-03-01,1,250!2030-03-02,2,250-->")]
     assert [m.old_card for m in both.moves if m.stage == "similar"] == [
         "first step→::@::←second step", "third step→::@::←_(end)_"]
+    # a one-word item replaced by another word is another item: [second step] and
+    # [2nd step] keep half their words, below the threshold
+    replaced = reattach(fresh("_(start)_→::@::←first step", "first step→::@::←2nd step",
+                              "2nd step→::@::←third step", "third step→::@::←_(end)_"), old)
+    assert len(replaced.orphans) == 2 and SIMILAR_THRESHOLD > 0.5
 
 
 NORMALIZED_OLD = (
@@ -144,3 +150,20 @@ def test_similarity_scores() -> None:
     assert similarity("a:@:b", "c:@:b") == 0.0  # the question replaced
     assert similarity("`<`→::@::←`<=`", "`<=`→::@::←`>`") == 0.0  # no side kept
     assert similarity("one two", "one two:@:three") == 0.0  # sides differ in number
+
+
+def test_equal_scores_go_by_position() -> None:
+    old = ("- a:@:one two three <!--SR:!2030-01-01,1,250-->\n"
+           "- b:@:other words here <!--SR:!2030-02-02,2,250-->\n"
+           "- a:@:one two three <!--SR:!2030-03-03,3,250-->\n")
+    # both twins edited the same way: each keeps its own schedule, in order
+    new = fresh("a:@:one two three four", "b:@:other words here", "a:@:one two three four")
+    placed = reattach(new, old)
+    assert placed.text == ("- a:@:one two three four <!--SR:!2030-01-01,1,250-->\n"
+                           "- b:@:other words here <!--SR:!2030-02-02,2,250-->\n"
+                           "- a:@:one two three four <!--SR:!2030-03-03,3,250-->\n")
+    # one twin left, edited: it takes the schedule of the twin that was where it is
+    last = reattach(fresh("b:@:other words here", "a:@:one two three four"), old)
+    assert last.text == ("- b:@:other words here <!--SR:!2030-02-02,2,250-->\n"
+                         "- a:@:one two three four <!--SR:!2030-03-03,3,250-->\n")
+    assert [o.comment for o in last.orphans] == ["<!--SR:!2030-01-01,1,250-->"]

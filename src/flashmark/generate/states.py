@@ -25,7 +25,7 @@ left:
    old comment's entries belong to its deletions in order; a new cloze block takes the
    entries of the old block it shares most answers with, deletion by deletion; a new
    deletion without one gets the placeholder ``!2000-01-01,1,250`` (never reviewed).
-4. **Similar** (``similar``): `similarity` at least `SIMILAR_THRESHOLD`: every side
+4. **Similar** (``similar``): `similarity` at least `SIMILAR_THRESHOLD`: the sides
    of the card (the parts between ``:@:``/``::@::``/``?@?`` separators) keeps most of
    its words. Best pairs first; ties go to the pair with more sides exactly equal (a
    linked-sequence pair whose unchanged neighbour agrees) and then to the nearer one
@@ -58,11 +58,12 @@ from flashmark.model import PLACEHOLDER_TEXT
 Stage = Literal["exact", "normalized", "cloze", "similar"]
 REMATCH_STAGES = ("exact", "normalized", "similar")  # what generate.rematch may say
 # The least `similarity` at which a changed card keeps its schedule. Measured on the real
-# vault with scripts/measure_rematch.py (docs/generate.md): single-word edits, typo
-# fixes and an appended phrase score 0.57 and more, the nearest other card of the same
-# section (what an over-eager match would take) scores 0 on at least one side in 99% of
-# cases.
-SIMILAR_THRESHOLD = 0.5
+# vault with scripts/measure_rematch.py (docs/generate.md): 87% of simulated small edits
+# (a word replaced or deleted, two words appended, a typo) score 0.6 or more, while the
+# nearest other card of the same section (what an over-eager match could take when a
+# card vanishes) does in 1.4% of cases (2.9% at 0.5, 0.3% at 0.67 where only 80% of the
+# edits are kept). A wrong schedule is silent; an orphan is reported and kept.
+SIMILAR_THRESHOLD = 0.6
 
 SR_COMMENT = re.compile(r" ?(<!--SR:(.*?)-->)")
 LIST_ITEM = re.compile(r"(?:[-*+]|\d+[.)])[ \t]")
