@@ -160,3 +160,29 @@ def test_an_unrelated_data_string_orphans_the_copper_schedules(
     log = [json.loads(x) for x in (note.parents[2] / ".flashmark" / "reviews.jsonl")
            .read_text().splitlines()]
     assert sorted(e["event"] for e in log) == ["orphan", "orphan"]
+
+
+def test_diff_shows_the_stage_and_generate_rematch_stops_it(
+        tmp_path: Path, writable_copy: Callable[[Path, Path], Path],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from flashmark.cli.main import main
+
+    note, _ = _reactivity(tmp_path, writable_copy,
+                               'r_cu = "reacts slowly with [air](air.md) when moist"')
+    root = note.parents[2]
+    edited = note.read_bytes()
+    assert main(["generate", "--diff", "--no-cache", str(root)]) == 0
+    out, err = capsys.readouterr()
+    moved = [line for line in out.splitlines() if line.startswith("# ")]
+    assert len(moved) == 2 and all(" moved (similar): " in line for line in moved)
+    assert moved[0].startswith(f"# {REACTIVITY}:") and "[copper](copper.md)" in moved[0]
+    assert "matches no regenerated card" not in err
+    assert note.read_bytes() == edited  # --diff writes nothing
+    (root / "flashmark.yaml").write_text("generate:\n  rematch: normalized\n")
+    assert main(["generate", "--diff", "--no-cache", str(root)]) == 0
+    out, err = capsys.readouterr()
+    assert not [line for line in out.splitlines() if line.startswith("# ")]
+    assert err.count("matches no regenerated card") == 2
+    (root / "flashmark.yaml").write_text("generate:\n  rematch: fuzzy\n")
+    assert main(["generate", "--diff", str(root)]) != 0
+    assert "generate.rematch must be exact, normalized or similar" in capsys.readouterr().err
