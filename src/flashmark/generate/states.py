@@ -48,7 +48,7 @@ import difflib
 import html
 import re
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote
@@ -247,21 +247,32 @@ def similarity(old: str, new: str, floor: float = SIMILAR_THRESHOLD) -> float:
 
 
 def _side_similarity(a: list[list[str]], b: list[list[str]],
-                     floor: float = SIMILAR_THRESHOLD) -> tuple[float, int]:
+                     floor: float = SIMILAR_THRESHOLD,
+                     counts: tuple[list[Counter[str]], list[Counter[str]]] | None = None
+                     ) -> tuple[float, int]:
     """(the score of `similarity`, how many sides are equal); a score that cannot reach
-    ``floor`` is 0."""
+    ``floor`` is 0. ``counts``: the sides' word counts, when the caller keeps them."""
     if len(a) != len(b):
         return 0.0, 0
-    changed = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    changed = [k for k in range(len(a)) if a[k] != b[k]]
     equal = len(a) - len(changed)
     if len(a) > 1 and not equal:
         return 0.0, 0
     low = 1.0
-    for x, y in changed:
-        matcher = difflib.SequenceMatcher(None, x, y, autojunk=False)
-        if matcher.real_quick_ratio() < floor:
-            return 0.0, 0  # cannot reach the threshold: spare the full comparison
-        low = min(low, matcher.ratio())
+    for k in changed:
+        x, y = a[k], b[k]
+        if not x or not y:
+            return 0.0, 0
+        # the words both sides have bound the ratio: most pairs stop here, cheaply
+        if counts is not None:
+            ca, cb = counts[0][k], counts[1][k]
+        else:
+            ca, cb = Counter(x), Counter(y)
+        if 2 * sum((ca & cb).values()) / (len(x) + len(y)) < floor:
+            return 0.0, 0
+        low = min(low, difflib.SequenceMatcher(None, x, y, autojunk=False).ratio())
+        if low < floor:
+            return 0.0, 0
     return low, equal
 
 
@@ -406,11 +417,36 @@ def _by_similarity(left: list[Unit], old_units: list[Unit], new: list[Unit], fre
     that found no card."""
     old_pos = {id(u): k / max(1, len(old_units) - 1) for k, u in enumerate(old_units)}
     new_sides = {i: _sides(normalized(new[i].key)) for i in free}
+    new_counts = {i: [Counter(side) for side in sides] for i, sides in new_sides.items()}
+    # cards of one side (paragraphs, tables) share no exact side to narrow the search:
+    # an index of their words finds the new ones that share enough words to qualify
+    # (cards of several sides must keep one side exactly: an index of sides finds them)
+    index: dict[str, list[tuple[int, int]]] = {}
+    by_side: dict[tuple[int, tuple[str, ...]], list[int]] = {}
+    for i in free:
+        if len(new_sides[i]) == 1:
+            for word, n in new_counts[i][0].items():
+                index.setdefault(word, []).append((i, n))
+        else:
+            for k, side in enumerate(new_sides[i]):
+                by_side.setdefault((k, tuple(side)), []).append(i)
     candidates: list[tuple[float, int, float, int, int]] = []
     for oi, u in enumerate(left):
         sides = _sides(normalized(u.key))
-        for i in free:
-            score, equal = _side_similarity(sides, new_sides[i])
+        counts = [Counter(side) for side in sides]
+        targets: Iterable[int] = {i for k, side in enumerate(sides)
+                                   for i in by_side.get((k, tuple(side)), ())}
+        if len(sides) == 1:
+            shared: Counter[int] = Counter()
+            for word, n in counts[0].items():
+                for i, m in index.get(word, ()):
+                    shared[i] += min(n, m)
+            size = len(sides[0])
+            targets = [i for i, both in shared.items()
+                       if 2 * both / (size + len(new_sides[i][0])) >= SIMILAR_THRESHOLD]
+        for i in targets:
+            score, equal = _side_similarity(sides, new_sides[i], SIMILAR_THRESHOLD,
+                                            (counts, new_counts[i]))
             if score >= SIMILAR_THRESHOLD:
                 distance = abs(old_pos[id(u)] - i / max(1, len(new) - 1))
                 candidates.append((-score, -equal, distance, oi, i))
