@@ -94,7 +94,7 @@ UNKNOWN_KEY = [
     ("review:\n  new_per_dya: 3\n", "unknown review setting(s) new_per_dya",
      "did you mean new_per_day?"),
     ("write:\n  inplace: true\n", "unknown write setting(s) inplace", "did you mean in_place?"),
-    ("generate:\n  zzz: 1\n", "unknown generate setting(s) zzz", "known: timeout"),
+    ("generate:\n  zzz: 1\n", "unknown generate setting(s) zzz", "known: rematch, timeout"),
 ]
 # (data.json "settings" entries, the key the message must name, a word of what is expected)
 DATA_JSON = [

@@ -348,6 +348,9 @@ class Settings:
     generate_timeout: float = setting(DEFAULT_GENERATE_TIMEOUT, seconds, key="generate.timeout")
     sources: tuple[str, ...] = ()  # which files contributed, for messages (not a key)
     review: ReviewSettings = field(default_factory=ReviewSettings, metadata=SECTION)
+    # how far `flashmark generate` goes to give an old schedule to an edited card
+    generate_rematch: str = setting("similar", one_of("exact", "normalized", "similar"),
+                                    key="generate.rematch")
 
 
 # Plugin key in data.json -> (our setting as "section.field", or None: checked only, check).

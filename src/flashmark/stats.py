@@ -12,7 +12,7 @@ from typing import Any
 from flashmark.days import DEFAULT_DAY_BOUNDARY, day_start, learner_day
 from flashmark.syntax import srcodec
 from flashmark.vault.codec import NEW, UNREADABLE, Summary, Tally, due_key, key_and_state, tally
-from flashmark.vault.reviewlog import Event, Review, in_effect, reviews
+from flashmark.vault.reviewlog import Event, Review, follow_renames, in_effect, reviews
 
 NO_DECK = "(no deck)"
 
@@ -146,8 +146,9 @@ def group_decks(counts: dict[str, DeckCounts], depth: int, max_rows: int = 40
 # --- the review log: reviews per day, retention, cards per state ----------------------
 
 def live_reviews(events: Iterable[Event]) -> list[tuple[dt.datetime, Review]]:
-    """The ratings in effect (see `vault.reviewlog.in_effect`), with their time."""
-    return [(e.moment, e) for e in reviews(in_effect(list(events)))]
+    """The ratings in effect (see `vault.reviewlog.in_effect`), with their time, each
+    under the id its card has now (`vault.reviewlog.follow_renames`)."""
+    return [(e.moment, e) for e in reviews(in_effect(follow_renames(list(events))))]
 
 
 @dataclass(slots=True)

@@ -39,6 +39,7 @@ from flashmark.vault.reviewlog import (
     Review,
     Suspend,
     Unsuspend,
+    follow_renames,
     in_effect,
     parse_line,
 )
@@ -81,10 +82,11 @@ class LogState:
 
 
 def log_state(events: Iterable[Event], cutoff: DueCutoff) -> LogState:
-    """Fold the log's events (oldest first) into today's state at ``cutoff.now``."""
+    """Fold the log's events (oldest first) into today's state at ``cutoff.now``; a
+    card whose text changed keeps its state (`vault.reviewlog.follow_renames`)."""
     state = LogState()
     now = cutoff.now
-    for e in in_effect(list(events)):
+    for e in in_effect(follow_renames(list(events))):
         if isinstance(e, Review):
             if cutoff.day_of_moment(e.moment) != cutoff.today:
                 continue

@@ -9,6 +9,11 @@ Each kind of line is one typed record below (`Review`, `Undo`, ...), with `to_js
 `event_from_json`, the one place that says what a line holds. All carry "v": 1,
 "event" (the kind), "time" (ISO 8601 UTC) and a random "uid".
 
+A card's id changes with its text; when its schedule stays with it (an edit in place
+found by a rating, a re-match by `flashmark generate`) a `Renamed` line says so, and
+`follow_renames` gives every event the id the card has now: statistics, the queue and
+the optimizer see one history per card.
+
 Reading (`ReviewLog.read`) validates every line against its record: a line that is not
 JSON, not an object, of an unknown kind or with a field of the wrong type is reported
 with its line number (`LogProblem`) and skipped; a torn last line (no newline: a write
@@ -43,7 +48,7 @@ LOG_NAME = "reviews.jsonl"
 RATINGS = ("again", "hard", "good", "easy")
 
 EventKind = Literal["review", "pending", "external", "undo", "commit", "abort", "bury",
-                    "suspend", "unsuspend", "orphan"]
+                    "suspend", "unsuspend", "orphan", "renamed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +205,23 @@ class Orphan(Event):
     comment: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Renamed(Event):
+    """The card ``id`` is now ``to``: its text changed but its schedule stayed with it
+    (``via``: ``edit``, an edit in place found by a rating; ``exact``, ``normalized``,
+    ``cloze`` or ``similar``, the stage of `flashmark generate` that moved it). Its
+    history continues under the new id (`follow_renames`)."""
+
+    kind: ClassVar[EventKind] = "renamed"
+    id: str
+    to: str
+    path: str
+    via: str
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls for cls in (Review, Pending, External, Undo, Commit, Abort, Bury, Suspend,
-                              Unsuspend, Orphan)}
+                              Unsuspend, Orphan, Renamed)}
 
 
 # --- validation ------------------------------------------------------------------------
@@ -272,6 +291,8 @@ def event_from_json(obj: Any) -> Event:
         _parse_time(values["time"])
     except ValueError:
         raise ValueError(f"'time' is not an ISO date and time: {values['time']!r}") from None
+    if cls is Renamed and values["id"] == values["to"]:
+        raise ValueError(f"renamed event from {values['id']!r} to itself")
     if "rating" in values and values["rating"] not in RATINGS:
         raise ValueError(f"rating {values['rating']!r} is not one of {', '.join(RATINGS)}")
     return cls(**values)
@@ -404,6 +425,49 @@ def open_intents(events: Sequence[Event]) -> list[Review | Undo]:
             if isinstance(e, Review | Undo) and e.staged and e.uid not in settled]
 
 
+def rename_map(events: Iterable[Event]) -> dict[str, str]:
+    """Each renamed card id -> the id its history continues under now, from the
+    `Renamed` events in log order (``a → b`` then ``b → c``: ``a`` and ``b`` are ``c``;
+    a text changed back, ``a → b`` then ``b → a``: ``b`` is ``a`` again, no loop)."""
+    members: dict[str, set[str]] = {}  # current id -> earlier ids of the same card
+    for e in events:
+        if isinstance(e, Renamed) and e.id != e.to:
+            moved = members.pop(e.id, set())
+            moved.add(e.id)
+            into = members.setdefault(e.to, set())
+            into |= moved
+            into.discard(e.to)
+    return {old: current for current, olds in members.items() for old in olds}
+
+
+def follow_renames(events: Sequence[Event]) -> list[Event]:
+    """``events`` with every card id (of reviews, ratings kept pending, external
+    changes, buries, suspends, undos) replaced by the id its history continues under:
+    one card's history is one id however often its text changed. The `Renamed` events
+    themselves are kept as they are."""
+    final = rename_map(events)
+    if not final:
+        return list(events)
+    out: list[Event] = []
+    for e in events:
+        if isinstance(e, CardEvent | Undo) and e.id in final:
+            e = dataclasses.replace(e, id=final[e.id])
+        out.append(e)
+    return out
+
+
+def joined_histories(events: Iterable[Event]) -> dict[str, list[Renamed]]:
+    """Each card whose history was joined: its current id -> the renames that joined it,
+    oldest first (what `flashmark check --verbose` lists)."""
+    evs = list(events)
+    final = rename_map(evs)
+    out: dict[str, list[Renamed]] = {}
+    for e in evs:
+        if isinstance(e, Renamed) and e.id in final:
+            out.setdefault(final[e.id], []).append(e)
+    return out
+
+
 def reviews(events: Iterable[Event]) -> list[Review]:
     """The reviews among ``events`` (pass `in_effect` events for the ratings that stand)."""
     return [e for e in events if isinstance(e, Review)]
@@ -411,5 +475,6 @@ def reviews(events: Iterable[Event]) -> list[Review]:
 
 __all__ = ["EVENT_TYPES", "Abort", "Bury", "CardEvent", "Commit", "EditRecord", "Event",
            "EventKind", "External", "LogError", "LogProblem", "Orphan", "Pending",
-           "Review", "ReviewLog", "Suspend", "Undo", "Unsuspend", "event_from_json",
-           "in_effect", "open_intents", "parse_line", "reviews"]
+           "Renamed", "Review", "ReviewLog", "Suspend", "Undo", "Unsuspend",
+           "event_from_json", "follow_renames", "in_effect", "joined_histories",
+           "open_intents", "parse_line", "rename_map", "reviews"]
