@@ -11,10 +11,12 @@ review:
   learn_ahead: 20m         # when nothing else is left, show learning cards due this soon
 ```
 
-Limits: every card belongs to one *limit group*, the most specific deck under `decks:`
-that contains it (a tag path prefix, `#` optional), or else the shared group limited by
-`new_per_day`. Each group introduces at most its limit of new cards per local day
-(counted from the review log), whichever deck is being reviewed.
+Limits: every card belongs to one *limit group*, the most specific deck pattern under
+`decks:` that selects it (a deck pattern as for `--deck`, see `flashmark.decks`: a deck
+with its sub-decks, `*`/`?` globs, `::` for `/`, any case; most specific = most literal
+characters), or else the shared group limited by `new_per_day`. Each group introduces
+at most its limit of new cards per local day (counted from the review log), whichever
+deck is being reviewed.
 
 Read by this module itself (PyYAML, imported only when the file exists); a wrong key
 or type is a ConfigError naming the key.
@@ -23,14 +25,22 @@ or type is a ConfigError naming the key.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flashmark.config import CONFIG_FILE, parse_duration, read_config_yaml
+from flashmark.decks import DeckPattern
 from flashmark.errors import ConfigError
 
 ORDERS = ("due", "random", "deck")
+
+
+@functools.lru_cache(maxsize=8)
+def _patterns(keys: tuple[str, ...]) -> tuple[DeckPattern, ...]:
+    # Compiled once per configuration; each pattern remembers the decks it has seen.
+    return tuple(DeckPattern(k) for k in keys)
 SHARED = ""  # the limit group of cards in no configured deck
 
 
@@ -43,13 +53,16 @@ class ReviewSettings:
     learn_ahead: dt.timedelta = dt.timedelta(minutes=20)
 
     def group_of(self, deck: str | None) -> str:
-        """The limit group of a card's deck: the longest configured prefix, or SHARED."""
+        """The limit group of a card's deck: of the configured deck patterns that select it
+        (`flashmark.decks`: a deck selects its sub-decks, globs allowed), the most specific
+        one; SHARED when none does."""
         best = SHARED
-        if deck is None:
+        if deck is None or not self.deck_limits:
             return best
-        for prefix, _ in self.deck_limits:
-            if (deck == prefix or deck.startswith(prefix + "/")) and len(prefix) > len(best):
-                best = prefix
+        narrowest = (-1, 0)
+        for pattern in _patterns(tuple(p for p, _ in self.deck_limits)):
+            if pattern.selects(deck) and pattern.specificity() > narrowest:
+                best, narrowest = pattern.text, pattern.specificity()
         return best
 
     def limit_of(self, group: str) -> int:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flashmark.config import Settings
-from flashmark.errors import NoteReadError, VaultError
+from flashmark.config import CONFIG_FILE, OSR_DATA_JSON, Settings
+from flashmark.errors import NoCardsError, NoteReadError, VaultError
 from flashmark.model import ParsedNote
 from flashmark.parallel import gc_paused, worker_count
 from flashmark.syntax import parse_note
@@ -102,6 +102,33 @@ class ScanResult:
                 self._parsed[r.rel] = parse_note(text, self.settings.parser,
                                                  all_notes=self.all_notes)
         return {r.rel: self._parsed[r.rel] for r in records}
+
+    def has_cards(self) -> bool:
+        return any(r.tally for r in self.flashcard_notes())  # a tally row is a deck's cards
+
+    def decks(self) -> set[str | None]:
+        """The decks that hold cards (None: cards without a deck)."""
+        return {row[0] for r in self.flashcard_notes() for row in r.tally}
+
+    def no_cards_error(self) -> NoCardsError:
+        """What flashmark looked for, for a vault where it found no card."""
+        tags = self.settings.parser.flashcard_tags
+        carrying = sum(r.flashcard for r in self.notes)
+        where = f"no cards in {self.root} ({len(self.notes)} notes read"
+        if self.all_notes or not tags:
+            return NoCardsError(where + ", none holds a card)",
+                                hint="card syntax: `question::answer`, `?` between lines, "
+                                     "`{@{cloze}@}` (see the README)")
+        origin = " and ".join(s for s in self.settings.sources
+                              if s in (str(OSR_DATA_JSON), CONFIG_FILE)) or "the defaults"
+        looked = ", ".join("#" + t for t in tags)
+        carry = (f"{carrying} carry one but hold no card" if carrying
+                 else "none carries one")
+        return NoCardsError(
+            f"{where}; flashmark reads notes tagged {looked} (flashcard tags from "
+            f"{origin}): {carry})",
+            hint="`--all` reads cards in every note; the tags are the plugin's "
+                 "flashcardTags or parser.flashcard_tags in flashmark.yaml")
 
     def close(self) -> None:
         if self._index is not None:

@@ -1,0 +1,140 @@
+"""Deck patterns: which decks a ``--deck`` (or a ``review.decks`` key) selects.
+
+This is the one deck matcher: `scan`, `due`, `stats`, `review`, `export` and the
+per-deck review settings all select decks through `DeckPattern` / `DeckSelection`.
+
+A card's deck is its tag path (``flashcard/active/business/customers``) or None. A
+pattern (documented in the README, "Deck patterns"):
+
+- is read after removing spaces around it, a leading ``#`` and ``/`` at either end;
+  ``::`` (Anki's separator) is the same as ``/``;
+- ignores case, as Obsidian tags and Anki deck names do;
+- selects every deck it matches *and their sub-decks*: ``flashcard/active/business``
+  selects ``flashcard/active/business/customers``, but not ``flashcard/active/businessplan``
+  (a prefix counts only up to a ``/``);
+- may hold wildcards: ``*`` matches any run of characters, ``/`` included, as in Anki's
+  ``deck:`` search (so ``**`` means the same as ``*``); ``?`` matches one character
+  other than ``/``. No other character is special (tags cannot hold ``[``).
+
+So ``flashcard/active/business/cust*`` selects ``.../business/customers`` and its
+sub-decks, and ``*/customers`` selects every ``customers`` deck at any depth.
+
+A pattern that selects no deck of the vault is an `UnknownDeckError` naming the closest
+existing decks (`DeckSelection.require_known`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+from flashmark.errors import UnknownDeckError
+
+__all__ = ["DeckPattern", "DeckSelection", "closest_decks", "normalize_deck_pattern"]
+
+WILDCARDS = "*?"
+SUGGESTIONS = 5  # closest decks named when a pattern selects nothing
+
+
+def normalize_deck_pattern(text: str) -> str:
+    """The pattern as matched: no spaces around, no leading ``#``, ``::`` as ``/``, no
+    ``/`` at either end, case folded."""
+    return text.strip().lstrip("#").replace("::", "/").strip("/").casefold()
+
+
+class DeckPattern:
+    """One deck pattern (see the module's docstring for the rules)."""
+
+    __slots__ = ("_memo", "_regex", "normalized", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.normalized = normalize_deck_pattern(text)
+        body = "".join(".*" if c == "*" else "[^/]" if c == "?" else re.escape(c)
+                       for c in re.sub(r"\*+", "*", self.normalized))
+        # The deck itself or any of its sub-decks.
+        self._regex = re.compile(f"(?:{body})(?:/.*)?", re.DOTALL)
+        self._memo: dict[str | None, bool] = {}  # a vault has few decks and many cards
+
+    @property
+    def is_glob(self) -> bool:
+        return any(c in self.normalized for c in WILDCARDS)
+
+    def selects(self, deck: str | None) -> bool:
+        """Does the pattern select ``deck`` (a tag path; None: a card without deck)?"""
+        hit = self._memo.get(deck)
+        if hit is None:
+            hit = self._memo[deck] = (deck is not None and bool(self.normalized)
+                                      and self._regex.fullmatch(deck.casefold()) is not None)
+        return hit
+
+    def specificity(self) -> tuple[int, int]:
+        """How narrow the pattern is, for choosing between patterns that all select a deck
+        (the per-deck settings): more literal characters first, then fewer wildcards."""
+        literal = sum(c not in WILDCARDS for c in self.normalized)
+        return literal, -sum(c in WILDCARDS for c in self.normalized)
+
+    def __repr__(self) -> str:
+        return f"DeckPattern({self.text!r})"
+
+
+class DeckSelection:
+    """The decks selected by any of several patterns (none: every card, decks or not)."""
+
+    __slots__ = ("patterns",)
+
+    def __init__(self, patterns: Iterable[str] | str | None) -> None:
+        if patterns is None:
+            patterns = ()
+        elif isinstance(patterns, str):
+            patterns = (patterns,)
+        self.patterns = tuple(DeckPattern(p) for p in patterns)
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def selects(self, deck: str | None) -> bool:
+        if not self.patterns:
+            return True
+        return any(p.selects(deck) for p in self.patterns)
+
+    def require_known(self, decks: Iterable[str | None]) -> None:
+        """Raise `UnknownDeckError` for the first pattern that selects none of ``decks``
+        (the decks that hold cards in the vault), naming the closest ones."""
+        known = sorted({d for d in decks if d is not None})
+        for pattern in self.patterns:
+            if not any(pattern.selects(d) for d in known):
+                raise UnknownDeckError(pattern.text, closest_decks(pattern.normalized, known),
+                                       len(known))
+
+
+def _deck_and_parents(decks: Iterable[str]) -> list[str]:
+    out: dict[str, None] = {}
+    for deck in decks:
+        parts = deck.split("/")
+        for k in range(1, len(parts) + 1):
+            out["/".join(parts[:k])] = None
+    return list(out)
+
+
+def closest_decks(wanted: str, decks: Iterable[str], n: int = SUGGESTIONS) -> list[str]:
+    """The decks (or parent decks) most like ``wanted``: by the whole path and by the last
+    part alone (``customer`` finds ``flashcard/active/business/customers``)."""
+    wanted = normalize_deck_pattern(wanted).replace("*", "").replace("?", "")
+    if not wanted:
+        return []
+    tail = wanted.rsplit("/", 1)[-1]
+    matcher = difflib.SequenceMatcher(autojunk=False)
+    scored: list[tuple[float, str]] = []
+    for deck in _deck_and_parents(decks):
+        folded = deck.casefold()
+        matcher.set_seqs(wanted, folded)
+        score = matcher.ratio() if matcher.real_quick_ratio() >= 0.6 else 0.0
+        matcher.set_seqs(tail, folded.rsplit("/", 1)[-1])
+        if matcher.real_quick_ratio() >= 0.6:
+            score = max(score, matcher.ratio() * 0.95)  # a full-path match wins a tie
+        if score >= 0.6:
+            scored.append((score, deck))
+    scored.sort(key=lambda s: (-s[0], len(s[1]), s[1]))
+    return [deck for _, deck in scored[:n]]
