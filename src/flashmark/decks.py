@@ -35,6 +35,7 @@ __all__ = ["DeckPattern", "DeckSelection", "closest_decks", "normalize_deck_patt
 
 WILDCARDS = "*?"
 SUGGESTIONS = 5  # closest decks named when a pattern selects nothing
+CLOSE = 0.7  # difflib's similarity from which a deck is worth suggesting
 
 
 def normalize_deck_pattern(text: str) -> str:
@@ -119,22 +120,39 @@ def _deck_and_parents(decks: Iterable[str]) -> list[str]:
 
 
 def closest_decks(wanted: str, decks: Iterable[str], n: int = SUGGESTIONS) -> list[str]:
-    """The decks (or parent decks) most like ``wanted``: by the whole path and by the last
-    part alone (``customer`` finds ``flashcard/active/business/customers``)."""
-    wanted = normalize_deck_pattern(wanted).replace("*", "").replace("?", "")
-    if not wanted:
+    """The decks (or parent decks) most like the pattern ``wanted``, best first: by the
+    part of the path after what they share (``flashcard/active/genral`` finds
+    ``flashcard/active/general``), by the last part alone (``customer`` finds
+    ``.../business/customers``), and the decks whose last part the pattern's last part
+    matches at another depth (``a/b/cust*`` finds ``a/c/customers``)."""
+    folded_wanted = normalize_deck_pattern(wanted)
+    literal = folded_wanted.replace("*", "").replace("?", "")
+    if not literal.strip("/"):
         return []
-    tail = wanted.rsplit("/", 1)[-1]
+    wanted_parts = literal.split("/")
+    tail = wanted_parts[-1]
+    tail_glob = DeckPattern(folded_wanted.rsplit("/", 1)[-1]) if "/" in folded_wanted else None
     matcher = difflib.SequenceMatcher(autojunk=False)
+
+    def ratio(a: str, b: str) -> float:
+        matcher.set_seqs(a, b)
+        return matcher.ratio() if matcher.real_quick_ratio() >= CLOSE else 0.0
+
     scored: list[tuple[float, str]] = []
     for deck in _deck_and_parents(decks):
-        folded = deck.casefold()
-        matcher.set_seqs(wanted, folded)
-        score = matcher.ratio() if matcher.real_quick_ratio() >= 0.6 else 0.0
-        matcher.set_seqs(tail, folded.rsplit("/", 1)[-1])
-        if matcher.real_quick_ratio() >= 0.6:
-            score = max(score, matcher.ratio() * 0.95)  # a full-path match wins a tie
-        if score >= 0.6:
+        parts = deck.casefold().split("/")
+        shared = 0
+        while (shared < min(len(parts), len(wanted_parts))
+               and parts[shared] == wanted_parts[shared]):
+            shared += 1
+        score = ratio("/".join(wanted_parts[shared:]), "/".join(parts[shared:]))
+        if tail:
+            score = max(score, 0.95 * ratio(tail, parts[-1]))  # a path match wins a tie
+        if len(tail) >= 3 and tail in parts[-1]:  # `customer`: `customer_development`
+            score = max(score, 0.85)
+        if tail_glob is not None and tail_glob.selects(parts[-1]):
+            score = max(score, 0.9)
+        if score >= CLOSE:
             scored.append((score, deck))
     scored.sort(key=lambda s: (-s[0], len(s[1]), s[1]))
     return [deck for _, deck in scored[:n]]

@@ -112,23 +112,33 @@ class ScanResult:
 
     def no_cards_error(self) -> NoCardsError:
         """What flashmark looked for, for a vault where it found no card."""
-        tags = self.settings.parser.flashcard_tags
-        carrying = sum(r.flashcard for r in self.notes)
-        where = f"no cards in {self.root} ({len(self.notes)} notes read"
+        parser = self.settings.parser
+        tags = parser.flashcard_tags
+        read = f"{len(self.notes)} note{'' if len(self.notes) == 1 else 's'}"
+        if not self.notes:
+            return NoCardsError(f"no cards in {self.root}: it holds no Markdown note (.md)",
+                                hint="give the vault's folder")
         if self.all_notes or not tags:
-            return NoCardsError(where + ", none holds a card)",
-                                hint="card syntax: `question::answer`, `?` between lines, "
-                                     "`{@{cloze}@}` (see the README)")
+            separators = " ".join(f"`{s}`" for s in (
+                parser.single_line_separator, parser.single_line_reversed_separator,
+                parser.multiline_separator, parser.multiline_reversed_separator))
+            return NoCardsError(
+                f"no cards in {self.root}: none of its {read} holds a card",
+                hint=f"separators in use: {separators}; clozes: "
+                     + " ".join(f"`{c}`" for c in parser.cloze_patterns))
         origin = " and ".join(s for s in self.settings.sources
                               if s in (str(OSR_DATA_JSON), CONFIG_FILE)) or "the defaults"
-        looked = ", ".join("#" + t for t in tags)
-        carry = (f"{carrying} carry one but hold no card" if carrying
-                 else "none carries one")
-        return NoCardsError(
-            f"{where}; flashmark reads notes tagged {looked} (flashcard tags from "
-            f"{origin}): {carry})",
-            hint="`--all` reads cards in every note; the tags are the plugin's "
-                 "flashcardTags or parser.flashcard_tags in flashmark.yaml")
+        looked = f"{', '.join('#' + t for t in tags)}, from {origin}"
+        carrying = sum(r.flashcard for r in self.notes)
+        if carrying:
+            what = (f"of its {read}, {carrying} carr{'ies' if carrying == 1 else 'y'} a "
+                    f"flashcard tag ({looked}) and none of them holds a card")
+        else:
+            what = f"none of its {read} carries a flashcard tag ({looked})"
+        return NoCardsError(f"no cards in {self.root}: {what}",
+                            hint="`--all` reads cards in every note; the flashcard tags are "
+                                 "the plugin's flashcardTags or parser.flashcard_tags in "
+                                 "flashmark.yaml")
 
     def close(self) -> None:
         if self._index is not None:
