@@ -47,20 +47,18 @@ def normalize_deck_pattern(text: str) -> str:
 class DeckPattern:
     """One deck pattern (see the module's docstring for the rules)."""
 
-    __slots__ = ("_memo", "_regex", "normalized", "text")
+    __slots__ = ("_depths", "_exact", "_memo", "_regex", "normalized", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.normalized = normalize_deck_pattern(text)
         body = "".join(".*" if c == "*" else "[^/]" if c == "?" else re.escape(c)
                        for c in re.sub(r"\*+", "*", self.normalized))
+        self._exact = re.compile(body, re.DOTALL)
         # The deck itself or any of its sub-decks.
         self._regex = re.compile(f"(?:{body})(?:/.*)?", re.DOTALL)
         self._memo: dict[str | None, bool] = {}  # a vault has few decks and many cards
-
-    @property
-    def is_glob(self) -> bool:
-        return any(c in self.normalized for c in WILDCARDS)
+        self._depths: dict[str, int] = {}
 
     def selects(self, deck: str | None) -> bool:
         """Does the pattern select ``deck`` (a tag path; None: a card without deck)?"""
@@ -70,11 +68,21 @@ class DeckPattern:
                                       and self._regex.fullmatch(deck.casefold()) is not None)
         return hit
 
-    def specificity(self) -> tuple[int, int]:
-        """How narrow the pattern is, for choosing between patterns that all select a deck
-        (the per-deck settings): more literal characters first, then fewer wildcards."""
-        literal = sum(c not in WILDCARDS for c in self.normalized)
-        return literal, -sum(c in WILDCARDS for c in self.normalized)
+    def depth(self, deck: str) -> int:
+        """How many parts of ``deck`` the pattern matches: the deck itself (all its parts)
+        or the nearest parent deck it matches; 0 when it does not select ``deck``."""
+        found = self._depths.get(deck)
+        if found is None:
+            found = 0
+            if self.selects(deck):
+                parts = deck.casefold().split("/")
+                found = next(k for k in range(len(parts), 0, -1)
+                             if self._exact.fullmatch("/".join(parts[:k])))
+            self._depths[deck] = found
+        return found
+
+    def literal_length(self) -> int:
+        return sum(c not in WILDCARDS for c in self.normalized)
 
     def __repr__(self) -> str:
         return f"DeckPattern({self.text!r})"

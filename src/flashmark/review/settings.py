@@ -13,8 +13,8 @@ review:
 
 Limits: every card belongs to one *limit group*, the most specific deck pattern under
 `decks:` that selects it (a deck pattern as for `--deck`, see `flashmark.decks`: a deck
-with its sub-decks, `*`/`?` globs, `::` for `/`, any case; most specific = most literal
-characters), or else the shared group limited by `new_per_day`. Each group introduces
+with its sub-decks, `*`/`?` globs, `::` for `/`, any case; most specific = matching the
+deck itself or its nearest parent, then most literal characters), or else the shared group limited by `new_per_day`. Each group introduces
 at most its limit of new cards per local day (counted from the review log), whichever
 deck is being reviewed.
 
@@ -54,15 +54,17 @@ class ReviewSettings:
 
     def group_of(self, deck: str | None) -> str:
         """The limit group of a card's deck: of the configured deck patterns that select it
-        (`flashmark.decks`: a deck selects its sub-decks, globs allowed), the most specific
-        one; SHARED when none does."""
+        (`flashmark.decks`: a deck selects its sub-decks, globs allowed), the one matching
+        the deck itself or its nearest parent, then the one with the most literal
+        characters; SHARED when none selects it."""
         best = SHARED
         if deck is None or not self.deck_limits:
             return best
-        narrowest = (-1, 0)
+        narrowest = (0, 0)
         for pattern in _patterns(tuple(p for p, _ in self.deck_limits)):
-            if pattern.selects(deck) and pattern.specificity() > narrowest:
-                best, narrowest = pattern.text, pattern.specificity()
+            depth = pattern.depth(deck)
+            if depth and (depth, pattern.literal_length()) > narrowest:
+                best, narrowest = pattern.text, (depth, pattern.literal_length())
         return best
 
     def limit_of(self, group: str) -> int:
