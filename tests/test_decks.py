@@ -101,7 +101,8 @@ def test_unknown_deck_names_the_closest() -> None:
     ("flashcard/active/genral", "flashcard/active/general"),  # a typo
     ("customer_jobs", f"{CUSTOMERS}/customer_jobs"),  # the last part alone
     ("customer", CUSTOMERS),  # a part of the last part
-    ("flashcard/active/marketing/customer_dev*", "flashcard/active/general/eng/customer_development"),
+    ("flashcard/active/marketing/customer_dev*",
+     "flashcard/active/general/eng/customer_development"),
     ("flashcard::active::special::cp", "flashcard/active/special/Cpp"),
 ])
 def test_closest_decks(wanted: str, first: str) -> None:

@@ -14,9 +14,9 @@ review:
 Limits: every card belongs to one *limit group*, the most specific deck pattern under
 `decks:` that selects it (a deck pattern as for `--deck`, see `flashmark.decks`: a deck
 with its sub-decks, `*`/`?` globs, `::` for `/`, any case; most specific = matching the
-deck itself or its nearest parent, then most literal characters), or else the shared group limited by `new_per_day`. Each group introduces
-at most its limit of new cards per local day (counted from the review log), whichever
-deck is being reviewed.
+deck itself or its nearest parent, then most literal characters), or else the shared
+group limited by `new_per_day`. Each group introduces at most its limit of new cards
+per local day (counted from the review log), whichever deck is being reviewed.
 
 Read by this module itself (PyYAML, imported only when the file exists); a wrong key
 or type is a ConfigError naming the key.
