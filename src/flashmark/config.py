@@ -39,6 +39,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import hashlib
 import json
 import math
@@ -49,6 +50,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from flashmark.decks import DeckPattern
 from flashmark.errors import ConfigError
 
 OSR_DATA_JSON = Path(".obsidian/plugins/obsidian-spaced-repetition/data.json")
@@ -305,6 +307,12 @@ def deck_limits(value: object) -> tuple[tuple[str, int], ...]:
     return tuple(limits)
 
 
+@functools.lru_cache(maxsize=8)
+def _deck_patterns(keys: tuple[str, ...]) -> tuple[DeckPattern, ...]:
+    # Compiled once per configuration; each pattern remembers the decks it has seen.
+    return tuple(DeckPattern(k) for k in keys)
+
+
 @dataclass(frozen=True, slots=True)
 class ReviewSettings:
     """The ``review:`` section; what the limits mean is in ``flashmark.review.settings``."""
@@ -317,13 +325,18 @@ class ReviewSettings:
     learn_ahead: dt.timedelta = setting(dt.timedelta(minutes=20), duration_or_zero)  # noqa: RUF009
 
     def group_of(self, deck: str | None) -> str:
-        """The limit group of a card's deck: the longest configured prefix, or SHARED."""
+        """The limit group of a card's deck: of the configured deck patterns that select it
+        (`flashmark.decks`: a deck selects its sub-decks, globs allowed), the one matching
+        the deck itself or its nearest parent, then the one with the most literal
+        characters; SHARED when none selects it."""
         best = SHARED
-        if deck is None:
+        if deck is None or not self.deck_limits:
             return best
-        for prefix, _ in self.deck_limits:
-            if (deck == prefix or deck.startswith(prefix + "/")) and len(prefix) > len(best):
-                best = prefix
+        narrowest = (0, 0)
+        for pattern in _deck_patterns(tuple(p for p, _ in self.deck_limits)):
+            depth = pattern.depth(deck)
+            if depth and (depth, pattern.literal_length()) > narrowest:
+                best, narrowest = pattern.text, (depth, pattern.literal_length())
         return best
 
     def limit_of(self, group: str) -> int:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flashmark.days import DEFAULT_DAY_BOUNDARY, day_start, learner_day
+from flashmark.decks import DeckSelection
 from flashmark.syntax import srcodec
 from flashmark.vault.codec import NEW, UNREADABLE, Summary, Tally, due_key, key_and_state, tally
 from flashmark.vault.reviewlog import Event, Review, follow_renames, in_effect, reviews
@@ -76,16 +77,10 @@ class DeckCounts:
             self.forecast[day] = self.forecast.get(day, 0) + n
 
 
-def deck_matches(deck: str | None, wanted: str | None) -> bool:
-    if wanted is None:
-        return True
-    wanted = wanted.lstrip("#").rstrip("/")
-    return deck is not None and (deck == wanted or deck.startswith(wanted + "/"))
-
-
 def count_decks(tallies: Iterable[Tally], cutoff: DueCutoff, *, forecast_days: int = 0,
-                deck: str | None = None) -> dict[str, DeckCounts]:
-    """Per deck: new / due / learning / total, and due cards per day for the next days.
+                decks: DeckSelection | None = None) -> dict[str, DeckCounts]:
+    """Per deck: new / due / learning / total, and due cards per day for the next days
+    (only the decks ``decks`` selects, when given).
 
     ``tallies``: per note, what ``vault.codec.tally`` makes of its cards (the index keeps
     it); ``tally(summary)`` turns a card summary into one.
@@ -97,7 +92,7 @@ def count_decks(tallies: Iterable[Tally], cutoff: DueCutoff, *, forecast_days: i
     last_day_text = last_day.isoformat()
     for note_tally in tallies:
         for card_deck, new, unreadable, learning, dates, instants in note_tally:
-            if deck is not None and not deck_matches(card_deck, deck):
+            if decks and not decks.selects(card_deck):
                 continue
             c = counts[card_deck or NO_DECK]
             c.new += new

@@ -150,10 +150,10 @@ def test_depth_groups_decks(cli: Runner, vault: Path, utc: None) -> None:
 def test_no_cards(cli: Runner, tmp_path: Path) -> None:
     (tmp_path / "n.md").write_text("# nothing\n")
     (tmp_path / "flashmark.yaml").write_text("parser:\n  flashcard_tags: [flashcard/active]\n")
-    code, out, _ = cli("scan", str(tmp_path))
-    assert code == 0
-    assert out.startswith("no cards found in ")
-    assert "#flashcard/active" in out
+    code, out, err = cli("scan", str(tmp_path))
+    assert code == 0 and out == ""  # the message is on stderr: stdout stays a table or empty
+    assert err.startswith(f"flashmark: no cards in {tmp_path}: ")
+    assert "#flashcard/active, from flashmark.yaml" in err and "`--all`" in err
 
 
 def test_missing_vault_is_a_one_line_error(cli: Runner,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from flashmark.cards import Card
 from flashmark.config import Settings, load_settings
+from flashmark.decks import DeckSelection
 from flashmark.errors import UsageError, VaultError
 from flashmark.model import FsrsEntry, RawEntry, Sm2Entry
 from flashmark.syntax import srcodec
@@ -173,3 +175,30 @@ def scan_from_args(args: argparse.Namespace, label: str = "scanning") -> ScanRes
     finally:
         bar.close()
     return result
+
+
+DECK_HELP = ("a deck pattern: a tag path such as flashcard/active/general selects that deck "
+             "and its sub-decks; * matches anything (/ too), ? one character; :: may stand "
+             "for /; case does not matter (README: Deck patterns)")
+
+
+def add_deck_argument(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--deck", metavar="PATTERN", help=f"{what}: {DECK_HELP}")
+
+
+def select_decks(result: ScanResult, pattern: str | None) -> DeckSelection:
+    """The decks ``--deck`` selects; a pattern that selects none of the vault's decks is
+    an `UnknownDeckError` naming the closest ones."""
+    selection = DeckSelection(pattern)
+    selection.require_known(result.decks())
+    return selection
+
+
+def warn_if_no_cards(result: ScanResult, err: TextIO | None = None) -> bool:
+    """For the commands that list or count (`scan`, `due`, `stats`): a vault without cards
+    is not an error (exit 0), but they say on stderr what flashmark looked for, instead of
+    an empty table. True when there is no card."""
+    if result.has_cards():
+        return False
+    (err or sys.stderr).write(f"flashmark: {result.no_cards_error()}\n")
+    return True

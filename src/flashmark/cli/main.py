@@ -30,7 +30,8 @@ exit codes:
   0   success
   1   findings: `check` found errors, `generate --check` found stale sections
   2   usage error (bad arguments)
-  3   the vault, a note or a config file cannot be used as given
+  3   the vault, a note or a config file cannot be used as given; an unknown --deck;
+      no card in the vault (review, export)
   4   a note changed while flashmark was writing and the edit could not be placed
   70  internal error: a bug in flashmark (please report it with the traceback)
   130 interrupted

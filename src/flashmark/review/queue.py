@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flashmark.config import Settings
+from flashmark.decks import DeckPattern
 from flashmark.review.settings import ReviewSettings
-from flashmark.stats import NO_DECK, DueCutoff, deck_matches
+from flashmark.stats import NO_DECK, DueCutoff
 from flashmark.vault.codec import NEW, UNREADABLE, Summary, due_key
 from flashmark.vault.reviewlog import (
     LOG_NAME,
@@ -203,7 +204,7 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
                 settings: ReviewSettings, *, deck: str | None = None,
                 seed: int | None = None) -> Queue:
     """Today's queue for the cards of ``notes`` ((rel path, summary) pairs, vault order),
-    only those in ``deck`` and its sub-decks when given.
+    only those of the decks the pattern ``deck`` selects when given (`flashmark.decks`).
 
     ``seed`` fixes the random order (default: the date, so a restart keeps it)."""
     learning: list[QueueCard] = []
@@ -217,12 +218,13 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
     n_suspended = n_buried = total = 0
     ordinal = 0
     group_of = settings.group_of
+    selected = None if deck is None else DeckPattern(deck).selects
     for rel, summary in notes:
         for card_deck, key, cid, st in summary:
             ordinal += 1
             if introduced and cid in introduced:
                 used[group_of(card_deck)] += 1
-            if deck is not None and not deck_matches(card_deck, deck):
+            if selected is not None and not selected(card_deck):
                 continue
             total += 1
             name = card_deck or NO_DECK
@@ -305,12 +307,17 @@ def deck_tree(queue: Queue) -> dict[str, DeckNode]:
 
 
 def scan_summaries(root: Path, settings: Settings, *, use_cache: bool = True,
-                   all_notes: bool = False) -> list[tuple[str, Summary]]:
+                   all_notes: bool = False, require_cards: bool = False
+                   ) -> list[tuple[str, Summary]]:
     """(note, summary) of every flashcard note, in vault order (a warm index reads no
-    note)."""
+    note). ``require_cards``: a vault without any card is a `NoCardsError` saying what
+    flashmark looked for."""
     result = scan_vault(root, settings, use_cache=use_cache, all_notes=all_notes)
     try:
-        return [(r.rel, r.summary) for r in result.flashcard_notes()]
+        notes = [(r.rel, r.summary) for r in result.flashcard_notes()]
+        if require_cards and not any(summary for _, summary in notes):
+            raise result.no_cards_error()
+        return notes
     finally:
         result.close()
 

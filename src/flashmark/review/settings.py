@@ -11,10 +11,12 @@ review:
   learn_ahead: 20m         # when nothing else is left, show learning cards due this soon
 ```
 
-Limits: every card belongs to one *limit group*, the most specific deck under `decks:`
-that contains it (a tag path prefix, `#` optional), or else the shared group limited by
-`new_per_day`. Each group introduces at most its limit of new cards per local day
-(counted from the review log), whichever deck is being reviewed.
+Limits: every card belongs to one *limit group*, the most specific deck pattern under
+`decks:` that selects it (a deck pattern as for `--deck`, see `flashmark.decks`: a deck
+with its sub-decks, `*`/`?` globs, `::` for `/`, any case; most specific = matching the
+deck itself or its nearest parent, then most literal characters), or else the shared
+group limited by `new_per_day`. Each group introduces at most its limit of new cards
+per local day (counted from the review log), whichever deck is being reviewed.
 
 The keys, their types and ranges are declared with the rest of the settings schema in
 ``flashmark.config`` (``ReviewSettings`` lives there and is re-exported here), so every
