@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         due,
         export,
         generate,
+        import_anki,
         optimize,
         rate,
         review,
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.register(sub)
     generate.register(sub)
     export.register(sub)
+    import_anki.register(sub)
     review.register(sub)
     stats.register(sub)
     completion.register(sub)

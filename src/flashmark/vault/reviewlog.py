@@ -43,7 +43,7 @@ LOG_NAME = "reviews.jsonl"
 RATINGS = ("again", "hard", "good", "easy")
 
 EventKind = Literal["review", "pending", "external", "undo", "commit", "abort", "bury",
-                    "suspend", "unsuspend", "orphan"]
+                    "suspend", "unsuspend", "orphan", "anki_review"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +200,25 @@ class Orphan(Event):
     comment: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnkiReview(CardEvent):
+    """A review done in Anki, brought in by `flashmark import-anki` (one per line of
+    Anki's revlog, ``revlog`` being its id: an import skips the ids already logged).
+    Its own kind, not a `Review`: it wrote nothing into the note itself (the card's state
+    is written once per import, logged as `External`), so `undo` never reverts it."""
+
+    kind: ClassVar[EventKind] = "anki_review"
+    sibling: int
+    rating: str  # again, hard, good, easy
+    revlog: int  # Anki's revlog id (milliseconds since the epoch)
+    duration_ms: int | None = None
+    interval: int | None = None  # Anki's new interval: days, or seconds when negative
+    anki_type: str | None = None  # learn, review, relearn, filtered
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls for cls in (Review, Pending, External, Undo, Commit, Abort, Bury, Suspend,
-                              Unsuspend, Orphan)}
+                              Unsuspend, Orphan, AnkiReview)}
 
 
 # --- validation ------------------------------------------------------------------------
@@ -409,7 +425,8 @@ def reviews(events: Iterable[Event]) -> list[Review]:
     return [e for e in events if isinstance(e, Review)]
 
 
-__all__ = ["EVENT_TYPES", "Abort", "Bury", "CardEvent", "Commit", "EditRecord", "Event",
+__all__ = ["EVENT_TYPES", "Abort", "AnkiReview", "Bury", "CardEvent", "Commit", "EditRecord",
+           "Event",
            "EventKind", "External", "LogError", "LogProblem", "Orphan", "Pending",
            "Review", "ReviewLog", "Suspend", "Undo", "Unsuspend", "event_from_json",
            "in_effect", "open_intents", "parse_line", "reviews"]
