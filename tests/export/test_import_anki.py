@@ -164,6 +164,7 @@ def test_reviews_come_back_into_the_notes(vault: Path, tmp_path: Path, export: E
     col.col = __import__("anki.collection").collection.Collection(path)
     assert result["reviews_imported"] == len(revlog)
     assert result["updated"] == len(reviewed) and not result["conflicts"]
+    assert result["unchanged"] == len(cards) - len(reviewed) and not result["unmatched"]
     assert_matches_anki(vault, col, reviewed, fsrs=fsrs)
     # one log line per Anki review, each naming its vault card and its revlog id
     imported = log_events(vault, "anki_review")
@@ -191,6 +192,7 @@ def test_reviews_come_back_into_the_notes(vault: Path, tmp_path: Path, export: E
     col.close()
     again = import_json(Path(path), vault)
     assert again["reviews_imported"] == 0 and again["updated"] == 0
+    assert again["unchanged"] == len(cards)
     assert vault_bytes(vault) == after
 
 
@@ -403,3 +405,25 @@ def test_without_the_anki_library(vault: Path, tmp_path: Path, export: ExportRun
     assert code == 3
     assert "import-anki needs the official Anki library" in err
     assert "pip install 'flashmark[anki]'" in err
+
+
+def test_anki_review_lines_are_validated(tmp_path: Path) -> None:
+    from flashmark.vault.reviewlog import AnkiReview, ReviewLog, event_from_json, parse_line
+
+    good = {"v": 1, "uid": "u", "event": "anki_review", "time": "2026-12-01T10:00:00.000Z",
+            "id": "abcdef123456", "path": "n.md", "sibling": 0, "rating": "good",
+            "revlog": 1796474105519, "duration_ms": 4000, "interval": 3,
+            "anki_type": "review"}
+    event = event_from_json(good)
+    assert isinstance(event, AnkiReview) and event.to_json() == good
+    for broken, why in (({**good, "rating": "fine"}, "rating"),
+                        ({**good, "revlog": "12"}, "'revlog' should be int"),
+                        ({k: v for k, v in good.items() if k != "revlog"}, "without 'revlog'")):
+        found, problem = parse_line(json.dumps(broken).encode())
+        assert found is None and problem is not None and why in problem
+    # several lines in one append: all read back, in order
+    log = ReviewLog(tmp_path)
+    second = AnkiReview(time=event.time, id=event.id, path=event.path, sibling=0,
+                        rating="again", revlog=2)
+    log.append_all([event, second])
+    assert [e.revlog for e in log.events() if isinstance(e, AnkiReview)] == [1796474105519, 2]

@@ -33,7 +33,7 @@ import shutil
 import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,7 @@ class Unmatched:
     front: str
     reviews: int
     reason: str
+    in_manifest: bool  # the note was exported, the card is no longer in it
 
 
 @dataclass(slots=True)
@@ -144,6 +145,7 @@ class ImportSummary:
     suspended: int = 0
     buried: int = 0
     not_flashmark: int = 0  # Anki cards whose notes flashmark did not export
+    matched: int = 0  # Anki cards whose notes are in the export manifest
     failed: list[str] = field(default_factory=list)  # notes that could not be written
 
     @property
@@ -156,7 +158,9 @@ class ImportSummary:
 
     @property
     def unchanged(self) -> int:
-        return sum(1 for c in self.cards if c.action == "unchanged")
+        """Matched cards whose entry stays as it is (no new review, or the same state)."""
+        missing = sum(1 for u in self.unmatched if u.in_manifest)
+        return self.matched - missing - sum(1 for c in self.cards if c.action != "unchanged")
 
 
 # --- reading the Anki side ----------------------------------------------------------------
@@ -234,26 +238,32 @@ def _open_source(source: Path, work: str) -> Any:
                                    "exported with scheduling") from None
 
 
-def _read_cards(col: Any) -> tuple[list[AnkiCard], int]:
-    """The cards of flashmark-made notes (GUIDs starting with "fm-") with their
-    revlog; and how many other cards there are."""
+def _read_cards(col: Any, known: Callable[[str], bool]) -> tuple[list[AnkiCard], int, int]:
+    """The cards of flashmark-made notes (GUIDs starting with "fm-") that were reviewed,
+    suspended or buried, with their revlog; how many cards ``known`` GUIDs have; how
+    many cards are not flashmark's."""
     db = col.db
-    cards: dict[int, AnkiCard] = {}
-    others = 0
-    for cid, guid, ord_, queue, flds in db.all(
-            "SELECT c.id, n.guid, c.ord, c.queue, n.flds FROM cards c "
-            "JOIN notes n ON c.nid = n.id"):
+    matched = others = 0
+    for guid, count in db.all("SELECT n.guid, count() FROM cards c JOIN notes n "
+                              "ON c.nid = n.id GROUP BY n.id"):
         if not str(guid).startswith("fm-"):
-            others += 1
-            continue
-        first = str(flds).split("\x1f", 1)[0]
-        cards[int(cid)] = AnkiCard(str(guid), int(ord_), int(cid), first[:60], int(queue))
+            others += int(count)
+        elif known(str(guid)):
+            matched += int(count)
+    cards: dict[int, AnkiCard] = {}
+    for cid, guid, ord_, queue, sort_field in db.all(
+            "SELECT c.id, n.guid, c.ord, c.queue, n.sfld FROM cards c "
+            "JOIN notes n ON c.nid = n.id "
+            "WHERE c.queue < 0 OR c.id IN (SELECT cid FROM revlog) ORDER BY c.id"):
+        if str(guid).startswith("fm-"):
+            cards[int(cid)] = AnkiCard(str(guid), int(ord_), int(cid), str(sort_field)[:60],
+                                       int(queue))
     for rid, cid, ease, ivl, taken, kind in db.all(
             "SELECT id, cid, ease, ivl, time, type FROM revlog ORDER BY id"):
         card = cards.get(int(cid))
         if card is not None:
             card.revlog.append(RevlogRow(int(rid), int(ease), int(ivl), int(taken), int(kind)))
-    return list(cards.values()), others
+    return list(cards.values()), matched, others
 
 
 def _state_of(col: Any, card: AnkiCard) -> AnkiCardState:
@@ -318,14 +328,16 @@ class _Plan:
     outcome: CardOutcome
 
 
-def _find_question(data: bytes, rel: str, key: str, settings: Settings
-                   ) -> tuple[Question, list[str]] | None:
+def _questions(data: bytes, rel: str, settings: Settings
+               ) -> dict[str, tuple[Question, list[str]]]:
+    """The note's questions by key (the id of the first card), with their card ids."""
     note = parse_note(decode_note(rel, data).text, settings.parser, all_notes=True)
+    out: dict[str, tuple[Question, list[str]]] = {}
     for q in note.questions:
         ids = card_ids(q, rel)
-        if ids and ids[0] == key:
-            return q, list(ids)
-    return None
+        if ids:
+            out.setdefault(ids[0], (q, list(ids)))
+    return out
 
 
 def _vault_times(events: list[Event]) -> tuple[dict[str, dt.datetime], set[int]]:
@@ -386,7 +398,8 @@ def import_anki(root: Path, settings: Settings, source: Path, now: dt.datetime,
             by_guid[f"{e.guid}-{e.key}"] = (rel, e.key)  # the exporter's collision form
     summary = ImportSummary(source, dry_run)
     with _anki_source(source) as col:
-        cards, summary.not_flashmark = _read_cards(col)
+        cards, summary.matched, summary.not_flashmark = _read_cards(
+            col, by_guid.__contains__)
         days = anki_days(col)
         stamp = int(col.db.scalar("SELECT mod FROM col") or 0)
         matches: dict[str, list[_Match]] = defaultdict(list)
@@ -396,7 +409,7 @@ def import_anki(root: Path, settings: Settings, source: Path, now: dt.datetime,
                 if card.revlog:
                     summary.unmatched.append(Unmatched(
                         card.guid, card.ord, card.front, len(card.revlog),
-                        "its note is not in this vault's export manifest"))
+                        "its note is not in this vault's export manifest", False))
                 continue
             if card.revlog or card.queue < 0:
                 card.state = _state_of(col, card)
@@ -430,17 +443,18 @@ def _import_note(root: Path, settings: Settings, rel: str, matches: list[_Match]
     except FlashmarkError:
         for m in matches:
             summary.unmatched.append(Unmatched(m.anki.guid, m.anki.ord, m.anki.front,
-                                               len(m.anki.revlog), f"{rel} no longer exists"))
+                                               len(m.anki.revlog), f"{rel} no longer exists", True))
         return
     plans: list[_Plan] = []
     extra: list[Event] = []  # suspensions and buries
     time_text = srcodec.iso_ms(now)
+    questions = _questions(data, rel, settings)
     for m in matches:
-        found = _find_question(data, rel, m.key, settings)
+        found = questions.get(m.key)
         if found is None or m.anki.ord >= len(found[1]):
             summary.unmatched.append(Unmatched(
                 m.anki.guid, m.anki.ord, m.anki.front, len(m.anki.revlog),
-                f"not in {rel} any more (edited or deleted since the export?)"))
+                f"not in {rel} any more (edited or deleted since the export?)", True))
             continue
         question, ids = found
         sibling = m.anki.ord
@@ -451,12 +465,12 @@ def _import_note(root: Path, settings: Settings, rel: str, matches: list[_Match]
         assert state is not None
         if state.suspended and card_id not in suspended:
             extra.append(Suspend(time=time_text, id=card_id, path=rel))
-            summary.suspended += 1
         until = srcodec.iso_ms(bury_until)
         if state.buried and bury_until > now and (card_id, until) not in buried:
             extra.append(Bury(time=time_text, id=card_id, path=rel, until=until))
-            summary.buried += 1
-        new_rows = [r for r in m.anki.revlog if r.id not in imported]
+        # Reviews only: Anki's manual changes (set due date, forget) are no reviews; the
+        # state written with the next review includes them.
+        new_rows = [r for r in m.anki.revlog if r.ease in (1, 2, 3, 4) and r.id not in imported]
         line = question.span.line + 1
         if not new_rows:
             continue
@@ -471,59 +485,64 @@ def _import_note(root: Path, settings: Settings, rel: str, matches: list[_Match]
             if before is not None and isinstance(srcodec.parse_entry(before), RawEntry):
                 entry = None  # never overwrite an entry we cannot read (check reports it)
         after = entry.text if entry is not None and entry.text != before else None
-        rated = sum(1 for r in new_rows if r.ease in (1, 2, 3, 4))
         outcome = CardOutcome(
             card_id, rel, line, sibling,
             "updated" if after is not None else
             "kept" if conflict == "vault-later" else "unchanged",
-            rated, before, after, conflict, srcodec.iso_ms(anki_time),
+            len(new_rows), before, after, conflict, srcodec.iso_ms(anki_time),
             srcodec.iso_ms(vault_time) if vault_time is not None else None)
         plans.append(_Plan(m, card_id, line, before, new_rows,
                            entry if after is not None else None, outcome))
     if summary.dry_run:
         summary.cards.extend(p.outcome for p in plans)
         summary.reviews_imported += sum(p.outcome.reviews for p in plans)
+        summary.suspended += sum(isinstance(e, Suspend) for e in extra)
+        summary.buried += sum(isinstance(e, Bury) for e in extra)
         return
     writes = [p for p in plans if p.entry is not None]
     if writes:
         try:
-            _write_entries(root, settings, rel, path, data, writes)
+            _write_entries(root, settings, rel, path, data, questions, writes)
         except (ConflictError, NoteWriteError) as exc:
             summary.failed.append(exc.message)
             plans = [p for p in plans if p.entry is None]  # their reviews wait for next time
     # The log after the note: a crash in between leaves the reviews to import again,
     # and writing the same entry again changes nothing.
+    lines: list[Event] = []
     for p in plans:
-        for r in p.new_rows:
-            if r.ease not in (1, 2, 3, 4):
-                continue
-            log.append(AnkiReview(
-                time=srcodec.iso_ms(r.moment), id=p.card_id, path=rel,
-                sibling=p.outcome.sibling, rating=RATINGS[r.ease - 1], revlog=r.id,
-                duration_ms=r.time_ms, interval=r.ivl,
-                anki_type=_REVLOG_TYPES.get(r.type, str(r.type))))
-            summary.reviews_imported += 1
+        lines.extend(AnkiReview(
+            time=srcodec.iso_ms(r.moment), id=p.card_id, path=rel,
+            sibling=p.outcome.sibling, rating=RATINGS[r.ease - 1], revlog=r.id,
+            duration_ms=r.time_ms, interval=r.ivl,
+            anki_type=_REVLOG_TYPES.get(r.type, str(r.type))) for r in p.new_rows)
         if p.entry is not None:
-            log.append(External(time=time_text, id=p.card_id, path=rel,
-                                sibling=p.outcome.sibling, before=p.before,
-                                after=p.entry.text))
+            lines.append(External(time=time_text, id=p.card_id, path=rel,
+                                  sibling=p.outcome.sibling, before=p.before,
+                                  after=p.entry.text))
+        summary.reviews_imported += len(p.new_rows)
         summary.cards.append(p.outcome)
-    for e in extra:
-        log.append(e)
+    lines.extend(extra)
+    summary.suspended += sum(isinstance(e, Suspend) for e in extra)
+    summary.buried += sum(isinstance(e, Bury) for e in extra)
+    log.append_all(lines)
 
 
 def _write_entries(root: Path, settings: Settings, rel: str, path: str, data: bytes,
-                   writes: list[_Plan]) -> None:
+                   parsed: dict[str, tuple[Question, list[str]]], writes: list[_Plan]
+                   ) -> None:
     """Write the planned entries into the note, through `apply_edits`. Entries of one
     question whose comment must be added or extended go in rounds (one such edit per
     question per round: two insertions at one place would collide)."""
     same_line = settings.parser.comment_on_same_line
-    pending = list(writes)
 
-    def edits_for(current: bytes, batch: list[_Plan]) -> list[Edit] | None:
+    def edits_for(current: bytes, batch: list[_Plan],
+                  questions: dict[str, tuple[Question, list[str]]] | None = None
+                  ) -> list[Edit] | None:
+        if questions is None:
+            questions = _questions(current, rel, settings)
         out = []
         for p in batch:
-            found = _find_question(current, rel, p.match.key, settings)
+            found = questions.get(p.match.key)
             if found is None:
                 return None
             assert p.entry is not None
@@ -531,27 +550,30 @@ def _write_entries(root: Path, settings: Settings, rel: str, path: str, data: by
                                same_line=same_line))
         return out
 
+    pending = list(writes)
+    questions: dict[str, tuple[Question, list[str]]] | None = parsed  # of ``data``
     while pending:
+        edits = edits_for(data, pending, questions)
+        if edits is None:
+            raise ConflictError(f"{rel}: a card is gone from the note")
         batch: list[_Plan] = []
+        chosen: list[Edit] = []
         grown: set[str] = set()
         later: list[_Plan] = []
-        for p in pending:
-            edits = edits_for(data, [p])
-            if edits is None:
-                raise ConflictError(f"{rel}: the card {p.card_id} is gone from the note")
-            if not edits[0].old:  # an insertion: one per question per round
+        for p, edit in zip(pending, edits, strict=True):
+            if not edit.old:  # an insertion: one per question per round
                 if p.match.key in grown:
                     later.append(p)
                     continue
                 grown.add(p.match.key)
             batch.append(p)
-        edits = edits_for(data, batch)
-        assert edits is not None
+            chosen.append(edit)
 
         def relocate(current: bytes, batch: list[_Plan] = batch) -> list[Edit] | None:
             return edits_for(current, batch)
 
-        applied = apply_edits(path, rel, edits, relocate, basis=data, root=root,
+        applied = apply_edits(path, rel, chosen, relocate, basis=data, root=root,
                               in_place=settings.write_in_place)
         data = applied.after
         pending = later
+        questions = None

@@ -308,8 +308,15 @@ class ReviewLog:
     def append(self, event: E) -> E:
         """Append one event (one write of a whole line, fsynced). Call it with the
         vault's write lock held when the event goes with a note write."""
-        line = (json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":"))
-                + "\n").encode()
+        self.append_all([event])
+        return event
+
+    def append_all(self, events: Sequence[Event]) -> None:
+        """Append several events in one write and one fsync (an import's many lines)."""
+        if not events:
+            return
+        line = "".join(json.dumps(e.to_json(), ensure_ascii=False, separators=(",", ":"))
+                       + "\n" for e in events).encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -328,7 +335,6 @@ class ReviewLog:
             raise self._write_error(exc) from None
         finally:
             os.close(fd)
-        return event
 
     def _write_error(self, exc: OSError) -> LogError:
         message = file_system_message(exc, "the review log", self.path)
