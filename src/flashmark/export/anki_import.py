@@ -107,6 +107,11 @@ class AnkiCard:
     revlog: list[RevlogRow] = field(default_factory=list)
     state: AnkiCardState | None = None  # read for the cards that need it
 
+    @property
+    def reviews(self) -> int:
+        """How many reviews Anki has of the card (not counting manual changes)."""
+        return sum(1 for r in self.revlog if r.ease)
+
 
 @dataclass(frozen=True, slots=True)
 class CardOutcome:
@@ -406,9 +411,9 @@ def import_anki(root: Path, settings: Settings, source: Path, now: dt.datetime,
         for card in cards:
             hit = by_guid.get(card.guid)
             if hit is None:
-                if card.revlog:
+                if card.reviews:
                     summary.unmatched.append(Unmatched(
-                        card.guid, card.ord, card.front, len(card.revlog),
+                        card.guid, card.ord, card.front, card.reviews,
                         "its note is not in this vault's export manifest", False))
                 continue
             if card.revlog or card.queue < 0:
@@ -443,7 +448,7 @@ def _import_note(root: Path, settings: Settings, rel: str, matches: list[_Match]
     except FlashmarkError:
         for m in matches:
             summary.unmatched.append(Unmatched(m.anki.guid, m.anki.ord, m.anki.front,
-                                               len(m.anki.revlog), f"{rel} no longer exists", True))
+                                               m.anki.reviews, f"{rel} no longer exists", True))
         return
     plans: list[_Plan] = []
     extra: list[Event] = []  # suspensions and buries
@@ -453,7 +458,7 @@ def _import_note(root: Path, settings: Settings, rel: str, matches: list[_Match]
         found = questions.get(m.key)
         if found is None or m.anki.ord >= len(found[1]):
             summary.unmatched.append(Unmatched(
-                m.anki.guid, m.anki.ord, m.anki.front, len(m.anki.revlog),
+                m.anki.guid, m.anki.ord, m.anki.front, m.anki.reviews,
                 f"not in {rel} any more (edited or deleted since the export?)", True))
             continue
         question, ids = found
