@@ -4,42 +4,79 @@ back: exactly those 200 cards' entries change (git says which bytes)."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import random
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from export_helpers import CORPUS, AnkiCollection, ExportRun
+from export_helpers import CORPUS
 
-from flashmark.cards import cards_of
-from flashmark.cli.main import main
-from flashmark.config import load_settings
 from flashmark.syntax.srcodec import COMMENT_END, COMMENT_START
-from flashmark.vault.scan import scan_vault
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow,
               pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the real vault is not at {CORPUS}")]
 
-MakeCollection = Callable[[], AnkiCollection]
 REVIEWED = 200
 
 
-def _entries(root: Path) -> dict[tuple[str, int, int], tuple[str, str | None]]:
+# Everything heavy runs in child processes: a child's peak memory is not pytest's (a
+# process forked from pytest starts its max-RSS count from pytest's, and other tests
+# measure theirs).
+_ENTRIES = """
+import json, sys
+from pathlib import Path
+from flashmark.cards import cards_of
+from flashmark.config import load_settings
+from flashmark.vault.scan import scan_vault
+root = Path(sys.argv[1])
+result = scan_vault(root, load_settings(root), use_cache=False)
+out = {f"{rel}\\x1f{q.span.line + 1}\\x1f{c.sibling}": [c.id, c.entry_text]
+       for rel, note in result.parsed().items() for q in note.questions
+       for c in cards_of(q, rel)}
+result.close()
+Path(sys.argv[2]).write_text(json.dumps(out))
+"""
+
+_REVIEW = """
+import json, random, sys
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+col = Collection(sys.argv[1])
+col.set_config("fsrs", True)
+col.import_anki_package(ImportAnkiPackageRequest(package_path=sys.argv[2],
+    options=ImportAnkiPackageOptions(with_scheduling=True)))
+rng = random.Random(16)
+sources = {}
+for cid, fields, ord_ in col.db.all(
+        "SELECT c.id, n.flds, c.ord FROM cards c JOIN notes n ON c.nid = n.id"):
+    rel, line = str(fields).split("\\x1f")[-2].rsplit(":", 1)
+    sources[cid] = [rel, int(line), ord_]
+chosen = rng.sample(sorted(sources), int(sys.argv[3]))
+for cid in chosen:
+    card = col.get_card(cid)
+    card.start_timer()
+    col.sched.answerCard(card, rng.choice((1, 2, 3, 4)))
+col.close()
+print(json.dumps([sources[cid] for cid in chosen]))
+"""
+
+
+def _python(*args: str) -> str:
+    done = subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _entries(root: Path, out: Path) -> dict[tuple[str, int, int], tuple[str, str | None]]:
     """(path, 1-based line, sibling) -> (card id, SR entry text)."""
-    result = scan_vault(root, load_settings(root), use_cache=False)
-    try:
-        return {(rel, q.span.line + 1, c.sibling): (c.id, c.entry_text)
-                for rel, note in result.parsed().items() for q in note.questions
-                for c in cards_of(q, rel)}
-    finally:
-        result.close()
+    _python("-c", _ENTRIES, str(root), str(out))
+    loaded = json.loads(out.read_text())
+    keys = {k: k.split("\x1f") for k in loaded}
+    return {(k[0], int(k[1]), int(k[2])): (loaded[raw][0], loaded[raw][1])
+            for raw, k in keys.items()}
 
 
 def _without_sr(data: bytes) -> bytes:
@@ -60,50 +97,37 @@ def _git(root: Path, *args: str) -> bytes:
 
 
 def test_two_hundred_reviews_change_exactly_their_entries(
-        tmp_path: Path, export: ExportRun, anki_collection: MakeCollection) -> None:
+        tmp_path: Path) -> None:
+    pytest.importorskip("anki")
     root = tmp_path / "information"
     shutil.copytree(CORPUS, root, ignore=shutil.ignore_patterns(".flashmark", ".git"))
     for p in [root, *root.rglob("*")]:  # the shared copy is read-only
         p.chmod(p.stat().st_mode | 0o200)
-    code, _ = export(root, tmp_path / "all.apkg")
-    assert code == 0
+    _python("-m", "flashmark", "export", str(root), "-o", str(tmp_path / "all.apkg"))
     _git(root, "init", "-q")
     _git(root, "add", "-A")
     _git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "before")
-    before = _entries(root)
+    before = _entries(root, tmp_path / "before.json")
 
-    col = anki_collection()
-    col.col.set_config("fsrs", True)
-    col.import_package(tmp_path / "all.apkg")
-    rng = random.Random(16)
-    sources: dict[int, tuple[str, int, int]] = {}
-    for cid, source, ord_ in col.col.db.all(
-            "SELECT c.id, n.flds, c.ord FROM cards c JOIN notes n ON c.nid = n.id"):
-        rel, line = str(source).split("\x1f")[-2].rsplit(":", 1)
-        sources[cid] = (rel, int(line), ord_)
-    chosen = rng.sample(sorted(sources), REVIEWED)
-    for cid in chosen:
-        card = col.col.get_card(cid)
-        card.start_timer()
-        col.col.sched.answerCard(card, rng.choice((1, 2, 3, 4)))
-    path = col.col.path
-    col.close()
+    (tmp_path / "anki").mkdir()
+    collection = str(tmp_path / "anki" / "collection.anki2")
+    chosen = {tuple(c) for c in json.loads(_python(
+        "-c", _REVIEW, collection, str(tmp_path / "all.apkg"), str(REVIEWED)))}
+    assert len(chosen) == REVIEWED
 
-    out = io.StringIO()
     started = time.monotonic()
-    with contextlib.redirect_stdout(out):
-        assert main(["import-anki", path, str(root), "--json"]) == 0
+    out = _python("-m", "flashmark", "import-anki", collection, str(root), "--json")
     seconds = time.monotonic() - started
     sys.stderr.write(f"import-anki of {REVIEWED} reviews into the real vault: "
                      f"{seconds:.2f} s\n")
-    result = json.loads(out.getvalue())
+    result = json.loads(out)
     assert result["reviews_imported"] == REVIEWED
     assert result["updated"] == REVIEWED and not result["unmatched"]
 
-    after = _entries(root)
+    after = _entries(root, tmp_path / "after.json")
     assert after.keys() == before.keys()
     changed = {k for k in before if before[k] != after[k]}
-    assert changed == {sources[cid] for cid in chosen}
+    assert changed == chosen
     # git: only the notes of those cards, and in them only SR comments
     files = set(_git(root, "diff", "--name-only", "-z", "--", ".", ":!.flashmark"
                      ).decode().split("\0")) - {""}
@@ -112,11 +136,9 @@ def test_two_hundred_reviews_change_exactly_their_entries(
         old = _git(root, "show", f"HEAD:{rel}")
         assert _without_sr(old) == _without_sr((root / rel).read_bytes()), rel
 
-    again = io.StringIO()
     snapshot = {rel: (root / rel).read_bytes() for rel in files}
     log = (root / ".flashmark" / "reviews.jsonl").read_bytes()
-    with contextlib.redirect_stdout(again):
-        assert main(["import-anki", path, str(root), "--json"]) == 0
-    assert json.loads(again.getvalue())["reviews_imported"] == 0
+    again = _python("-m", "flashmark", "import-anki", collection, str(root), "--json")
+    assert json.loads(again)["reviews_imported"] == 0
     assert {rel: (root / rel).read_bytes() for rel in files} == snapshot
     assert (root / ".flashmark" / "reviews.jsonl").read_bytes() == log
