@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         export,
         generate,
         git_setup,
+        import_anki,
         merge_driver,
         optimize,
         rate,
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.register(sub)
     generate.register(sub)
     export.register(sub)
+    import_anki.register(sub)
     review.register(sub)
     stats.register(sub)
     git_setup.register(sub)

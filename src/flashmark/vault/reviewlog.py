@@ -48,7 +48,8 @@ LOG_NAME = "reviews.jsonl"
 RATINGS = ("again", "hard", "good", "easy")
 
 EventKind = Literal["review", "pending", "external", "undo", "commit", "abort", "bury",
-                    "suspend", "unsuspend", "orphan", "renamed"]
+                    "suspend", "unsuspend", "orphan", "renamed",
+                    "anki_review"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,9 +220,26 @@ class Renamed(Event):
     via: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnkiReview(CardEvent):
+    """A review done in Anki, brought in by `flashmark import-anki` (one per line of
+    Anki's revlog, ``revlog`` being its id: an import skips the ids already logged).
+    Its own kind, not a `Review`: it wrote nothing into the note itself (the card's state
+    is written once per import, logged as `External`), so `undo` never reverts it."""
+
+    kind: ClassVar[EventKind] = "anki_review"
+    sibling: int
+    rating: str  # again, hard, good, easy
+    revlog: int  # Anki's revlog id (milliseconds since the epoch)
+    duration_ms: int | None = None
+    interval: int | None = None  # Anki's new interval: days, or seconds when negative
+    anki_type: str | None = None  # learn, review, relearn, filtered
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls for cls in (Review, Pending, External, Undo, Commit, Abort, Bury, Suspend,
-                              Unsuspend, Orphan, Renamed)}
+                              Unsuspend, Orphan, Renamed,
+                              AnkiReview)}
 
 
 # --- validation ------------------------------------------------------------------------
@@ -313,8 +331,15 @@ class ReviewLog:
     def append(self, event: E) -> E:
         """Append one event (one write of a whole line, fsynced). Call it with the
         vault's write lock held when the event goes with a note write."""
-        line = (json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":"))
-                + "\n").encode()
+        self.append_all([event])
+        return event
+
+    def append_all(self, events: Sequence[Event]) -> None:
+        """Append several events in one write and one fsync (an import's many lines)."""
+        if not events:
+            return
+        line = "".join(json.dumps(e.to_json(), ensure_ascii=False, separators=(",", ":"))
+                       + "\n" for e in events).encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -333,7 +358,6 @@ class ReviewLog:
             raise self._write_error(exc) from None
         finally:
             os.close(fd)
-        return event
 
     def _write_error(self, exc: OSError) -> LogError:
         message = file_system_message(exc, "the review log", self.path)
@@ -473,7 +497,8 @@ def reviews(events: Iterable[Event]) -> list[Review]:
     return [e for e in events if isinstance(e, Review)]
 
 
-__all__ = ["EVENT_TYPES", "Abort", "Bury", "CardEvent", "Commit", "EditRecord", "Event",
+__all__ = ["EVENT_TYPES", "Abort", "AnkiReview", "Bury", "CardEvent", "Commit", "EditRecord",
+           "Event",
            "EventKind", "External", "LogError", "LogProblem", "Orphan", "Pending",
            "Renamed", "Review", "ReviewLog", "Suspend", "Undo", "Unsuspend",
            "event_from_json", "follow_renames", "in_effect", "joined_histories",
