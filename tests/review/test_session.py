@@ -85,8 +85,8 @@ def test_first_card_and_its_context(vault: Path) -> None:
     assert card.path == "customers/customer segments.md" and card.line == 35
     assert card.trail == ("customer segments", "types of customer segments")
     assert card.is_cloze and card.item.kind == REVIEW
-    assert "**[narrow]**" in card.front and "niche market" not in card.front
-    assert "**niche market**" in card.back
+    assert "\ue020[narrow]\ue021" in card.front and "niche market" not in card.front
+    assert "\ue020niche market\ue021" in card.back
     assert "mass market" in card.front  # the other deletions are shown
     assert opened.session.counts() == (20, 0, 33)
     assert opened.overview.counts() == (20, 0, 33)

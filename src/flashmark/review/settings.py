@@ -9,6 +9,7 @@ review:
   bury_siblings: true      # the other cards of a question wait for the next day
   order: due               # due (oldest due first, new cards in note order) | random | deck
   learn_ahead: 20m         # when nothing else is left, show learning cards due this soon
+  math: unicode            # unicode (LaTeX shown as Unicode text) | source (as LaTeX)
 ```
 
 Limits: every card belongs to one *limit group*, the most specific deck under `decks:`
@@ -31,6 +32,7 @@ from flashmark.config import CONFIG_FILE, parse_duration, read_config_yaml
 from flashmark.errors import ConfigError
 
 ORDERS = ("due", "random", "deck")
+MATH_MODES = ("unicode", "source")  # review.card_view.MathMode
 SHARED = ""  # the limit group of cards in no configured deck
 
 
@@ -41,6 +43,7 @@ class ReviewSettings:
     bury_siblings: bool = True
     order: str = "due"
     learn_ahead: dt.timedelta = dt.timedelta(minutes=20)
+    math: str = "unicode"  # one of MATH_MODES
 
     def group_of(self, deck: str | None) -> str:
         """The limit group of a card's deck: the longest configured prefix, or SHARED."""
@@ -62,7 +65,7 @@ class ReviewSettings:
         return [SHARED, *(p for p, _ in self.deck_limits)]
 
 
-_KEYS = {"new_per_day", "decks", "bury_siblings", "order", "learn_ahead"}
+_KEYS = {"new_per_day", "decks", "bury_siblings", "order", "learn_ahead", "math"}
 
 
 def _count(value: Any, where: str) -> int:
@@ -112,6 +115,11 @@ def review_settings_from(data: Any, source: str = CONFIG_FILE) -> ReviewSettings
         value = data["learn_ahead"]
         out["learn_ahead"] = (dt.timedelta(0) if value in (0, "0") else
                               parse_duration(value, f"{source}: review.learn_ahead"))
+    if "math" in data:
+        if data["math"] not in MATH_MODES:
+            raise ConfigError(f"{source}: review.math must be one of {', '.join(MATH_MODES)}, "
+                              f"got {data['math']!r}")
+        out["math"] = data["math"]
     return ReviewSettings(**out)
 
 
