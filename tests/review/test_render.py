@@ -13,6 +13,7 @@ from flashmark.config import ParserSettings
 from flashmark.review.card_view import CLOZE_STYLE, card_renderable, render_text
 from flashmark.review.render import card_sides, heading_trail, prepare
 from flashmark.syntax import parse_note
+from flashmark.syntax.markdown import CLOZE_CLOSE, CLOZE_OPEN
 
 
 def shown(source: str, width: int = 60) -> str:
@@ -78,6 +79,15 @@ def test_cloze_followed_by_a_letter_leaks_no_markup() -> None:
     assert cloze_text(front) == "[...]" and cloze_text(back) == "cat"
 
 
+def test_cloze_around_bold_keeps_it_bold() -> None:
+    # general/eng/Cepheid variable.md:12: `{@{A __Cepheid variable__}@} (`
+    [card, _] = _cards("{@{A __Cepheid variable__}@} ({@{[/ˈsɛfi.ɪd/]}@}) is a star\n")
+    assert _sides(card)[1] == "A Cepheid variable ([/ˈsɛfi.ɪd/]) is a star"
+    bold = [s.text for s in segments(card_sides(card)[1]) if s.style and s.style.bold
+            and s.style.bgcolor == CLOZE_STYLE.bgcolor]
+    assert "".join(bold) == "A Cepheid variable"
+
+
 def test_cloze_in_chinese_text() -> None:
     text = ("> <u>慶曆</u>四年<sup>[1](#^note-6908421a)</sup>春，{@{<u>滕子京</u><sup>[2]"
             "(#^note-39b01dcc)</sup>}@}{@{謫<sup>[3](#^note-56c21595)</sup>}@}守\n")
@@ -91,8 +101,8 @@ def test_display_math_cloze_followed_by_text() -> None:
     [card] = _cards("Then {@{$$x=1.$$}@}The integral\n")
     front, back = _sides(card)
     assert front == "Then [...]The integral"
-    assert back.split("\n") == ["Then", "x=1.".center(60).rstrip(), "The integral"]
-    assert cloze_text(card_sides(card)[1]).strip() == "x=1."
+    assert back.split("\n") == ["Then", "x = 1.".center(60).rstrip(), "The integral"]
+    assert cloze_text(card_sides(card)[1]).strip() == "x = 1."
 
 
 def test_revealed_answer_stays_distinct_inside_bold_code_and_tables() -> None:
@@ -102,8 +112,8 @@ def test_revealed_answer_stays_distinct_inside_bold_code_and_tables() -> None:
     assert cloze_text(back) == "a bold"
     bold_plain = [s for s in segments(back) if s.text == "there is "]
     assert bold_plain and bold_plain[0].style is not None and bold_plain[0].style.bold
-    assert cloze_text("a \ue020`code`\ue021 b") == "code"
-    assert cloze_text("| a |\n|---|\n| \ue020x\ue021 |") == "x"
+    assert cloze_text(f"a {CLOZE_OPEN}`code`{CLOZE_CLOSE} b") == "code"
+    assert cloze_text(f"| a |\n|---|\n| {CLOZE_OPEN}x{CLOZE_CLOSE} |") == "x"
 
 
 def test_cloze_sides() -> None:

@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         rate,
         review,
         scan,
+        show,
         stats,
     )
 
@@ -70,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.register(sub)
     stats.register(sub)
     completion.register(sub)
+    show.register(sub)
     return parser
 
 

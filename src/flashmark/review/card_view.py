@@ -16,6 +16,7 @@ leaked markup.
 from __future__ import annotations
 
 import functools
+import html
 import io
 import re
 from collections.abc import Sequence
@@ -169,7 +170,7 @@ class _Blocks:
             elif kind == "html_block":
                 shown = _ANY_TAG.sub("", _BLOCK_BREAK.sub("\n", t.content)).strip("\n")
                 if shown.strip():
-                    add(Text(shown))
+                    add(_marked_text(html.unescape(shown), Style()))
             elif kind == "footnote_block_open":
                 notes, k = self._footnotes(tokens, k + 1)
                 add(Rule(style=QUOTE_BAR), *notes)
@@ -242,18 +243,23 @@ class _Blocks:
         return table, k + 1
 
 
-def _code_text(code: str) -> Text:
-    """Code (a span or a block): in the code style, deletions marked inside it."""
+def _marked_text(source: str, style: Style) -> Text:
+    """Text in one style, with the deletions marked in it in the cloze style."""
     text = Text(overflow="fold")
     cloze = 0
-    for piece in split_cloze_marks(code):
+    for piece in split_cloze_marks(source):
         if piece == CLOZE_OPEN:
             cloze += 1
         elif piece == CLOZE_CLOSE:
             cloze = max(0, cloze - 1)
         else:
-            text.append(piece, CODE_STYLE + CLOZE_STYLE if cloze else CODE_STYLE)
+            text.append(piece, style + CLOZE_STYLE if cloze else style)
     return text
+
+
+def _code_text(code: str) -> Text:
+    """Code (a span or a block): in the code style, deletions marked inside it."""
+    return _marked_text(code, CODE_STYLE)
 
 
 def _math_pieces(source: str, mode: MathMode) -> list[tuple[str, Style | None]] | None:
@@ -282,16 +288,7 @@ def _math_pieces(source: str, mode: MathMode) -> list[tuple[str, Style | None]] 
 
 
 def _tex_source(source: str) -> Text:
-    text = Text(overflow="fold")
-    cloze = 0
-    for piece in split_cloze_marks(source.strip()):
-        if piece == CLOZE_OPEN:
-            cloze += 1
-        elif piece == CLOZE_CLOSE:
-            cloze = max(0, cloze - 1)
-        else:
-            text.append(piece, TEX_STYLE + CLOZE_STYLE if cloze else TEX_STYLE)
-    return text
+    return _marked_text(source.strip(), TEX_STYLE)
 
 
 def _display(source: str, mode: MathMode) -> list[Text]:

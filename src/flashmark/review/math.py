@@ -16,6 +16,7 @@ pylatexenc is imported on the first conversion (about 0.1 s).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,7 +38,8 @@ _SUB.update({"−": "₋", " ": "", ",": ","})
 
 _SPACES = {",": " ", ";": " ", ":": " ", "!": "", " ": " ", "quad": "  ", "qquad": "    ",
            "enspace": " ", "thinspace": " ", "medspace": " ", "thickspace": " ",
-           "negthinspace": "", "hfill": " ", "hspace": " "}
+           "negthinspace": "", "hfill": " ", "nobreak": "", "-": "", "\n": " ",
+           "nobreakspace": " ", "space": " "}
 _LITERAL = {"{": "{", "}": "}", "%": "%", "$": "$", "&": "&", "#": "#", "_": "_",
             "|": "‖", "backslash": "\\", "lbrace": "{", "rbrace": "}", "lvert": "|",
             "rvert": "|", "lVert": "‖", "rVert": "‖", "vert": "|", "Vert": "‖",
@@ -92,8 +94,11 @@ _LITERAL = {"{": "{", "}": "}", "%": "%", "$": "$", "&": "&", "#": "#", "_": "_"
             "Uparrow": "⇑", "Downarrow": "⇓", "updownarrow": "↕", "nearrow": "↗",
             "searrow": "↘", "swarrow": "↙", "nwarrow": "↖", "leadsto": "⇝",
             "circlearrowleft": "↺", "circlearrowright": "↻", "curvearrowright": "↷",
-            "longleftarrow": "⟵", "Longleftarrow": "⟸", "iddots": "⋰", "varnothing ": "∅",
-            "textasciitilde": "~", "sim ": "∼", "lbrack": "[", "rbrack": "]",
+            "longleftarrow": "⟵", "Longleftarrow": "⟸", "iddots": "⋰", "oiint": "∯",
+            "textasciitilde": "~", "oiiint": "∰", "lbrack": "[", "rbrack": "]",
+            "vDash": "⊨", "Vdash": "⊩", "Diamond": "◇", "texteuro": "€", "euro": "€",
+            "And": "&", "nvDash": "⊭", "nvdash": "⊬", "Join": "⨝", "lightning": "↯",
+            "ulcorner": "⌜", "urcorner": "⌝", "llcorner": "⌞", "lrcorner": "⌟",
             "textellipsis": "…", "dotsc": "…", "dotsb": "⋯", "dotsm": "⋯", "dotsi": "⋯",
             "dotso": "…", "AA": "Å", "aa": "å", "ss": "ß", "o": "ø", "O": "Ø",
             "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ", "l": "ł", "L": "Ł",
@@ -113,7 +118,7 @@ _IGNORED = frozenset({"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bi
                       "smash", "rm", "bf", "it", "cal", "sf", "tt", "normalsize", "small",
                       "large", "Large", "tiny", "huge", "Huge", "footnotesize", "centering",
                       "vspace", "hline", "cline", "midrule", "toprule", "bottomrule",
-                      "vcenter", "quad ", "ensuremath", "bigm", "Bigm", "mathord",
+                      "vcenter", "hspace", "ensuremath", "bigm", "Bigm", "mathord",
                       "mathbin", "mathrel", "mathpunct", "mathopen", "mathclose",
                       "mathinner", "color", "textcolor", "colorbox"})
 # Commands whose arguments are shown as plain text.
@@ -140,6 +145,17 @@ _ROWS = frozenset({"aligned", "align", "align*", "alignat", "alignat*", "aligned
                    "gather", "gather*", "gathered", "split", "equation", "equation*",
                    "eqnarray", "eqnarray*", "multline", "multline*", "alignedat",
                    "flalign", "flalign*", "subequations", "displaymath", "math"})
+# Relations and binary operators: one space on each side, whatever the source had.
+_RELATION = re.compile(r"\s*([=<>≤≥∈∉∋⊂⊆⊃⊇⊊⊋→←↔⇒⇐⇔⟹⟸⟺↦∩∪≠≈≡≅≃∼∝∧∨±∓×⊕⊗∖∣≪≫⊢⊨≔])\s*")
+_ARITY = {"dfrac": "{{", "tfrac": "{{", "cfrac": "[{{", "binom": "{{", "dbinom": "{{",
+          "tbinom": "{{", "overset": "{{", "underset": "{{", "stackrel": "{{",
+          "operatorname": "*{", "boldsymbol": "{", "bm": "{", "set": "{", "substack": "{",
+          "pmod": "{", "cancel": "{", "bcancel": "{", "xcancel": "{", "boxed": "{",
+          "phantom": "{", "hphantom": "{", "vphantom": "{", "mathbbm": "{", "Bbb": "{",
+          "mathscr": "{", "xleftarrow": "[{", "overrightarrow": "{", "overleftarrow": "{",
+          "widecheck": "{", "utilde": "{", "mathring": "{", "smash": "[{", "bbox": "[{",
+          "colorbox": "{{", "textsl": "{", "textup": "{", "dddot": "{", "sout": "{",
+          "overleftrightarrow": "{", "overbrace": "{", "underbrace": "{"}
 _CASES = frozenset({"cases", "dcases", "rcases", "cases*", "numcases"})
 
 
@@ -176,9 +192,17 @@ def _font_table() -> dict[str, dict[str, str]]:
 
 @functools.cache
 def _tables() -> tuple[dict[str, str], dict[str, dict[str, str]], Any]:
-    """Symbol names -> text, the font tables, and pylatexenc's walker class."""
+    """Symbol names -> text, the font tables, and a pylatexenc walker factory."""
     from pylatexenc.latex2text import get_default_latex_context_db
     from pylatexenc.latexwalker import LatexWalker
+    from pylatexenc.latexwalker import get_default_latex_context_db as walker_db
+    from pylatexenc.macrospec import MacroSpec
+
+    # Arguments of macros pylatexenc's walker does not know (it would leave them as
+    # groups after an argument-less macro).
+    context = walker_db()
+    context.add_context_category("flashmark", prepend=True, macros=[
+        MacroSpec(name, spec) for name, spec in _ARITY.items()])
 
     symbols: dict[str, str] = {}
     db = get_default_latex_context_db()
@@ -191,7 +215,10 @@ def _tables() -> tuple[dict[str, str], dict[str, dict[str, str]], Any]:
                 symbols.setdefault(name, repl)
     symbols.update(_LITERAL)
     symbols.update(_SPACES)
-    return symbols, _font_table(), LatexWalker
+    def walker(source: str) -> Any:
+        return LatexWalker(source, latex_context=context, tolerant_parsing=False)
+
+    return symbols, _font_table(), walker
 
 
 @functools.lru_cache(maxsize=65536)
@@ -200,13 +227,14 @@ def to_unicode(source: str) -> str | None:
     ``\\n``; None when it holds something this converter does not know."""
     symbols, fonts, walker = _tables()
     try:
-        nodes, _, _ = walker(source, tolerant_parsing=False).get_latex_nodes()
+        nodes, _, _ = walker(source).get_latex_nodes()
         out = _Writer(symbols, fonts).nodes(nodes)
     except _UnconvertibleError:
         return None
     except Exception:  # pylatexenc's parse errors: unbalanced braces, a lone `\end`, ...
         return None
-    lines = [" ".join(line.split()) for line in out.split("\n")]
+    lines = [_RELATION.sub(r" \1 ", line).strip() for line in out.split("\n")]
+    lines = [" ".join(line.split()) for line in lines]
     shown = "\n".join(line for line in lines if line)
     return shown if shown or not source.strip() else None
 
@@ -218,6 +246,20 @@ class _Writer:
 
     def nodes(self, nodes: Sequence[Any] | None) -> str:
         atoms = self._atoms(nodes or [])
+        for k, atom in enumerate(atoms):
+            infix = getattr(atom, "macroname", None)
+            if infix in ("over", "atop", "choose", "brack", "brace"):
+                # `{a \over b}`: the macro splits its group in two.
+                top = self._written(atoms[:k]).strip()
+                bottom = self._written(atoms[k + 1:]).strip()
+                if infix == "choose":
+                    return f"C({top}, {bottom})"
+                top = top if _simple(top) else f"({top})"
+                bottom = bottom if _simple(bottom) else f"({bottom})"
+                return f"{top}/{bottom}" if infix == "over" else f"({top} {bottom})"
+        return self._written(atoms)
+
+    def _written(self, atoms: list[Any]) -> str:
         out: list[str] = []
         k = 0
         while k < len(atoms):
@@ -226,7 +268,9 @@ class _Writer:
                 if k + 1 >= len(atoms):
                     raise _UnconvertibleError
                 arg = atoms[k + 1]
-                out.append(self._script(self._atom(arg), sup=atom == "^"))
+                if out:  # `\\sum _{i}`: the script belongs to what stands before it
+                    out[-1] = out[-1].rstrip(" ")
+                out.append(self._script(self._atom(arg).strip(), sup=atom == "^"))
                 k += 2
                 continue
             out.append(self._atom(atom))
@@ -296,9 +340,9 @@ class _Writer:
         if handler is not None:
             return handler(self, [a for a in args])
         if name in _ACCENTS:
-            body = self.nodes([a for a in args if a is not None][-1:]) if args else ""
+            body = self.nodes([a for a in args if a is not None][-1:]).strip() if args else ""
             mark = _ACCENTS[name]
-            return "".join(c + mark for c in body) if body else ""
+            return "".join(c + mark if not c.isspace() else c for c in body)
         if name in _FONTS:
             table = self.fonts[_FONTS[name]]
             body = self.nodes([a for a in args if a is not None])
@@ -308,7 +352,7 @@ class _Writer:
         if name in self.symbols and not args:
             shown = self.symbols[name]
             return shown + (" " if post and shown.strip() else "")  # `\\ge r`: ≥ r
-        raise _UnconvertibleError
+        raise _UnconvertibleError("\\" + name)
 
     def _environment(self, node: Any) -> str:
         name = node.environmentname
@@ -329,7 +373,7 @@ class _Writer:
             return "\n" + "\n".join("{ " + line for line in lines) + "\n"
         if name in _ROWS:
             return "\n" + "\n".join(r.replace("\t", " ") for r in rows) + "\n"
-        raise _UnconvertibleError
+        raise _UnconvertibleError("env " + name)
 
     def _script(self, text: str, *, sup: bool) -> str:
         table = _SUP if sup else _SUB
@@ -350,7 +394,7 @@ def _simple(text: str) -> bool:
 
 
 def _frac(w: _Writer, args: list[Any]) -> str:
-    parts = [w.nodes([a]) for a in args if a is not None]
+    parts = [w.nodes([a]).strip() for a in args if a is not None]
     if len(parts) != 2:
         raise _UnconvertibleError
     top, bottom = (p if _simple(p) else f"({p})" for p in parts)
@@ -358,8 +402,8 @@ def _frac(w: _Writer, args: list[Any]) -> str:
 
 
 def _sqrt(w: _Writer, args: list[Any]) -> str:
-    degree = w.nodes([args[0]]) if len(args) > 1 and args[0] is not None else ""
-    body = w.nodes([args[-1]]) if args and args[-1] is not None else ""
+    degree = w.nodes([args[0]]).strip() if len(args) > 1 and args[0] is not None else ""
+    body = w.nodes([args[-1]]).strip() if args and args[-1] is not None else ""
     root = {"": "√", "3": "∛", "4": "∜"}.get(degree) or w._script(degree, sup=True) + "√"
     return root + (body if _simple(body) else f"({body})")
 
@@ -390,6 +434,21 @@ def _pmod(w: _Writer, args: list[Any]) -> str:
     return f" (mod {w.nodes([a for a in args if a is not None])})"
 
 
+def _set(w: _Writer, args: list[Any]) -> str:
+    return "{" + w.nodes([a for a in args if a is not None]) + "}"
+
+
+def _substack(w: _Writer, args: list[Any]) -> str:
+    return ", ".join(r.strip() for r in w.nodes([a for a in args if a is not None]).split("\n"))
+
+
+def _arrow(arrow: str) -> Callable[[_Writer, list[Any]], str]:
+    def write(w: _Writer, args: list[Any]) -> str:
+        above = w.nodes([a for a in args if a is not None][-1:])
+        return f" ─{above}{arrow} " if above else f" {arrow} "
+    return write
+
+
 def _last(w: _Writer, args: list[Any]) -> str:
     return w.nodes([a for a in args if a is not None][-1:])
 
@@ -398,5 +457,6 @@ _HANDLERS: dict[str, Callable[[_Writer, list[Any]], str]] = {
     "frac": _frac, "dfrac": _frac, "tfrac": _frac, "cfrac": _frac, "sqrt": _sqrt,
     "binom": _binom, "dbinom": _binom, "tbinom": _binom, "overset": _over,
     "stackrel": _over, "underset": _under, "pmod": _pmod, "textcolor": _last,
-    "color": lambda w, a: "", "colorbox": _last,
+    "color": lambda w, a: "", "colorbox": _last, "set": _set, "substack": _substack,
+    "xrightarrow": _arrow("→"), "xleftarrow": _arrow("←"),
 }

@@ -26,7 +26,7 @@ from flashmark.syntax.blocks import (
     lines_outside_fences,
     split_lines,
 )
-from flashmark.syntax.markdown import CLOZE_CLOSE, CLOZE_OPEN, strip_line_markers
+from flashmark.syntax.markdown import CLOZE_CLOSE, CLOZE_OPEN, MARK_CHARS, strip_line_markers
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _BLOCK_ID = re.compile(r"[ \t]+\^[A-Za-z0-9-]+[ \t]*$", re.M)
@@ -36,7 +36,7 @@ _EMBED = re.compile(r"!\[\[([^\]|#]+)(?:#[^\]|]*)?(?:\|[^\]]*)?\]\]")
 _WIKILINK = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]+))?\]\]")
 _CALLOUT = re.compile(r"^(\s*(?:>\s*)+)\[!([A-Za-z-]+)\][+-]?[ \t]*(.*)$")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
-_PRIVATE = re.compile("[\ue020\ue021]")
+_PRIVATE = MARK_CHARS
 _SINGLE_LINE = (QuestionType.ONE_SIDED, QuestionType.REVERSIBLE)
 
 

@@ -5,9 +5,11 @@
   footnotes); the reviewer adds ``$``/``$$`` math and cloze marks (the exporter puts math
   and clozes aside before markdown-it, for speed).
 * Cloze marks: the text of a deletion is put between :data:`CLOZE_OPEN` and
-  :data:`CLOZE_CLOSE` (private-use characters, no Markdown meaning) and a core rule turns
-  them into ``cloze_open``/``cloze_close`` tokens. Emphasis markers inserted into the
-  source instead (``**[...]**s``) are not emphasis when a letter follows them.
+  :data:`CLOZE_CLOSE` and a core rule turns them into ``cloze_open``/``cloze_close``
+  tokens. Emphasis markers inserted into the source instead (``**[...]**s``) are not
+  emphasis when a letter follows them. A mark is a private-use character between two
+  punctuation characters (``⸨``, ``⸩``): next to a mark ``__bold__`` opens and closes
+  as it does next to the braces of ``{@{…}@}``.
 * :func:`strip_line_markers`: a single-line card's side without the bullet, quote marker
   or heading marks its line starts with (they place the card in the note).
 """
@@ -23,13 +25,13 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-__all__ = ["CLOZE_CLOSE", "CLOZE_MARKS", "CLOZE_OPEN", "markdown_parser", "split_cloze_marks",
+__all__ = ["CLOZE_CLOSE", "CLOZE_OPEN", "MARK_CHARS", "markdown_parser", "split_cloze_marks",
            "strip_line_markers"]
 
-CLOZE_OPEN = "\ue020"
-CLOZE_CLOSE = "\ue021"
-CLOZE_MARKS = CLOZE_OPEN + CLOZE_CLOSE
-_MARK = re.compile(f"([{CLOZE_MARKS}])")
+CLOZE_OPEN = "\u2e28\ue020\u2e29"
+CLOZE_CLOSE = "\u2e28\ue021\u2e29"
+MARK_CHARS = re.compile("[\ue020\ue021]")  # removed from card text before marking
+_MARK = re.compile(f"({CLOZE_OPEN}|{CLOZE_CLOSE})")
 
 _LEAD = re.compile(r"^(?:[ \t]*(?:>[ \t]?|[-*+][ \t]+(?:\[.\][ \t]+)?|\d{1,9}[.)][ \t]+"
                    r"|#{1,6}[ \t]+))+")
@@ -71,8 +73,7 @@ def _cloze_rule(state: StateCore) -> None:
     for block in state.tokens:
         if block.type != "inline" or not block.children:
             continue
-        if not any(t.type == "text" and (CLOZE_OPEN in t.content or CLOZE_CLOSE in t.content)
-                   for t in block.children):
+        if not any(t.type == "text" and "\u2e28" in t.content for t in block.children):
             continue
         block.children = list(_split_children(block.children))
 
@@ -80,7 +81,8 @@ def _cloze_rule(state: StateCore) -> None:
 def _split_children(children: Sequence[Token]) -> list[Token]:
     out: list[Token] = []
     for token in children:
-        if token.type != "text" or not any(c in token.content for c in CLOZE_MARKS):
+        if token.type != "text" or (CLOZE_OPEN not in token.content
+                                     and CLOZE_CLOSE not in token.content):
             out.append(token)
             continue
         for piece in split_cloze_marks(token.content):
