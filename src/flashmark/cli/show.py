@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    from flashmark.review.card_view import card_renderable, render_text
+    from flashmark.review.card_view import MathMode, card_renderable, render_text
     from flashmark.review.rating import find_card
     from flashmark.review.render import card_sides
     from flashmark.review.settings import load_review_settings
@@ -52,7 +52,7 @@ def run_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if args.width is not None and args.width < 10:
         raise UsageError(f"--width {args.width} is too narrow: give 10 or more columns")
     root, settings = open_settings(args.vault)
-    math = "source" if load_review_settings(root).math == "source" else "unicode"
+    math: MathMode = "source" if load_review_settings(root).math == "source" else "unicode"
     loc = find_card(root, settings, args.card_id, all_notes=args.all_notes)
     front, back = card_sides(loc.card)
     tty = out.isatty()
