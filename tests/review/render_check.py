@@ -56,6 +56,7 @@ def check_card(card: Card, report: Report) -> None:
     where = f"{card.path}:{card.question.span.line + 1} {card.id}"
     for side in (front, back):
         prose: list[str] = []
+        math: list[str] = []
         for seg in _CONSOLE.render(card_renderable(side)):
             meta = seg.style.meta if seg.style is not None else {}
             kind = meta.get(CODE_META) if meta else None
@@ -63,8 +64,13 @@ def check_card(card: Card, report: Report) -> None:
                 fell_back = True
             elif kind is None:
                 prose.append(seg.text)
+            elif kind == "math":  # converted math: `**` may be its text, not a command
+                math.append(seg.text)
         text = "".join(prose)
-        for name, pattern in LEAKS.items():
+        checks = [(name, pattern, text) for name, pattern in LEAKS.items()]
+        checks.append(("LaTeX command in converted math", LEAKS["LaTeX command"],
+                       "\n".join(math)))
+        for name, pattern, text in checks:
             m = pattern.search(text)
             if m:
                 report.leaks[name] += 1

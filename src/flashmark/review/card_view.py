@@ -16,7 +16,6 @@ leaked markup.
 from __future__ import annotations
 
 import functools
-import html
 import io
 import re
 from collections.abc import Sequence
@@ -44,6 +43,7 @@ CODE_META = "flashmark"
 CLOZE_STYLE = Style(bold=True, color="#000000", bgcolor="#ffd75f")
 CODE_STYLE = Style(color="#e4e4e4", bgcolor="#303030", meta={CODE_META: "code"})
 TEX_STYLE = Style(color="#e4e4e4", bgcolor="#303030", meta={CODE_META: "tex"})
+MATH_STYLE = Style(meta={CODE_META: "math"})  # converted math: looks like the text
 QUOTE_BAR = Style(color="#808080")
 LINK_STYLE = Style(underline=True)
 
@@ -168,15 +168,31 @@ class _Blocks:
             elif kind == "hr":
                 add(Rule(style=QUOTE_BAR))
             elif kind == "html_block":
-                shown = _ANY_TAG.sub("", _BLOCK_BREAK.sub("\n", t.content)).strip("\n")
-                if shown.strip():
-                    add(_marked_text(html.unescape(shown), Style()))
+                shown = self._html_block(t.content)
+                if shown.plain.strip():
+                    add(shown)
             elif kind == "footnote_block_open":
                 notes, k = self._footnotes(tokens, k + 1)
                 add(Rule(style=QUOTE_BAR), *notes)
                 continue
             k += 1
         return out, k
+
+    def _html_block(self, source: str) -> Text:
+        """An HTML block (`<pre>…<br/>…</pre>` in a card): its lines, each line's
+        Markdown drawn (as the author meant it), its indentation kept."""
+        shown = _ANY_TAG.sub("", _BLOCK_BREAK.sub("\n", source)).strip("\n")
+        lines: list[Text] = []
+        for line in shown.split("\n"):
+            body = line.lstrip(" ")
+            parts = _Inline(self.math).run(_parser().parseInline(body)[0].children or []
+                                           if body else [])
+            text = Text(line[:len(line) - len(body)])
+            for part in parts:
+                if isinstance(part, Text):
+                    text.append_text(part)
+            lines.append(text)
+        return Text("\n", overflow="fold").join(lines)
 
     def _list(self, tokens: list[Token], k: int) -> tuple[list[RenderableType], int]:
         opening = tokens[k]
@@ -262,10 +278,10 @@ def _code_text(code: str) -> Text:
     return _marked_text(code, CODE_STYLE)
 
 
-def _math_pieces(source: str, mode: MathMode) -> list[tuple[str, Style | None]] | None:
+def _math_pieces(source: str, mode: MathMode) -> list[tuple[str, Style]] | None:
     """Math converted piece by piece (a deletion inside it is a piece), or None when a
     piece cannot be converted: then the whole is shown as source."""
-    pieces: list[tuple[str, Style | None]] = []
+    pieces: list[tuple[str, Style]] = []
     cloze = 0
     for piece in split_cloze_marks(source):
         if piece == CLOZE_OPEN:
@@ -283,7 +299,7 @@ def _math_pieces(source: str, mode: MathMode) -> list[tuple[str, Style | None]] 
                     " " if piece[-1:].isspace() else "")
         if shown is None:
             return None
-        pieces.append((shown, CLOZE_STYLE if cloze else None))
+        pieces.append((shown, MATH_STYLE + CLOZE_STYLE if cloze else MATH_STYLE))
     return pieces
 
 
@@ -350,6 +366,11 @@ class _Inline:
         self.text = Text(overflow="fold")
 
     def run(self, tokens: Sequence[Token]) -> list[RenderableType]:
+        self.tokens(tokens)
+        self.flush()
+        return self.parts
+
+    def tokens(self, tokens: Sequence[Token]) -> None:
         for t in tokens:
             kind = t.type
             if kind == "text":
@@ -384,15 +405,14 @@ class _Inline:
                 self.after_break = True
             elif kind == "html_inline":
                 self._html(t.content)
-            elif kind == "image":
-                alt = t.content or "".join(c.content for c in t.children or [])
-                self.put(f"[image: {alt}]" if alt else "[image]")
+            elif kind == "image":  # the alt text, with its Markdown and math drawn
+                self.put("[image: " if t.children else "[image")
+                self.tokens(t.children or [])
+                self.put("]")
             elif kind == "footnote_ref":
                 meta = t.meta or {}
                 label = str(meta.get("label") or meta.get("id", 0) + 1)
                 self.put(f"[{label}]", Style(dim=True))
-        self.flush()
-        return self.parts
 
     def _math(self, source: str) -> None:
         pieces = _math_pieces(source, self.math)

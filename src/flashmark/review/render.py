@@ -29,7 +29,8 @@ from flashmark.syntax.blocks import (
 from flashmark.syntax.markdown import CLOZE_CLOSE, CLOZE_OPEN, MARK_CHARS, strip_line_markers
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
-_BLOCK_ID = re.compile(r"[ \t]+\^[A-Za-z0-9-]+[ \t]*$", re.M)
+# `text ^id` or `<a id="^id"></a>^id` at a line end (as the exporter drops them)
+_BLOCK_ID = re.compile(r"(?:[ \t]+|(?<=>))\^[A-Za-z0-9-]+[ \t]*$", re.M)
 _LEADING_TAGS = re.compile(r"^(\s*(?:[-*+]\s+)?)(?:#[^\s#]+\s+)+")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
 _EMBED = re.compile(r"!\[\[([^\]|#]+)(?:#[^\]|]*)?(?:\|[^\]]*)?\]\]")

@@ -17,10 +17,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
@@ -57,9 +58,37 @@ def markdown_parser(*, full: bool = True, math: bool = False, clozes: bool = Fal
     if math:
         md.use(dollarmath_plugin, allow_labels=False, allow_space=False, allow_digits=False,
                double_inline=True)
+        rule = _rule(md, "math_inline")
+        md.inline.ruler.at("math_inline", _digit_before_start_fixed(rule))
     if clozes:
         md.core.ruler.push("flashmark_cloze", _cloze_rule)
     return md
+
+
+InlineRule = Callable[[StateInline, bool], bool]
+
+
+def _rule(md: MarkdownIt, name: str) -> InlineRule:
+    for rule in md.inline.ruler.__rules__:
+        if rule.name == name:
+            return rule.fn
+    raise LookupError(name)
+
+
+def _digit_before_start_fixed(rule: InlineRule) -> InlineRule:
+    """dollarmath's "no digit before the opening `$`" reads ``src[pos - 1]``, which at
+    position 0 is the *last* character: `$\\gamma$ and … ^ref-note-2` was no math. The
+    rule sees a text with a space after it there (a space adds no `$`)."""
+    def rule_at_start(state: StateInline, silent: bool) -> bool:
+        src = state.src
+        if state.pos != 0 or not src[-1:].isdigit():
+            return rule(state, silent)
+        state.src = src + " "
+        try:
+            return rule(state, silent)
+        finally:
+            state.src = src
+    return rule_at_start
 
 
 def split_cloze_marks(text: str) -> list[str]:
