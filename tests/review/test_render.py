@@ -170,3 +170,13 @@ def test_heading_trail() -> None:
     assert heading_trail(text, lines.index("### a1") + 1) == ["top", "a", "a1"]
     assert heading_trail(text, 0) == []
     assert heading_trail("\r\n".join(lines), card) == ["top", "b shown code"]
+
+
+def test_review_math_setting_is_validated() -> None:
+    from flashmark.errors import ConfigError
+    from flashmark.review.settings import review_settings_from
+
+    assert review_settings_from({"math": "source"}).math == "source"
+    assert review_settings_from(None).math == "unicode"
+    with pytest.raises(ConfigError, match="review.math must be one of unicode, source"):
+        review_settings_from({"math": "latex"})
