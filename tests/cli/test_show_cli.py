@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from conftest import Runner
-
 from flashmark.errors import EXIT_USAGE
 
 

@@ -178,5 +178,5 @@ def test_review_math_setting_is_validated() -> None:
 
     assert review_settings_from({"math": "source"}).math == "source"
     assert review_settings_from(None).math == "unicode"
-    with pytest.raises(ConfigError, match="review.math must be one of unicode, source"):
+    with pytest.raises(ConfigError, match=r"review\.math must be one of unicode, source"):
         review_settings_from({"math": "latex"})
