@@ -24,10 +24,12 @@ CORPUS = Path(os.environ.get("FLASHMARK_CORPUS") or
               Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "information")
 FULL = bool(os.environ.get("FLASHMARK_FULL_CORPUS"))
 STEP = 1 if FULL else 40
-# Cards whose own text holds syntax the parser does not read as a card (checked by hand:
-# `{\(annotation: {@{…}@} AC\) @{Every …}@}` in axiom of choice.md, a deletion closed
-# twice in price.md): shown as written, like Obsidian shows them.
-SOURCE_SYNTAX = {"0bdb32fa6842", "b15544bc5bb7"}
+# Questions whose own text holds card syntax the parser does not read as a deletion,
+# shown as written (as Obsidian shows them; checked by hand): `AC\) @{Every …}@}` in
+# axiom of choice.md, `{@other broad classes …}@}` in price.md, and `\text{(1)}@}` in
+# Hamiltonian mechanics.md, where the deletion ends inside its `$$…$$`.
+SOURCE_SYNTAX = {("general/eng/axiom of choice.md", 261), ("general/eng/price.md", 72),
+                 ("general/eng/Hamiltonian mechanics.md", 223)}
 
 pytestmark = [pytest.mark.corpus,
               pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")]
@@ -45,7 +47,7 @@ def test_every_card_renders_without_leaking_markup() -> None:
             for q in note.questions:
                 for card in cards_of(q, rel):
                     n += 1
-                    if n % STEP == 0 and card.id not in SOURCE_SYNTAX:
+                    if n % STEP == 0 and (rel, q.span.line + 1) not in SOURCE_SYNTAX:
                         check_card(card, report)
     finally:
         result.close()
