@@ -4,6 +4,9 @@ vault, see tests/review/fixtures/render_cards.md)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from rich.console import Console
 from rich.segment import Segment
@@ -180,3 +183,27 @@ def test_review_math_setting_is_validated() -> None:
     assert review_settings_from(None).math == "unicode"
     with pytest.raises(ConfigError, match=r"review\.math must be one of unicode, source"):
         review_settings_from({"math": "latex"})
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOLDEN = Path(__file__).parent / "golden" / "render_cards.txt"
+
+
+def test_real_cards_golden() -> None:
+    """Every card of tests/review/fixtures/render_cards.md (real notes' text), front and
+    back at 80 columns, as `flashmark show` prints them when piped. Regenerate with
+    FLASHMARK_REGEN_GOLDEN=1 and read the diff before committing."""
+    text = (FIXTURES / "render_cards.md").read_text(encoding="utf-8")
+    out: list[str] = []
+    for card in _cards(text):
+        front, back = card_sides(card)
+        for name, side in (("front", front), ("back", back)):
+            out.append(f"=== line {card.question.span.line + 1}, card {card.sibling + 1}, "
+                       f"{name} ===")
+            out.append(render_text(card_renderable(side), width=80, color=False).rstrip("\n"))
+    shown = "\n".join(out) + "\n"
+    if os.environ.get("FLASHMARK_REGEN_GOLDEN") == "1":
+        GOLDEN.write_text(shown, encoding="utf-8")
+    assert shown == GOLDEN.read_text(encoding="utf-8")
+    for leak in ("{@{", "}@}", "::@::", "**", "<br", "<p>", "\\frac", "\\mathbf"):
+        assert leak not in shown, leak

@@ -51,6 +51,7 @@ _SUP = str.maketrans("0123456789+-=()inaeoxhjklmprstuvwbdgABDEGHIJKLMNOPRTUVW",
                      "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿᵃᵉᵒˣʰʲᵏˡᵐᵖʳˢᵗᵘᵛʷᵇᵈᵍᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ")
 _SUB = str.maketrans("0123456789+-=()aeoxhklmnpstijruv",
                      "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼᵣᵤᵥ")
+_FOOTNOTE_MARK = re.compile(r"\[(\d+)\]")
 _TAG = re.compile(r"<\s*(/?)\s*([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)\s*>")
 _BLOCK_BREAK = re.compile(r"<\s*(?:br|p|/p|div|/div|hr)\b[^>]*>", re.I)
 _ANY_TAG = re.compile(r"</?[A-Za-z][^>]*>")
@@ -159,6 +160,10 @@ class _Blocks:
                 continue
             if kind in ("fence", "code_block"):
                 add(_code_text(t.content.rstrip("\n")))
+            elif kind == "math_block" and "$$" in t.content:
+                # `$$a$$ <br/> $$b$$` on one line: dollarmath takes it for one block
+                children = _parser().parseInline("$$" + t.content.strip() + "$$")[0].children
+                add(*_Inline(self.math).run(children or []))
             elif kind == "math_block":
                 add(*_display(t.content, self.math))
             elif kind == "table_open":
@@ -333,6 +338,7 @@ class _Inline:
         self.text = Text(overflow="fold")
         self.flags: dict[str, int] = {}
         self.script: str | None = None  # "sup" / "sub" inside those tags
+        self.script_at = 0  # where the text inside them starts
         self.after_break = False  # a `<br>`, `<p>` or display math: drop leading spaces
 
     def style(self) -> Style:
@@ -349,13 +355,6 @@ class _Inline:
         self.flags[name] = max(0, self.flags.get(name, 0) + delta)
 
     def put(self, text: str, style: Style | None = None) -> None:
-        if self.script is not None:
-            table = _SUP if self.script == "sup" else _SUB
-            shifted = text.translate(table)
-            if all(a != b or a.isspace() for a, b in zip(text, shifted, strict=True)):
-                text = shifted
-            else:
-                text = f"{'^' if self.script == 'sup' else '_'}({text})"
         base = self.style()
         self.text.append(text, base + style if style is not None else base)
 
@@ -425,6 +424,29 @@ class _Inline:
         for piece, style in pieces:
             self.put(piece.replace("\n", " "), style)
 
+    def _shift(self, script: str) -> None:
+        """The text since `<sup>`/`<sub>` as Unicode super/subscript characters when
+        each has one (a footnote marker `[15]` as ¹⁵), else marked `^(…)`/`_(…)`;
+        deletion styles inside it are kept."""
+        head, tail = self.text[:self.script_at], self.text[self.script_at:]
+        plain = tail.plain
+        m = _FOOTNOTE_MARK.fullmatch(plain)
+        if m and script == "sup":
+            plain, tail = m[1], tail[m.start(1):m.end(1)]
+        table = _SUP if script == "sup" else _SUB
+        shifted = plain.translate(table)
+        if plain and all(a != b or a.isspace() for a, b in zip(plain, shifted, strict=True)):
+            moved = Text(shifted, style=tail.style)
+            for span in tail.spans:
+                moved.stylize(span.style, span.start, span.end)
+            tail = moved
+        elif plain:
+            mark = "^" if script == "sup" else "_"
+            tail = Text.assemble(mark if len(plain) == 1 else f"{mark}(", tail,
+                                 "" if len(plain) == 1 else ")")
+        head.append_text(tail)
+        self.text = head
+
     def _html(self, tag: str) -> None:
         m = _TAG.fullmatch(tag.strip())
         if m is None:
@@ -436,7 +458,11 @@ class _Inline:
             self.put("\n")
             self.after_break = True
         elif name in ("sup", "sub"):
-            self.script = None if closing else name
+            if not closing:
+                self.script, self.script_at = name, len(self.text)
+            elif self.script is not None:
+                self._shift(self.script)
+                self.script = None
         elif name in ("b", "strong"):
             self.flag("b", delta)
         elif name in ("i", "em"):

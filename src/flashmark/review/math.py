@@ -147,6 +147,10 @@ _ROWS = frozenset({"aligned", "align", "align*", "alignat", "alignat*", "aligned
                    "flalign", "flalign*", "subequations", "displaymath", "math"})
 # Relations and binary operators: one space on each side, whatever the source had.
 _RELATION = re.compile(r"\s*([=<>≤≥∈∉∋⊂⊆⊃⊇⊊⊋→←↔⇒⇐⇔⟹⟸⟺↦∩∪≠≈≡≅≃∼∝∧∨±∓×⊕⊗∖∣≪≫⊢⊨≔])\s*")
+# Spaces the source had before a closing bracket or punctuation, after an opening one,
+# or between a letter and its argument list: `\\xi )` is `ξ)`, `f̂ (ξ)` is `f̂(ξ)`.
+_TIGHT = re.compile(r"\s+(?=[)\]},.;!?])|(?<=[(\[{])\s+"
+                    r"|(?<=[\w\u0300-\u036f\u20d0-\u20ff′])\s+(?=\()(?!\(mod )")
 _ARITY = {"dfrac": "{{", "tfrac": "{{", "cfrac": "[{{", "binom": "{{", "dbinom": "{{",
           "tbinom": "{{", "overset": "{{", "underset": "{{", "stackrel": "{{",
           "operatorname": "*{", "boldsymbol": "{", "bm": "{", "set": "{", "substack": "{",
@@ -233,7 +237,7 @@ def to_unicode(source: str) -> str | None:
         return None
     except Exception:  # pylatexenc's parse errors: unbalanced braces, a lone `\end`, ...
         return None
-    lines = [_RELATION.sub(r" \1 ", line).strip() for line in out.split("\n")]
+    lines = [_RELATION.sub(r" \1 ", _TIGHT.sub("", line)).strip() for line in out.split("\n")]
     lines = [" ".join(line.split()) for line in lines]
     shown = "\n".join(line for line in lines if line)
     return shown if shown or not source.strip() else None
