@@ -336,3 +336,33 @@ def test_unsuspend_from_the_deck_list(vault: Path) -> None:
         assert isinstance(last, Unsuspend) and last.id == card.id
 
     drive(vault, steps)
+
+
+def test_asked_deletion_below_the_fold_is_scrolled_into_view(tmp_path: Path) -> None:
+    # general/eng/first-order logic.md:163: a BNF grammar whose clozes come after a long
+    # code block (issue 13: at 80x24 only the code block showed).
+    fixture = (Path(__file__).parents[1] / "review" / "fixtures" / "render_cards.md")
+    text = fixture.read_text(encoding="utf-8")
+    bnf = text[text.index("> __[BNF]"):]
+    vault = tmp_path / "v"
+    vault.mkdir()
+    (vault / "flashmark.yaml").write_text('parser:\n  flashcard_tags: ["#flashcard/active"]\n',
+                                          encoding="utf-8")
+    (vault / "logic.md").write_text("#flashcard/active/logic\n\n" + bnf, encoding="utf-8")
+    seen: dict[str, float] = {}
+
+    async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        scroll = screen.query_one("#card")
+        seen["front"] = scroll.scroll_y
+        await pilot.press("space")
+        await pilot.pause()
+        await pilot.pause()
+        seen["back"] = scroll.scroll_y
+
+    drive(vault, steps)
+    # The grammar alone is ~35 lines: without scrolling the view would stay at 0.
+    assert seen["front"] > 10 and seen["back"] > 10, seen

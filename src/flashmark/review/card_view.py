@@ -79,6 +79,19 @@ def render_text(renderable: RenderableType, *, width: int, color: bool) -> str:
     return "\n".join(line.rstrip() for line in capture.get().split("\n"))
 
 
+def first_cloze_line(renderable: RenderableType, width: int) -> int | None:
+    """The 0-based line, drawn at ``width`` columns, of the first asked deletion (the
+    reviewer scrolls it into view), or None when there is none."""
+    console = Console(width=width, color_system="truecolor", force_terminal=True,
+                      file=io.StringIO(), legacy_windows=False)
+    lines = console.render_lines(renderable, console.options.update(width=width), pad=False)
+    for number, line in enumerate(lines):
+        if any(seg.style is not None and seg.style.bgcolor == CLOZE_STYLE.bgcolor
+               for seg in line):
+            return number
+    return None
+
+
 class _Quote:
     """Children behind a bar, like Obsidian's quotes and callouts."""
 
