@@ -285,6 +285,7 @@ class SchedulingSettings:
 
 
 ORDERS = ("due", "random", "deck")
+MATH_MODES = ("unicode", "source")  # review.card_view.MathMode
 SHARED = ""  # the limit group of cards in no configured deck (see review.settings)
 
 
@@ -323,6 +324,8 @@ class ReviewSettings:
     order: str = setting("due", one_of(*ORDERS))
     # (setting() returns a dataclasses.field, which ruff cannot see for this type)
     learn_ahead: dt.timedelta = setting(dt.timedelta(minutes=20), duration_or_zero)  # noqa: RUF009
+    # how LaTeX is shown: as Unicode text, or as its source
+    math: str = setting("unicode", one_of(*MATH_MODES))
 
     def group_of(self, deck: str | None) -> str:
         """The limit group of a card's deck: of the configured deck patterns that select it

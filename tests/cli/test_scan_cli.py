@@ -228,3 +228,19 @@ def test_main_writes_to_the_current_stdout(vault: Path) -> None:
             assert main(["scan", str(vault), "--json"]) == 0
         outputs.append(buffer.getvalue())
     assert [len(o.splitlines()) for o in outputs] == [SAMPLE_CARDS, SAMPLE_CARDS]
+
+
+def test_table_columns_align_with_wide_characters(cli: Runner, vault: Path,
+                                                  utc: None) -> None:
+    # A deck name of the real vault (special/指定文言經典學習材料篇目.md).
+    deck = "flashcard/active/special/指定文言經典學習材料篇目"
+    (vault / "指定.md").write_text(f"---\ntags:\n  - {deck}\n---\n\nq ::@:: a\n",
+                                   encoding="utf-8")
+    code, out, _ = cli("scan", str(vault), "--now", NOW)
+    assert code == 0
+    from rich.cells import cell_len
+    lines = out.rstrip("\n").splitlines()
+    # every number column ends in the same terminal column on every line
+    ends = {cell_len(line) for line in lines}
+    assert len(ends) == 1, lines
+    assert any("指定文言經典學習材料篇目" in line for line in lines)

@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         rate,
         review,
         scan,
+        show,
         stats,
     )
 
@@ -77,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     git_setup.register(sub)
     merge_driver.register(sub)
     completion.register(sub)
+    show.register(sub)
     return parser
 
 

@@ -9,6 +9,7 @@ review:
   bury_siblings: true      # the other cards of a question wait for the next day
   order: due               # due (oldest due first, new cards in note order) | random | deck
   learn_ahead: 20m         # when nothing else is left, show learning cards due this soon
+  math: unicode            # unicode (LaTeX shown as Unicode text) | source (as LaTeX)
 ```
 
 Limits: every card belongs to one *limit group*, the most specific deck pattern under
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from flashmark.config import (
     CONFIG_FILE,
+    MATH_MODES,
     ORDERS,
     SHARED,
     ReviewSettings,
@@ -37,7 +39,8 @@ from flashmark.config import (
     review_section,
 )
 
-__all__ = ["ORDERS", "SHARED", "ReviewSettings", "load_review_settings", "review_settings_from"]
+__all__ = ["MATH_MODES", "ORDERS", "SHARED", "ReviewSettings", "load_review_settings",
+           "review_settings_from"]
 
 
 def review_settings_from(data: object, source: str = CONFIG_FILE) -> ReviewSettings:
