@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -141,75 +139,3 @@ def test_state_files_are_replaced_whole_and_keep_their_mode(tmp_path: Path) -> N
     assert target.read_bytes() == b'{"a": 2}\n'
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert sorted(p.name for p in target.parent.iterdir()) == ["weights.json"]
-
-
-def _saving_right_before_swaps(monkeypatch: pytest.MonkeyPatch, path: str,
-                               versions: list[Callable[[bytes], bytes]]) -> list[bytes]:
-    """Another program saves the note (atomic replace) right before each of our next
-    swaps, after our last look: the race the after-the-fact check exists for."""
-    real = edit_module._exchange
-    seen: list[bytes] = []
-
-    def exchange(a: str, b: str) -> bool:
-        if versions:
-            change = versions.pop(0)
-            data = Path(b).read_bytes()
-            Path(b + ".other").write_bytes(change(data))
-            os.replace(b + ".other", b)
-            seen.append(Path(b).read_bytes())
-        return real(a, b)
-
-    monkeypatch.setattr(edit_module, "_exchange", exchange)
-    return seen
-
-
-def _relocate_hash(data: bytes) -> list[Edit] | None:
-    if b"% title" in data:
-        return []  # already there (a version made from ours)
-    at = data.find(b"# title")
-    return None if at < 0 else [Edit(at, at + 1, b"#", b"%")]
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RENAME_EXCHANGE")
-def test_a_save_between_the_last_look_and_the_swap_is_kept_and_our_edit_rolled_forward(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _write(tmp_path / "n.md", NOTE)
-    saves = _saving_right_before_swaps(monkeypatch, path, [
-        lambda d: b"first line by Obsidian\r\n" + d])
-    applied = apply_edits(path, "n.md", [Edit(0, 1, b"#", b"%")], _relocate_hash,
-                          basis=NOTE)
-    after = Path(path).read_bytes()
-    assert after == b"first line by Obsidian\r\n%" + NOTE[1:]
-    assert applied.after == after and applied.before == saves[0]
-    assert splice(applied.before, applied.edits) == after
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".flashmark", "n.md"]
-    assert not (tmp_path / ".flashmark" / "recovered").exists()
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RENAME_EXCHANGE")
-def test_a_save_made_from_our_visible_version_is_not_undone(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Once our version was visible, a program may read it and save on top of it: the
-    roll-forward keeps that save (our edit is in it) instead of swapping it away."""
-    path = _write(tmp_path / "n.md", NOTE)
-    _saving_right_before_swaps(monkeypatch, path, [
-        lambda d: d + b"saved before our swap\r\n",
-        lambda d: d + b"saved from our version\r\n"])
-    applied = apply_edits(path, "n.md", [Edit(0, 1, b"#", b"%")], _relocate_hash,
-                          basis=NOTE)
-    after = Path(path).read_bytes()
-    assert after == b"%" + NOTE[1:] + b"saved from our version\r\n"
-    assert applied.after == after
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".flashmark", "n.md"]
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RENAME_EXCHANGE")
-def test_a_save_that_removed_our_card_goes_back_and_nothing_of_ours_stays(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _write(tmp_path / "n.md", NOTE)
-    theirs = b"everything rewritten\r\n"
-    _saving_right_before_swaps(monkeypatch, path, [lambda d: theirs])
-    with pytest.raises(ConflictError):
-        apply_edits(path, "n.md", [Edit(0, 1, b"#", b"%")], _relocate_hash, basis=NOTE)
-    assert Path(path).read_bytes() == theirs
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".flashmark", "n.md"]

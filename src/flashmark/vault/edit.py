@@ -160,21 +160,15 @@ def apply_edits(path: str, rel: str, edits: Sequence[Edit],
     with vault_lock(root):
         sweep_debris(root)
         target = os.path.realpath(path)  # write through a symlink, never replace it
-
-        def rebuild(data: bytes) -> tuple[bytes, Sequence[Edit]]:
-            current = _current_edits(data, basis, edits, relocate, rel)
-            return splice(data, current), current
-
         retries = 0
         while True:
             data = read_bytes(target, rel)
-            new, current = rebuild(data)
+            current = _current_edits(data, basis, edits, relocate, rel)
+            new = splice(data, current)
             if new == data:
                 return Applied(data, new, tuple(current), retries)
-            done = _write(root, target, rel, new, data, in_place, current, rebuild)
-            if done is not None:
-                before, after, applied = done
-                return Applied(before, after, tuple(applied), retries)
+            if _write(root, target, rel, new, data, in_place):
+                return Applied(data, new, tuple(current), retries)
             retries += 1
             if retries >= MAX_TRIES:
                 raise ConflictError(
@@ -195,15 +189,10 @@ def _current_edits(data: bytes, basis: bytes, edits: Sequence[Edit],
     return located
 
 
-Written = tuple[bytes, bytes, Sequence[Edit]]  # the note before, after, the edits applied
-
-
 def _write(root: Path, target: str, rel: str, new: bytes, expected: bytes,
-           in_place: bool, edits: Sequence[Edit],
-           rebuild: Callable[[bytes], tuple[bytes, Sequence[Edit]]]) -> Written | None:
-    """Replace the note's bytes ``expected`` by ``new``. None when another program
-    changed the note before anything of ours was visible (nothing of ours stays on disk
-    then: start over)."""
+           in_place: bool) -> bool:
+    """Replace the note's bytes ``expected`` by ``new``. False when another program
+    changed the note first (nothing of ours stays on disk then)."""
     try:
         st = os.stat(target)
     except OSError as exc:
@@ -218,23 +207,36 @@ def _write(root: Path, target: str, rel: str, new: bytes, expected: bytes,
                                   "`write.in_place: true` in flashmark.yaml to overwrite "
                                   "such notes in place (not atomic)")
     if in_place and (read_only or st.st_nlink > 1):
-        done = _write_in_place(target, rel, new, expected)
-        return (expected, new, edits) if done else None
+        return _write_in_place(target, rel, new, expected)
     folder = os.path.dirname(target) or "."
-    temps: list[str] = []
+    tmp = _temp_name(target)
+    _journal(root, tmp, expected, new)
     try:
-        tmp = _new_temp(root, target, rel, new, expected, mode, st, temps)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise NoteWriteError(f"{rel}: cannot create a temporary file beside the note: "
+                             f"{exc.strerror}", hint="is the note's folder writable?") from None
+    swapped = False
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(new)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        _keep_owner(tmp, st)
         if _before_rename is not None:
             _before_rename(tmp)
         if read_bytes(target, rel) != expected:  # a last look: cheap, narrows the race
-            return None
-        if not _exchange(tmp, target):
-            os.replace(tmp, target)
-            temps.remove(tmp)
-            result: Written = (expected, new, edits)
+            return False
+        swapped = _exchange(tmp, target)
+        if swapped:
+            # ``tmp`` now holds what we replaced: was it what we verified?
+            replaced = _read_quiet(tmp)
+            if replaced != expected:
+                _exchange(tmp, target)  # theirs back; ours is at tmp, removed below
+                return False
         else:
-            result = _roll_forward(root, target, rel, tmp, expected, new, edits, mode, st,
-                                   temps, rebuild)
+            os.replace(tmp, target)
     except OSError as exc:
         # Name the note, not our temporary file: that is what the user knows.
         known = file_system_message(OSError(exc.errno, exc.strerror), "the note", rel)
@@ -242,88 +244,11 @@ def _write(root: Path, target: str, rel: str, new: bytes, expected: bytes,
             raise NoteWriteError(f"{known}; it was not changed") from None
         raise NoteWriteError(f"{rel}: cannot write the note: {exc.strerror or exc}") from None
     finally:
-        for name in temps:
-            with contextlib.suppress(OSError):
-                os.unlink(name)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         _clear_journal(root)
     _fsync_folder(folder)
-    return result
-
-
-def _new_temp(root: Path, target: str, rel: str, data: bytes, replaces: bytes, mode: int,
-              st: os.stat_result, temps: list[str]) -> str:
-    """A journaled, fsynced temporary file beside the note holding ``data``."""
-    tmp = _temp_name(target)
-    _journal(root, tmp, replaces, data)
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as exc:
-        raise NoteWriteError(f"{rel}: cannot create a temporary file beside the note: "
-                             f"{exc.strerror}", hint="is the note's folder writable?") from None
-    temps.append(tmp)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, mode)
-    _keep_owner(tmp, st)
-    return tmp
-
-
-def _roll_forward(root: Path, target: str, rel: str, tmp: str, expected: bytes,
-                  new: bytes, edits: Sequence[Edit], mode: int, st: os.stat_result,
-                  temps: list[str],
-                  rebuild: Callable[[bytes], tuple[bytes, Sequence[Edit]]]) -> Written:
-    """The swap is done: ``tmp`` holds what it took out of the note. When that is not
-    what we verified, another program saved the note in between, and our version has
-    been visible since the swap (someone may have read it already): never take it back.
-    Roll forward instead: our edits again on top of their version, swapped in the same
-    way, until what a swap takes out is our own previous version. Their edit and ours
-    both end up in the note, and what the log records is what the note says."""
-    replaced = _read_quiet(tmp)
-    taken_out = expected  # what the last swap should have taken out of the note
-    before, published, applied = expected, new, edits
-    for _ in range(MAX_TRIES * 4):
-        if replaced == taken_out or replaced is None:
-            return before, published, applied
-        theirs = replaced
-        try:
-            rebuilt, redone = rebuild(theirs)
-        except ConflictError:
-            # Our card is gone from their version: theirs goes back, without our edit.
-            if not _exchange(tmp, target):
-                raise
-            back = _read_quiet(tmp)
-            if back != published:
-                _keep_recovered(root, tmp, target, temps)  # a third version: keep it
-            raise
-        nxt = _new_temp(root, target, rel, rebuilt, published, mode, st, temps)
-        if not _exchange(nxt, target):  # cannot happen: it worked a moment ago
-            raise OSError(errno.EIO, "the atomic swap stopped working", target)
-        replaced = _read_quiet(nxt)
-        temps.remove(tmp)
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)  # their version, now inside ours
-        tmp = nxt
-        taken_out = published
-        before, published, applied = theirs, rebuilt, redone
-    # Another program kept saving faster than we could roll forward: our edit is in the
-    # note; the version the last swap took out is kept for the user.
-    _keep_recovered(root, tmp, target, temps)
-    return before, published, applied
-
-
-def _keep_recovered(root: Path, tmp: str, target: str, temps: list[str]) -> None:
-    keep = root / ".flashmark" / "recovered"
-    name = f"{os.path.basename(target)}.{int(time.time())}-{secrets.token_hex(2)}"
-    with contextlib.suppress(OSError):
-        keep.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, keep / name)
-        temps.remove(tmp)
-        warnings.warn(Notice(
-            f"{os.path.relpath(target, root)}: another program saved this note while "
-            f"flashmark wrote it, faster than flashmark could merge; one of its versions is "
-            f"kept as .flashmark/recovered/{name}"), stacklevel=4)
+    return True
 
 
 def _write_in_place(target: str, rel: str, new: bytes, expected: bytes) -> bool:
