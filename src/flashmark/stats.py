@@ -13,7 +13,13 @@ from flashmark.days import DEFAULT_DAY_BOUNDARY, day_start, learner_day
 from flashmark.decks import DeckSelection
 from flashmark.syntax import srcodec
 from flashmark.vault.codec import NEW, UNREADABLE, Summary, Tally, due_key, key_and_state, tally
-from flashmark.vault.reviewlog import Event, Review, follow_renames, in_effect, reviews
+from flashmark.vault.reviewlog import (
+    AnkiReview,
+    Event,
+    Review,
+    follow_renames,
+    in_effect,
+)
 
 NO_DECK = "(no deck)"
 
@@ -140,10 +146,15 @@ def group_decks(counts: dict[str, DeckCounts], depth: int, max_rows: int = 40
 
 # --- the review log: reviews per day, retention, cards per state ----------------------
 
-def live_reviews(events: Iterable[Event]) -> list[tuple[dt.datetime, Review]]:
-    """The ratings in effect (see `vault.reviewlog.in_effect`), with their time, each
-    under the id its card has now (`vault.reviewlog.follow_renames`)."""
-    return [(e.moment, e) for e in reviews(in_effect(follow_renames(list(events))))]
+Rated = Review | AnkiReview  # a rating done here, or one done in Anki and imported
+
+
+def live_reviews(events: Iterable[Event]) -> list[tuple[dt.datetime, Rated]]:
+    """The ratings in effect (see `vault.reviewlog.in_effect`), here and in Anki
+    (`flashmark import-anki`), with their time, each under the id its card has now
+    (`vault.reviewlog.follow_renames`)."""
+    return [(e.moment, e) for e in in_effect(follow_renames(list(events)))
+            if isinstance(e, Review | AnkiReview)]
 
 
 @dataclass(slots=True)
@@ -175,7 +186,7 @@ def reviews_per_day(events: Iterable[Event], cutoff: DueCutoff,
         if row is None:
             continue
         setattr(row, e.rating, getattr(row, e.rating) + 1)
-        if _was_new(e.before):
+        if isinstance(e, Review) and _was_new(e.before):
             row.new += 1
     return list(out.values())
 
@@ -206,7 +217,9 @@ def actual_retention(events: Iterable[Event], cutoff: DueCutoff, desired: float,
     first = cutoff.today - dt.timedelta(days=days - 1)
     passed = total = 0
     for when, e in live_reviews(events):
-        if cutoff.day_of_moment(when) < first or not _was_review(e.before):
+        in_review = (e.anki_type == "review" if isinstance(e, AnkiReview)
+                     else _was_review(e.before))
+        if cutoff.day_of_moment(when) < first or not in_review:
             continue
         total += 1
         if e.rating != "again":

@@ -18,6 +18,7 @@ import pytest
 from export_helpers import AnkiCollection, ExportRun
 
 from flashmark.cli.main import main
+from flashmark.stats import DueCutoff
 
 pytest.importorskip("anki")
 
@@ -194,6 +195,23 @@ def test_reviews_come_back_into_the_notes(vault: Path, tmp_path: Path, export: E
     assert again["reviews_imported"] == 0 and again["updated"] == 0
     assert again["unchanged"] == len(cards)
     assert vault_bytes(vault) == after
+
+    # The phone's reviews count like the vault's own: in the statistics and in the
+    # history the optimizer fits (one per Anki review, under the vault card's id).
+    from flashmark.cli.optimize import optimizer_reviews
+    from flashmark.stats import actual_retention, live_reviews
+    from flashmark.vault.reviewlog import ReviewLog
+
+    events = ReviewLog(vault).events()
+    assert sorted(e.revlog for _, e in live_reviews(events)
+                  if hasattr(e, "revlog")) == [r[0] for r in revlog]
+    assert sorted((e.id, e.rating) for e in optimizer_reviews(vault)) == sorted(
+        (e["id"], e["rating"]) for e in imported)
+    review_rows = [e for e in imported if e["anki_type"] == "review"]
+    cutoff = DueCutoff(dt.datetime.now(dt.UTC) + dt.timedelta(days=60))
+    retention = actual_retention(events, cutoff, 0.9, days=365)
+    assert retention.total == len(review_rows)
+    assert retention.passed == sum(e["rating"] != "again" for e in review_rows)
 
 
 def test_dry_run_writes_nothing_and_reports_the_same(

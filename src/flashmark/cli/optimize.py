@@ -14,7 +14,7 @@ from flashmark.cli.output import json_line
 from flashmark.config import STATE_DIR, WEIGHTS_FILE
 from flashmark.errors import EXIT_OK
 from flashmark.model import Rating
-from flashmark.vault.reviewlog import Review, ReviewLog, follow_renames, reviews
+from flashmark.vault.reviewlog import AnkiReview, Review, ReviewLog, follow_renames
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,10 +34,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run)
 
 
-def optimizer_reviews(root: Path) -> list[Review]:
-    """The ratings the weights are fitted to, one history per card: a card whose text
-    changed is one card under its newest id (`vault.reviewlog.follow_renames`)."""
-    return reviews(follow_renames(ReviewLog(root).effective()))
+def optimizer_reviews(root: Path) -> list[Review | AnkiReview]:
+    """The ratings the weights are fitted to, here and in Anki (`import-anki`), one
+    history per card: a card whose text changed is one card under its newest id
+    (`vault.reviewlog.follow_renames`)."""
+    return [e for e in follow_renames(ReviewLog(root).effective())
+            if isinstance(e, Review | AnkiReview)]
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:

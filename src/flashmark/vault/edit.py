@@ -520,17 +520,21 @@ def _inside(path: str, real_root: str) -> bool:
 # --- other files -------------------------------------------------------------------------
 
 
-def write_file_atomically(path: str, data: bytes, *, default_mode: int = 0o644) -> None:
+def write_file_atomically(path: str, data: bytes, *, default_mode: int = 0o644,
+                          sweep: bool = True) -> None:
     """Replace a state file (manifest, fitted weights, a cache) atomically, keeping its
     mode. Notes never come here: they go through `apply_edits`, which also guards against
-    concurrent edits."""
+    concurrent edits. ``sweep`` removes the temporary files dead processes left beside
+    it first: only for flashmark's own folders (in a note's folder such a file may be
+    the write path's to recover, see `sweep_debris`)."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = default_mode
     folder = os.path.dirname(path) or "."
-    sweep_state_temps(folder)
+    if sweep:
+        sweep_state_temps(folder)
     tmp = _temp_name(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -39,7 +39,6 @@ own rule) and "the later review wins" for two reviews of the same card.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import difflib
 import os
@@ -52,6 +51,7 @@ from dataclasses import dataclass, field
 from flashmark.errors import FlashmarkError
 from flashmark.model import FsrsEntry, RawEntry, Sm2Entry, SrEntry
 from flashmark.syntax import srcodec
+from flashmark.vault.edit import write_file_atomically
 
 SR_COMMENT = re.compile(r"<!--SR:([^\n]*?)-->")
 _MASK = "<!--SR:@-->"  # every comment looks alike to the aligner
@@ -531,27 +531,10 @@ class _Resolver:
 
 
 def write_result(path: str, data: bytes) -> None:
-    """Replace git's ``%A`` file atomically (a temporary file beside it, fsync, rename,
-    its mode kept). Not `write_file_atomically`: that sweeps flashmark's own temporary
-    files out of the folder, and git runs drivers in the work tree's top folder, which
-    may be the vault, where a note's temporary file is the write path's to recover."""
-    folder = os.path.dirname(os.path.abspath(path))
-    try:
-        mode = os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=".flashmark-merge-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Replace git's ``%A`` file atomically (its mode kept). Without the sweep of dead
+    processes' temporary files: git runs drivers in the work tree's top folder, which may
+    be the vault, where a note's temporary file is the write path's to recover."""
+    write_file_atomically(os.path.abspath(path), data, sweep=False)
 
 
 def merge_files(base: str, ours: str, theirs: str) -> MergeResult:
