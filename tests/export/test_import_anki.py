@@ -445,3 +445,34 @@ def test_anki_review_lines_are_validated(tmp_path: Path) -> None:
                         rating="again", revlog=2)
     log.append_all([event, second])
     assert [e.revlog for e in log.events() if isinstance(e, AnkiReview)] == [1796474105519, 2]
+
+
+def test_a_review_written_by_another_program_during_the_import_is_not_overwritten(
+        vault: Path, tmp_path: Path, export: ExportRun, anki_collection: MakeCollection,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from flashmark.export import anki_import
+
+    col = anki_collection()
+    col.col.set_config("fsrs", True)
+    cards = load(vault, tmp_path, export, col, "--with-scheduling")
+    key = ("science/mechanics.md", 5, 0)
+    answer(col, cards[key].id, 3)
+    path = Path(col.col.path)
+    col.close()
+    note = vault / key[0]
+    theirs = "2031-01-01,900,270"  # the plugin reviewed the card in that instant
+    real = anki_import.apply_edits
+
+    def plugin_saves_first(*args: Any, **kwargs: Any) -> Any:
+        text = note.read_text()
+        line = next(ln for ln in text.splitlines() if ln.startswith("Speed:@:"))
+        marked = (line.split(" <!--SR:")[0] + f" <!--SR:!{theirs}-->")
+        note.write_text(text.replace(line, marked))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(anki_import, "apply_edits", plugin_saves_first)
+    code, _, err = run_cli("import-anki", str(path), str(vault))
+    assert code == 4, err
+    assert "nothing was written" in err and "imported next time" in err
+    assert f"<!--SR:!{theirs}-->" in note.read_text()
+    assert not log_events(vault, "anki_review")  # they wait for the next import

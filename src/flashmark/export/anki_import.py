@@ -49,7 +49,7 @@ from flashmark.export.scheduling import (
     require_anki,
 )
 from flashmark.identity import card_ids
-from flashmark.model import FsrsEntry, Question, RawEntry, Sm2Entry
+from flashmark.model import PLACEHOLDER_TEXT, FsrsEntry, Question, RawEntry, Sm2Entry
 from flashmark.review.rating import reconcile
 from flashmark.syntax import parse_note, srcodec
 from flashmark.vault.edit import Edit, NoteWriteError, apply_edits, read_bytes
@@ -551,6 +551,14 @@ def _write_entries(root: Path, settings: Settings, rel: str, path: str, data: by
             if found is None:
                 return None
             assert p.entry is not None
+            # Only over the entry the decision was made on (or ours, from an earlier
+            # round or run; or the placeholder an earlier round gave a sibling without
+            # an entry), never over a review another program wrote meanwhile.
+            texts = found[0].sr.entry_texts if found[0].sr is not None else []
+            now = texts[p.outcome.sibling] if p.outcome.sibling < len(texts) else None
+            if now not in (p.before, p.entry.text) and not (
+                    p.before is None and now == PLACEHOLDER_TEXT):
+                return None
             out.append(sr_edit(current, found[0], p.outcome.sibling, p.entry.text,
                                same_line=same_line))
         return out
@@ -560,7 +568,9 @@ def _write_entries(root: Path, settings: Settings, rel: str, path: str, data: by
     while pending:
         edits = edits_for(data, pending, questions)
         if edits is None:
-            raise ConflictError(f"{rel}: a card is gone from the note")
+            raise ConflictError(f"{rel}: a card is gone from the note, or another program "
+                                "reviewed it meanwhile: its Anki reviews wait for the next "
+                                "import")
         batch: list[_Plan] = []
         chosen: list[Edit] = []
         grown: set[str] = set()
