@@ -84,4 +84,5 @@ def _save(root: Path, weights: tuple[float, ...], reviews: int, before: float,
     payload = json.dumps({"weights": list(weights), "reviews": reviews,
                           "log_loss_before": before, "log_loss_after": after,
                           "fitted_at": dt.datetime.now(dt.UTC).isoformat()}, indent=2) + "\n"
-    write_file_atomically(str(root / STATE_DIR / WEIGHTS_FILE), payload.encode())
+    write_file_atomically(str(root / STATE_DIR / WEIGHTS_FILE), payload.encode(),
+                          sweep=True)

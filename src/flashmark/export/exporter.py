@@ -515,7 +515,7 @@ def export_vault(root: Path, settings: Settings, options: ExportOptions,
                                                  settings.scheduling)
         summary.manifest = manifest_path
         try:
-            write_file_atomically(str(manifest_path), manifest_blob)
+            write_file_atomically(str(manifest_path), manifest_blob, sweep=True)
         except OSError as exc:
             summary.manifest = None
             summary.manifest_problem = (f"cannot write {manifest_path}: {exc.strerror or exc}"

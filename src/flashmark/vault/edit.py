@@ -521,12 +521,12 @@ def _inside(path: str, real_root: str) -> bool:
 
 
 def write_file_atomically(path: str, data: bytes, *, default_mode: int = 0o644,
-                          sweep: bool = True) -> None:
+                          sweep: bool = False) -> None:
     """Replace a state file (manifest, fitted weights, a cache) atomically, keeping its
     mode. Notes never come here: they go through `apply_edits`, which also guards against
     concurrent edits. ``sweep`` removes the temporary files dead processes left beside
-    it first: only for flashmark's own folders (in a note's folder such a file may be
-    the write path's to recover, see `sweep_debris`)."""
+    it first: only for flashmark's own folder ``.flashmark/`` (in a note's folder such a
+    file may be the write path's to recover, see `sweep_debris`)."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)

@@ -534,7 +534,7 @@ def write_result(path: str, data: bytes) -> None:
     """Replace git's ``%A`` file atomically (its mode kept). Without the sweep of dead
     processes' temporary files: git runs drivers in the work tree's top folder, which may
     be the vault, where a note's temporary file is the write path's to recover."""
-    write_file_atomically(os.path.abspath(path), data, sweep=False)
+    write_file_atomically(os.path.abspath(path), data)
 
 
 def merge_files(base: str, ours: str, theirs: str) -> MergeResult:
