@@ -404,17 +404,19 @@ def sweep_debris(root: Path) -> list[str]:
     when the note still holds our bytes it goes back into the note (the interrupted
     rating then finds itself not written and is aborted by reconciliation); otherwise it
     is kept in ``.flashmark/recovered/`` and a `Notice` says so. Nothing is deleted
-    that only exists there."""
+    that only exists there. The state files' temporaries of dead processes in
+    ``.flashmark/`` (a killed export's manifest) go too."""
     assert holds_lock(root), "sweep_debris needs the vault lock"
+    removed = [os.path.join(root, ".flashmark", name)
+               for name in sweep_state_temps(os.path.join(root, ".flashmark"))]
     path = _journal_path(root)
     try:
         if os.stat(path).st_size == 0:
-            return []
+            return removed
         with open(path, "rb") as fh:
             listed = fh.read()
     except OSError:
-        return []
-    removed = []
+        return removed
     real_root = os.path.realpath(root)
     for tmp, old, new in _journal_records(listed):
         # Only our own names, and only inside the vault: the journal is not trusted to
