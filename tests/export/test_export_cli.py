@@ -163,7 +163,7 @@ def test_manifest_that_cannot_be_written_is_a_warning(
         capsys: pytest.CaptureFixture[str]) -> None:
     from flashmark.export import exporter
 
-    def refuse(path: str, data: bytes) -> None:
+    def refuse(path: str, data: bytes, **_: object) -> None:
         assert path.endswith("export-manifest.json")
         raise PermissionError(13, "Permission denied")
 
