@@ -50,6 +50,8 @@ RENAMES_ALLOWED = {
     ("export/package.py", "tempfile.mkstemp"): "the scratch SQLite collection zipped into "
                                                "the package, removed by close()",
     ("export/scheduling.py", "tempfile.mkdtemp"): "the scratch Anki collection folder",
+    ("export/anki_import.py", "tempfile.mkdtemp"): "a scratch copy of the Anki collection "
+                                                   "read (Anki's own files stay untouched)",
 }
 
 
@@ -84,6 +86,11 @@ MAGIC = {  # every named vocabulary of model.py, from its own Literal aliases
 MAGIC_ALLOWED = {
     ("generate/engine.py", "lost.kind == 'error'"),  # parallel.Lost's kinds (parallel.py)
     ("review/prefetch.py", "outcome[0] == 'error'"),  # the prefetch worker's reply tag
+    ("decks.py", "c == '?'"),  # a glob's wildcard
+    ("config.py", "{'review': data}"),  # a settings section's name
+    ("config.py", "'check' in f.metadata"),  # a dataclass field's metadata key
+    ("stats.py", "e.anki_type == 'review'"),  # Anki's revlog kinds (AnkiReview)
+    ("review/card_view.py", "name in ('b', 'strong')"),  # HTML tags
 }
 
 

@@ -61,6 +61,21 @@ class ConflictError(FlashmarkError):
     exit_code = EXIT_CONFLICT
 
 
+class UnknownDeckError(FlashmarkError):
+    """A ``--deck`` pattern selects no deck of the vault (see `flashmark.decks`)."""
+
+    def __init__(self, pattern: str, closest: list[str], known: int) -> None:
+        hint = ("closest: " + ", ".join(closest) if closest
+                else "`flashmark due` lists the decks")
+        super().__init__(f"no deck matches {pattern!r} ({known} decks hold cards)", hint=hint)
+        self.pattern = pattern
+        self.closest = closest
+
+
+class NoCardsError(FlashmarkError):
+    """The vault holds no card at all (see `flashmark.decks.no_cards_message`)."""
+
+
 class UsageError(FlashmarkError):
     """The command line asks for something that cannot be done."""
 

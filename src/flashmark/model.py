@@ -132,8 +132,10 @@ class Sm2Entry:
 
     @property
     def is_new(self) -> bool:
-        """The placeholder `!2000-01-01,1,250` and interval 0 mean "never reviewed"."""
-        return self.interval == 0 or self.text == PLACEHOLDER_TEXT
+        """Any entry dated 2000-01-01 (the placeholder `!2000-01-01,1,250`) means "never
+        reviewed", as for the plugin. Interval 0 does not: the plugin's SM-2 writes it on
+        Again, for a lapsed card due on its date."""
+        return self.due == NEW_CARD_DATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,9 @@ class RawEntry:
 SrEntry = Sm2Entry | FsrsEntry | RawEntry
 
 PLACEHOLDER_TEXT = "2000-01-01,1,250"
+# The plugin's date for a sibling never reviewed: an entry on it is new to the plugin
+# (its comment parser returns no schedule for it, whatever the interval and ease say).
+NEW_CARD_DATE = dt.date(2000, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +190,19 @@ class SrComment:
     body: str
 
     @property
+    def lead(self) -> int:
+        """Characters of whitespace before the first "!" (`<!--SR: !...`, which the
+        plugin reads too); 0 for the old single-card form."""
+        body = self.body
+        if body[:1] == "!":
+            return 0
+        stripped = body.lstrip()
+        return len(body) - len(stripped) if stripped[:1] == "!" else 0
+
+    @property
     def legacy_single(self) -> bool:
         """The old single-card form `<!--SR:date,ivl,ease-->` (no leading "!")."""
-        return not self.body.startswith("!")
+        return not self.body.startswith("!", self.lead)
 
     @property
     def entry_count(self) -> int:
@@ -200,7 +215,7 @@ class SrComment:
     def entry_texts(self) -> list[str]:
         if self.legacy_single:
             return [self.body] if self.body else []
-        return self.body[1:].split("!")
+        return self.body[self.lead + 1:].split("!")
 
 
 ClozeParts = tuple[tuple["Deletion", ...], tuple[tuple[int, ...], ...]]

@@ -9,10 +9,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flashmark.days import DEFAULT_DAY_BOUNDARY, day_start, learner_day
+from flashmark.decks import DeckSelection
 from flashmark.model import STATE_LEARNING, STATE_NEW, STATE_REVIEW
 from flashmark.syntax import srcodec
 from flashmark.vault.codec import NEW, UNREADABLE, Summary, Tally, due_key, key_and_state, tally
-from flashmark.vault.reviewlog import Event, Review, in_effect, reviews
+from flashmark.vault.reviewlog import (
+    AnkiReview,
+    Event,
+    Review,
+    follow_renames,
+    in_effect,
+)
 
 NO_DECK = "(no deck)"
 
@@ -20,19 +28,22 @@ NO_DECK = "(no deck)"
 class DueCutoff:
     """Is a due key (see ``vault.codec.due_key``) due today?
 
-    Review cards are due for the whole local day they fall on (like Anki): a legacy
-    date is due when it is today or earlier, an FSRS instant when it is before the end
-    of today (the next local midnight). Day boundaries are local midnight.
+    "Today" is the learner's day (``flashmark.days``): it starts at ``day_boundary``
+    o'clock local time (4 by default, like Anki), so a review at 03:00 counts to the day
+    before. Review cards are due for the whole day they fall on: a legacy date is due
+    when it is today or earlier, an FSRS instant when it is before the start of the next
+    learner day.
     """
 
-    def __init__(self, now: dt.datetime) -> None:
+    def __init__(self, now: dt.datetime, day_boundary: int = DEFAULT_DAY_BOUNDARY) -> None:
         local = now.astimezone()
         self.now = local
-        self.today = local.date()
+        self.day_boundary = day_boundary
+        self.today = learner_day(local, day_boundary)
         self.today_text = self.today.isoformat()
-        tomorrow = dt.datetime.combine(self.today + dt.timedelta(days=1), dt.time(),
-                                       tzinfo=local.tzinfo)
-        self.instant = srcodec.iso_ms(tomorrow)
+        self.start = day_start(self.today, day_boundary)  # when today began
+        self.end = day_start(self.today + dt.timedelta(days=1), day_boundary)
+        self.instant = srcodec.iso_ms(self.end)
 
     def is_due(self, key: str) -> bool:
         if key in (NEW, UNREADABLE):
@@ -42,12 +53,16 @@ class DueCutoff:
         return key < self.instant
 
     def day_of(self, key: str) -> dt.date | None:
-        """The local date a due key falls on (None for new or unreadable)."""
+        """The learner's day a due key falls on (None for new or unreadable)."""
         if key in (NEW, UNREADABLE):
             return None
         if len(key) == 10:
             return dt.date.fromisoformat(key)
-        return dt.datetime.fromisoformat(key).astimezone(self.now.tzinfo).date()
+        return self.day_of_moment(dt.datetime.fromisoformat(key))
+
+    def day_of_moment(self, moment: dt.datetime) -> dt.date:
+        """The learner's day an instant (a review, a bury) falls in."""
+        return learner_day(moment, self.day_boundary)
 
 
 @dataclass(slots=True)
@@ -69,16 +84,10 @@ class DeckCounts:
             self.forecast[day] = self.forecast.get(day, 0) + n
 
 
-def deck_matches(deck: str | None, wanted: str | None) -> bool:
-    if wanted is None:
-        return True
-    wanted = wanted.lstrip("#").rstrip("/")
-    return deck is not None and (deck == wanted or deck.startswith(wanted + "/"))
-
-
 def count_decks(tallies: Iterable[Tally], cutoff: DueCutoff, *, forecast_days: int = 0,
-                deck: str | None = None) -> dict[str, DeckCounts]:
-    """Per deck: new / due / learning / total, and due cards per day for the next days.
+                decks: DeckSelection | None = None) -> dict[str, DeckCounts]:
+    """Per deck: new / due / learning / total, and due cards per day for the next days
+    (only the decks ``decks`` selects, when given).
 
     ``tallies``: per note, what ``vault.codec.tally`` makes of its cards (the index keeps
     it); ``tally(summary)`` turns a card summary into one.
@@ -90,7 +99,7 @@ def count_decks(tallies: Iterable[Tally], cutoff: DueCutoff, *, forecast_days: i
     last_day_text = last_day.isoformat()
     for note_tally in tallies:
         for card_deck, new, unreadable, learning, dates, instants in note_tally:
-            if deck is not None and not deck_matches(card_deck, deck):
+            if decks and not decks.selects(card_deck):
                 continue
             c = counts[card_deck or NO_DECK]
             c.new += new
@@ -138,9 +147,15 @@ def group_decks(counts: dict[str, DeckCounts], depth: int, max_rows: int = 40
 
 # --- the review log: reviews per day, retention, cards per state ----------------------
 
-def live_reviews(events: Iterable[Event]) -> list[tuple[dt.datetime, Review]]:
-    """The ratings in effect (see `vault.reviewlog.in_effect`), with their time."""
-    return [(e.moment, e) for e in reviews(in_effect(list(events)))]
+Rated = Review | AnkiReview  # a rating done here, or one done in Anki and imported
+
+
+def live_reviews(events: Iterable[Event]) -> list[tuple[dt.datetime, Rated]]:
+    """The ratings in effect (see `vault.reviewlog.in_effect`), here and in Anki
+    (`flashmark import-anki`), with their time, each under the id its card has now
+    (`vault.reviewlog.follow_renames`)."""
+    return [(e.moment, e) for e in in_effect(follow_renames(list(events)))
+            if isinstance(e, Review | AnkiReview)]
 
 
 @dataclass(slots=True)
@@ -163,17 +178,16 @@ def _was_new(before: object) -> bool:
 
 def reviews_per_day(events: Iterable[Event], cutoff: DueCutoff,
                     days: int = 30) -> list[DayReviews]:
-    """Ratings per local day for the last ``days`` days (today last)."""
+    """Ratings per learner day for the last ``days`` days (today last)."""
     first = cutoff.today - dt.timedelta(days=days - 1)
     out = {first + dt.timedelta(days=k): DayReviews(first + dt.timedelta(days=k))
            for k in range(days)}
-    tz = cutoff.now.tzinfo
     for when, e in live_reviews(events):
-        row = out.get(when.astimezone(tz).date())
+        row = out.get(cutoff.day_of_moment(when))
         if row is None:
             continue
         setattr(row, e.rating, getattr(row, e.rating) + 1)
-        if _was_new(e.before):
+        if isinstance(e, Review) and _was_new(e.before):
             row.new += 1
     return list(out.values())
 
@@ -202,10 +216,11 @@ def actual_retention(events: Iterable[Event], cutoff: DueCutoff, desired: float,
     """True retention over the last ``days`` days: of the reviews of cards in the review
     state, the share not rated Again (what FSRS aims at with the desired retention)."""
     first = cutoff.today - dt.timedelta(days=days - 1)
-    tz = cutoff.now.tzinfo
     passed = total = 0
     for when, e in live_reviews(events):
-        if when.astimezone(tz).date() < first or not _was_review(e.before):
+        in_review = (e.anki_type == "review" if isinstance(e, AnkiReview)
+                     else _was_review(e.before))
+        if cutoff.day_of_moment(when) < first or not in_review:
             continue
         total += 1
         if e.rating != "again":

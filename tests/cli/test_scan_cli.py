@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import os
@@ -127,8 +128,11 @@ def test_due_count_agrees_with_the_json_schedules(cli: Runner, vault: Path, utc:
         s = card["schedule"]
         if s is None:
             continue
-        # a legacy date is due on its day; an FSRS instant before the next (UTC) midnight
-        expected += s["due"] <= day if s["kind"] == "sm2" else s["due"][:10] <= day
+        # a legacy date is due on its day; an FSRS instant before the next learner day
+        # starts (04:00 local, the default day boundary; the test runs in UTC)
+        next_day = (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+        expected += (s["due"] <= day if s["kind"] == "sm2"
+                     else s["due"] < next_day + "T04:00:00.000Z")
     code, out, _ = cli("scan", str(vault), "--now", day + "T12:00:00+00:00")
     assert code == 0
     assert _total_row(out)[1] == str(expected)
@@ -146,10 +150,10 @@ def test_depth_groups_decks(cli: Runner, vault: Path, utc: None) -> None:
 def test_no_cards(cli: Runner, tmp_path: Path) -> None:
     (tmp_path / "n.md").write_text("# nothing\n")
     (tmp_path / "flashmark.yaml").write_text("parser:\n  flashcard_tags: [flashcard/active]\n")
-    code, out, _ = cli("scan", str(tmp_path))
-    assert code == 0
-    assert out.startswith("no cards found in ")
-    assert "#flashcard/active" in out
+    code, out, err = cli("scan", str(tmp_path))
+    assert code == 0 and out == ""  # the message is on stderr: stdout stays a table or empty
+    assert err.startswith(f"flashmark: no cards in {tmp_path}: ")
+    assert "#flashcard/active, from flashmark.yaml" in err and "`--all`" in err
 
 
 def test_missing_vault_is_a_one_line_error(cli: Runner,
@@ -224,3 +228,19 @@ def test_main_writes_to_the_current_stdout(vault: Path) -> None:
             assert main(["scan", str(vault), "--json"]) == 0
         outputs.append(buffer.getvalue())
     assert [len(o.splitlines()) for o in outputs] == [SAMPLE_CARDS, SAMPLE_CARDS]
+
+
+def test_table_columns_align_with_wide_characters(cli: Runner, vault: Path,
+                                                  utc: None) -> None:
+    # A deck name of the real vault (special/指定文言經典學習材料篇目.md).
+    deck = "flashcard/active/special/指定文言經典學習材料篇目"
+    (vault / "指定.md").write_text(f"---\ntags:\n  - {deck}\n---\n\nq ::@:: a\n",
+                                   encoding="utf-8")
+    code, out, _ = cli("scan", str(vault), "--now", NOW)
+    assert code == 0
+    from rich.cells import cell_len
+    lines = out.rstrip("\n").splitlines()
+    # every number column ends in the same terminal column on every line
+    ends = {cell_len(line) for line in lines}
+    assert len(ends) == 1, lines
+    assert any("指定文言經典學習材料篇目" in line for line in lines)

@@ -381,3 +381,55 @@ def test_with_scheduling_into_an_older_collection(vault: Path, tmp_path: Path,
     col.import_package(tmp_path / "s.apkg", with_scheduling=True)
     legacy = next(c for c in col.cards() if _front(c) == "Energy of a photon")
     assert _anki_due_date(col, legacy) == dt.date(2026, 3, 13)
+
+
+# Card shapes of the real vault the reviewer drew wrongly (issue 13), cut from the
+# notes named beside them: the export, through the same markdown-it configuration, must
+# show them right in Anki too.
+SHAPES = """#flashcard/active/history
+
+plural {@{cat}@}s
+
+> <u>慶曆</u>四年<sup>[1](#^note-6908421a)</sup>春，{@{<u>滕子京</u><sup>[2](#^note-39b01dcc)\
+</sup>}@}{@{謫<sup>[3](#^note-56c21595)</sup>}@}守
+
+> __example__
+>
+> ---
+>
+> {@{__Materials Requisition Form__}@}
+
+__there is {@{a bold}@}__
+
+> [!theorem] Carmichael
+>
+> - statement
+>     - proof / setup ::@:: Let $n = p_1$ and $r$. <p> Write $a^r$<br>then<br/>more.
+"""
+
+
+def test_reviewer_shapes_in_anki(vault: Path, tmp_path: Path, export: ExportRun,
+                                 anki_collection: MakeCollection) -> None:
+    # plural.md: `plural {@{cat}@}s`; 岳陽樓記.md:71; ACCT 2200/formats.md:24;
+    # Carmichael function.md:87
+    (vault / "shapes.md").write_text(SHAPES, encoding="utf-8")
+    export(vault, tmp_path / "a.apkg")
+    col = anki_collection()
+    col.import_package(tmp_path / "a.apkg")
+    q, a = card_html(col, "shapes.md:3", 0)
+    assert "**" not in q + a
+    assert re.search(r"plural <span class=\"cloze\"[^>]*>\[\.\.\.\]</span>s", q)
+    assert re.search(r">cat</span>s", a)
+    q, a = card_html(col, "shapes.md:5", 0)
+    assert "**" not in q + a and "<u>慶曆</u>" in q
+    assert re.search(r'四年<sup><a href="obsidian://[^"]*">1</a></sup>春', q)
+    assert re.search(r"春，<span class=\"cloze\"[^>]*>\[\.\.\.\]</span>", q)
+    assert re.search(r"<span class=\"cloze\"[^>]*><u>滕子京</u><sup>", a)
+    q, a = card_html(col, "shapes.md:7", 0)
+    assert re.search(r"<blockquote>\s*<p><strong>example</strong></p>\s*<hr />", q)
+    assert re.search(r"<strong>Materials Requisition Form</strong>", a)
+    q, a = card_html(col, "shapes.md:13", 0)
+    assert re.search(r"<strong>there is <span class=\"cloze\"[^>]*>a bold</span></strong>", a)
+    q, a = card_html(col, "shapes.md:18", 0)
+    assert "<pre>" not in q and "proof / setup" in q and "- " not in q
+    assert r"\(n = p_1\)" in a and "<p>" in a and a.count("<br") >= 2

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from export_helpers import ExportRun, write_vault
 
-from flashmark.errors import EXIT_USAGE, FlashmarkError
+from flashmark.errors import EXIT_USAGE, FlashmarkError, UnknownDeckError
 from flashmark.export import scheduling
 from flashmark.export.exporter import ExportOptions, anki_deck_name, deck_selected
 
@@ -92,8 +92,16 @@ def test_deck_names_and_patterns() -> None:
 
 
 def test_nothing_selected(vault: Path, tmp_path: Path, export: ExportRun) -> None:
-    code, out = export(vault, tmp_path / "x.apkg", "--deck", "no/such/deck")
+    code, out = export(vault, tmp_path / "x.apkg", "--tag", "no/such/tag")
     assert code == 0 and "0 notes, 0 cards" in out and "no cards selected" in out
+
+
+def test_unknown_deck_is_refused(vault: Path, tmp_path: Path, export: ExportRun) -> None:
+    with pytest.raises(UnknownDeckError, match="no deck matches 'no/such/deck'") as caught:
+        export(vault, tmp_path / "x.apkg", "--deck", "flashcard/active/history", "--deck",
+               "no/such/deck")
+    assert caught.value.exit_code == 3
+    assert not (tmp_path / "x.apkg").exists()
 
 
 def test_with_scheduling_without_anki(vault: Path, tmp_path: Path, export: ExportRun,
@@ -155,7 +163,7 @@ def test_manifest_that_cannot_be_written_is_a_warning(
         capsys: pytest.CaptureFixture[str]) -> None:
     from flashmark.export import exporter
 
-    def refuse(path: str, data: bytes) -> None:
+    def refuse(path: str, data: bytes, **_: object) -> None:
         assert path.endswith("export-manifest.json")
         raise PermissionError(13, "Permission denied")
 

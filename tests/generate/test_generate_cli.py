@@ -50,14 +50,24 @@ def test_check_diff_write(tmp_path: Path) -> None:
                                 'memorize_seq.md:39: section "9c0d" is stale']
     code, out = run(str(root), "--diff", "--now", NOW)
     assert code == 0 and "+> 3. frame: reframe the question\n" in out
-    assert out.startswith("--- a/memorize_seq.md\n+++ b/memorize_seq.md\n")
+    # first what moved to a changed card (the edited pair), then the diff
+    moved, diff = out.split("\n", 1)
+    assert moved.startswith("# memorize_seq.md:44: schedule <!--SR:!2027-05-10,228,250")
+    assert moved.endswith("moved (similar): 'ideate: generate ideas→::@::←prototype: build "
+                          "to think' -> 'ideate: generate many ideas→::@::←prototype: build "
+                          "to think'")
+    assert diff.startswith("--- a/memorize_seq.md\n+++ b/memorize_seq.md\n")
     assert note.read_bytes() == before  # --check and --diff write nothing
     assert run(str(root), "--now", NOW)[0] == 0
     assert note.read_bytes() == (GOLDEN / "memorize_seq.after.md").read_bytes()
     assert run(str(root), "--check", "--no-cache")[0] == 0
     events = [json.loads(line) for line in
               (root / ".flashmark" / "reviews.jsonl").read_text().splitlines()]
-    assert [e["event"] for e in events] == ["orphan"] * 3
+    # the edited pair kept its schedule: its two cards' ids are renamed; the pairs of the
+    # inserted and the removed item are orphans
+    assert [e["event"] for e in events] == ["renamed"] * 2 + ["orphan"] * 2
+    assert {e["via"] for e in events[:2]} == {"similar"}
+    events = events[2:]
     assert events[0]["card"] == "define: state the problem→::@::←ideate: generate ideas"
     assert events[0]["comment"].startswith("<!--SR:!fsrs,2027-04-15")
     assert events[0]["line"] == 43

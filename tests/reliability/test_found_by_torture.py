@@ -45,9 +45,11 @@ def test_a_killed_export_leaves_no_manifest_temporary_after_the_next_writes(
     assert killed.returncode == -9, killed.stderr
     stray = list((vault / ".flashmark").glob("*.flashmark-tmp"))
     assert stray, "the kill did not happen while the manifest's temporary file existed"
-    # The next writers: a rating (sweeps the journal) and a complete export.
+    # The next writer, a rating, removes it (it sweeps .flashmark/ as well as the
+    # journal); an export after it finds nothing either.
     card = flashmark("scan", "--json", str(vault)).stdout.split('"id": "')[1][:12]
     assert flashmark("rate", card, "good", str(vault), "--now", "2027-01-01").returncode == 0
+    assert list((vault / ".flashmark").glob("*.flashmark-tmp")) == []
     assert flashmark("export", str(vault), "-o", str(deck)).returncode == 0
     assert list((vault / ".flashmark").glob("*.flashmark-tmp")) == []
 

@@ -109,7 +109,8 @@ def test_learning_cards_today_in_due_order_later_ones_left_out() -> None:
     summary: Summary = [
         ("d", "2026-11-23T09:30:00.000Z", "aaaaaaaaaaa1", "l"),
         ("d", "2026-11-23T08:50:00.000Z", "aaaaaaaaaaa2", "l"),
-        ("d", "2026-11-24T00:10:00.000Z", "aaaaaaaaaaa3", "l"),  # tomorrow
+        # tomorrow: the next learner day starts at 04:00 (the default day boundary)
+        ("d", "2026-11-24T04:10:00.000Z", "aaaaaaaaaaa3", "l"),
         ("d", "2026-11-23T23:00:00.000Z", "aaaaaaaaaaa4", "r"),  # review: all day
         ("d", "2026-11-24", "aaaaaaaaaaa5", "r"),
         ("d", "?", "aaaaaaaaaaa6", "?"),
@@ -206,14 +207,15 @@ def test_fast_log_reader_keeps_what_log_state_needs(tmp_path: Path) -> None:
 def test_local_day_spans_two_utc_dates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import time as time_module
 
-    monkeypatch.setenv("TZ", "Asia/Hong_Kong")  # UTC+8: the local day starts at 16:00 UTC
+    # UTC+8: the learner's day starts at 04:00 local, 20:00 UTC the day before
+    monkeypatch.setenv("TZ", "Asia/Hong_Kong")
     time_module.tzset()
     try:
         now = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)  # 17:00 local on 11-23
         cutoff = DueCutoff(now)
         log = ReviewLog(tmp_path)
-        for time, cid in (("2026-11-22T15:59:00.000Z", "aaaaaaaaaaa1"),  # 11-22 local
-                          ("2026-11-22T16:01:00.000Z", "aaaaaaaaaaa2"),  # 11-23 local
+        for time, cid in (("2026-11-22T19:59:00.000Z", "aaaaaaaaaaa1"),  # 03:59 local: 11-22
+                          ("2026-11-22T20:01:00.000Z", "aaaaaaaaaaa2"),  # 04:01 local: 11-23
                           ("2026-11-23T08:00:00.000Z", "aaaaaaaaaaa3")):
             log.append(_event("review", cid, time))
         state = log_state(read_log_events(log.path, cutoff), cutoff)

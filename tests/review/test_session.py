@@ -21,6 +21,7 @@ from flashmark.review.session import (
     unsuspend,
 )
 from flashmark.review.settings import ReviewSettings
+from flashmark.syntax.markdown import CLOZE_CLOSE, CLOZE_OPEN
 from flashmark.vault.reviewlog import Bury, Event, Review, ReviewLog, Suspend, Undo, reviews
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -85,8 +86,8 @@ def test_first_card_and_its_context(vault: Path) -> None:
     assert card.path == "customers/customer segments.md" and card.line == 35
     assert card.trail == ("customer segments", "types of customer segments")
     assert card.is_cloze and card.item.kind == REVIEW
-    assert "**[narrow]**" in card.front and "niche market" not in card.front
-    assert "**niche market**" in card.back
+    assert f"{CLOZE_OPEN}[narrow]{CLOZE_CLOSE}" in card.front and "niche market" not in card.front
+    assert f"{CLOZE_OPEN}niche market{CLOZE_CLOSE}" in card.back
     assert "mass market" in card.front  # the other deletions are shown
     assert opened.session.counts() == (20, 0, 33)
     assert opened.overview.counts() == (20, 0, 33)
@@ -211,7 +212,8 @@ def test_bury_and_suspend_are_logged_and_undoable(vault: Path) -> None:
     session.bury()
     bury = _events(vault)[-1]
     assert isinstance(bury, Bury) and bury.id == first.id
-    assert bury.until == "2026-11-24T00:00:00.000Z" and bury.path == first.path
+    # buried until the next learner day starts (04:00, the default day boundary)
+    assert bury.until == "2026-11-24T04:00:00.000Z" and bury.path == first.path
     second = _current(session)
     session.suspend()
     suspend = _events(vault)[-1]

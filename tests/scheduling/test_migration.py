@@ -98,9 +98,11 @@ def test_stability_scaled_to_retention(r: float) -> None:
     card = sched.to_fsrs_card(entry, KEY)
     assert card.stability == pytest.approx(expected_s, rel=1e-12)
     assert card.difficulty == pytest.approx(spec_difficulty(2.30, expected_s, r), abs=1e-12)
-    # The defining property: recall probability is r on the due date.
-    assert sched.retrievability(entry, dt.datetime(2026, 3, 13, tzinfo=UTC)) == pytest.approx(
-        r, abs=1e-12)
+    # The defining property: recall probability is r on the due date (any time of the
+    # learner's day: it starts at 04:00 by default).
+    for hour in (4, 12, 23):
+        assert sched.retrievability(entry, dt.datetime(2026, 3, 13, hour, tzinfo=UTC)
+                                    ) == pytest.approx(r, abs=1e-12)
     assert stability_for_interval(394, r) == pytest.approx(expected_s, rel=1e-12)
 
 
@@ -121,8 +123,8 @@ def test_low_and_high_ease_clamp_difficulty() -> None:
 @pytest.mark.parametrize("entry", [
     None,
     sm2("2000-01-01,1,250"),  # the placeholder
-    sm2("2026-03-13,0,250"),
-    parse_entry("fsrs,2026-03-13T00:00:00.000Z,0,0,0,0,0,0,0,-"),
+    sm2("2000-01-01,7,230"),  # any entry on the placeholder date is new to the plugin
+    parse_entry("fsrs,2026-03-13T00:00:00.000Z,0,0,0,0,0,0,0,-"),  # the plugin's Reset
 ])
 def test_new_cards(entry: Sm2Entry | FsrsEntry | None) -> None:
     sched = FsrsScheduler()

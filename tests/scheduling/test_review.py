@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flashmark.config import SchedulingSettings
+from flashmark.days import elapsed_days
 from flashmark.errors import ConfigError, FlashmarkError
 from flashmark.model import FsrsEntry, Rating, Sm2Entry
 from flashmark.scheduling import DEFAULT_WEIGHTS, FsrsScheduler, SchedulerConfig
@@ -82,8 +83,13 @@ def test_review_equals_py_fsrs(text: str, rating: Rating, days_after_due: float)
     now = entry.due + dt.timedelta(days=days_after_due)
     new = FsrsScheduler().review(entry, rating, now, KEY)
     fsrs_rating = fsrs.Rating[rating.value.capitalize()]
-    expected, _ = fsrs.Scheduler(enable_fuzzing=False).review_card(card_by_hand(entry),
-                                                                    fsrs_rating, now)
+    # py-fsrs counts elapsed days as 24-hour periods since the last review; flashmark
+    # gives it the learner's days (flashmark.days, day boundary 4): the same card with
+    # its last review that many whole days before now.
+    by_hand = card_by_hand(entry)
+    assert entry.last_review is not None
+    by_hand.last_review = now - dt.timedelta(days=elapsed_days(entry.last_review, now))
+    expected, _ = fsrs.Scheduler(enable_fuzzing=False).review_card(by_hand, fsrs_rating, now)
     assert new.due == expected.due.replace(microsecond=expected.due.microsecond // 1000 * 1000)
     assert new.stability == pytest.approx(expected.stability, abs=5e-9)
     assert new.difficulty == pytest.approx(expected.difficulty, abs=5e-9)

@@ -15,6 +15,7 @@ from markdown_it import MarkdownIt
 
 from flashmark.config import ParserSettings
 from flashmark.export.render import NoteContext, Renderer
+from flashmark.review.card_view import card_renderable, render_text
 from flashmark.review.render import heading_trail, prepare
 from flashmark.syntax import body_tags, parse_note
 from flashmark.syntax.blocks import (
@@ -172,9 +173,10 @@ def test_breadcrumbs_skip_a_four_backtick_fence() -> None:
 
 
 def test_review_rendering_keeps_fenced_lines() -> None:
-    # Inside the fence, `$x$` is code, not math turned into inline code.
-    shown = prepare("````\n```\n$x$\n````\n$y$")
-    assert shown.split("\n") == ["````", "```", "$x$", "````", "`y`"]
+    # Inside the fence, `$x$` is code, not math.
+    shown = render_text(card_renderable(prepare("````\n```\n$x$\n````\n$y$")), width=40,
+                        color=False)
+    assert shown.split("\n") == ["```", "$x$", "", "y", ""]
 
 
 def test_export_renders_the_whole_fence_as_code() -> None:

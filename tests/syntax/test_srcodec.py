@@ -39,7 +39,10 @@ def test_legacy_entry() -> None:
     assert not e.is_new
 
 
-def test_placeholder_and_interval_zero_are_new() -> None:
+def test_entries_on_the_placeholder_date_are_new_and_interval_zero_is_not() -> None:
+    """As the plugin reads them (comment-parser.ts): the date 2000-01-01 means "no
+    schedule" whatever the interval and ease; interval 0 is what its SM-2 writes on
+    Again, a lapsed card due on its date."""
     (placeholder,), _ = parse_body("!" + PLACEHOLDER_TEXT)
     assert isinstance(placeholder, Sm2Entry)
     assert placeholder.is_new
@@ -47,9 +50,10 @@ def test_placeholder_and_interval_zero_are_new() -> None:
         dt.date(2000, 1, 1), 1, 250)
     (zero,), _ = parse_body("!2026-05-01,0,250")
     assert isinstance(zero, Sm2Entry)
-    assert zero.is_new
-    (other,), _ = parse_body("!2000-01-01,1,260")  # not the placeholder: ease differs
-    assert not other.is_new
+    assert not zero.is_new
+    for text in ("!2000-01-01,1,260", "!2000-01-01,7,250", "!01-01-2000,3,230"):
+        (other,), _ = parse_body(text)
+        assert isinstance(other, Sm2Entry) and other.is_new, text
 
 
 def test_fsrs_entry_with_last_review() -> None:
@@ -101,7 +105,6 @@ def test_old_single_card_form() -> None:
     ("!fsrs,2030-03-17T00:00:00.000Z,10,1.5,5,4,1,0,0,-", [
         "fsrs,2030-03-17T00:00:00.000Z,10,1.5,5,4,1,0,0,-"]),  # state 4 does not exist
     ("!2026-01-01,3", ["2026-01-01,3"]),
-    ("!2026-01-01,3,250,", ["2026-01-01,3,250,"]),
     ("!", [""]),
     ("!2026-01-01,3,250!!2026-01-02,4,250", [None, "", None]),
 ])

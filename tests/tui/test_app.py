@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Markdown
+from textual.widgets import DataTable, Input, Static
 from tui_support import ready
 
 from flashmark.config import load_settings
 from flashmark.model import Rating
+from flashmark.review.card_view import card_renderable, render_text
 from flashmark.review.session import ReviewSession, ShownCard
 from flashmark.review.settings import load_review_settings
 from flashmark.scheduling import format_interval
@@ -96,8 +97,11 @@ def _notes(vault: Path) -> dict[Path, bytes]:
     return {p: p.read_bytes() for p in vault.rglob("*.md")}
 
 
-def _markdown(app: FlashmarkApp, which: str) -> str:
-    return app.screen.query_one(f"#{which}", Markdown).source
+def _drawn(app: FlashmarkApp, which: str) -> str:
+    """The text of the card side on screen, as `flashmark show` would print it."""
+    content = app.screen.query_one(f"#{which}", Static).content
+    assert not isinstance(content, str)
+    return render_text(content, width=76, color=False)  # type: ignore[arg-type]
 
 
 def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest.MonkeyPatch,
@@ -120,7 +124,8 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
         session = _session(app)
         card = _shown(app)
         # the first card: a cloze front with its hint
-        assert card.is_cloze and "**[narrow]**" in _markdown(app, "front")
+        assert card.is_cloze and "mass market, [narrow], segmented" in " ".join(
+            _drawn(app, "front").split())
         assert not app.screen.query_one("#back").display
         assert app.screen.query_one("#show").display
 
@@ -172,7 +177,7 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
         await pilot.pause()
         bury = _events(vault)[-1]
         assert isinstance(bury, Bury)
-        assert (bury.id, bury.until) == (card.id, "2026-11-24T00:00:00.000Z")
+        assert (bury.id, bury.until) == (card.id, "2026-11-24T04:00:00.000Z")  # day boundary 4
         assert _shown(app).id != card.id
 
         # suspend (!)
@@ -195,7 +200,8 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
         assert "edited" in edited.front + edited.back
         assert edited.id != card.id  # its text changed, so did its id
         assert edited.path == card.path and edited.card.sibling == card.card.sibling
-        assert _markdown(app, "front") == edited.front
+        assert _drawn(app, "front") == render_text(card_renderable(edited.front), width=76,
+                                                   color=False)
         # it can be rated under its new id
         expected, after = expect.rating(edited.id, edited.path, Rating.GOOD, NOW)
         await pilot.press("space", "3")
@@ -330,3 +336,33 @@ def test_unsuspend_from_the_deck_list(vault: Path) -> None:
         assert isinstance(last, Unsuspend) and last.id == card.id
 
     drive(vault, steps)
+
+
+def test_asked_deletion_below_the_fold_is_scrolled_into_view(tmp_path: Path) -> None:
+    # general/eng/first-order logic.md:163: a BNF grammar whose clozes come after a long
+    # code block (issue 13: at 80x24 only the code block showed).
+    fixture = (Path(__file__).parents[1] / "review" / "fixtures" / "render_cards.md")
+    text = fixture.read_text(encoding="utf-8")
+    bnf = text[text.index("> __[BNF]"):]
+    vault = tmp_path / "v"
+    vault.mkdir()
+    (vault / "flashmark.yaml").write_text('parser:\n  flashcard_tags: ["#flashcard/active"]\n',
+                                          encoding="utf-8")
+    (vault / "logic.md").write_text("#flashcard/active/logic\n\n" + bnf, encoding="utf-8")
+    seen: dict[str, float] = {}
+
+    async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        scroll = screen.query_one("#card")
+        seen["front"] = scroll.scroll_y
+        await pilot.press("space")
+        await pilot.pause()
+        await pilot.pause()
+        seen["back"] = scroll.scroll_y
+
+    drive(vault, steps)
+    # The grammar alone is ~35 lines: without scrolling the view would stay at 0.
+    assert seen["front"] > 10 and seen["back"] > 10, seen

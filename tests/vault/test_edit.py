@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,3 +141,17 @@ def test_state_files_are_replaced_whole_and_keep_their_mode(tmp_path: Path) -> N
     assert target.read_bytes() == b'{"a": 2}\n'
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
     assert sorted(p.name for p in target.parent.iterdir()) == ["weights.json"]
+
+
+def test_state_file_writes_sweep_dead_temporaries_only_when_asked(tmp_path: Path) -> None:
+    # A temporary file of a killed rating beside a note is the write path's to recover
+    # (its journal says what it holds): a plain write of another file there (git-setup's
+    # .gitattributes, the merge driver's result) must leave it alone.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stray = tmp_path / f".n.md.{dead}-abcd.flashmark-tmp"
+    stray.write_bytes(b"another program's version")
+    edit_module.write_file_atomically(str(tmp_path / ".gitattributes"), b"*.md merge=x\n")
+    assert stray.exists()
+    edit_module.write_file_atomically(str(tmp_path / "state.json"), b"{}", sweep=True)
+    assert not stray.exists()

@@ -288,3 +288,34 @@ def test_missing_vault_and_file_as_vault(tmp_path: Path) -> None:
     (tmp_path / "file.md").write_text("x")
     with pytest.raises(VaultError):
         scan_vault(tmp_path / "file.md", SETTINGS)
+
+
+def test_state_gitignore_keeps_machine_files_out_and_upgrades_an_old_one(
+        tmp_path: Path) -> None:
+    import subprocess
+
+    from flashmark.vault.fallback import keep_local_files_out_of_git
+    from flashmark.vault.lock import vault_lock
+
+    vault = tmp_path / "v"
+    state = vault / ".flashmark"
+    state.mkdir(parents=True)
+    # What an older flashmark wrote (no final newline to make it harder), plus a
+    # line of the user's own.
+    (state / ".gitignore").write_text("# flashmark: old\ncache/\nmine.txt")
+    with vault_lock(vault):
+        pass
+    keep_local_files_out_of_git(state)  # idempotent
+    lines = (state / ".gitignore").read_text().splitlines()
+    assert lines == ["# flashmark: old", "cache/", "mine.txt", "lock", "tmp-journal",
+                     "recovered/"]
+    # And git agrees: of the machine's files only the review log would be committed.
+    for name in ("reviews.jsonl", "tmp-journal"):
+        (state / name).write_text("x\n")
+    (state / "recovered").mkdir()
+    (state / "recovered" / "n.md.1").write_text("x\n")
+    subprocess.run(["git", "init", "-q", str(vault)], check=True)
+    listed = subprocess.run(["git", "-C", str(vault), "ls-files", "--others",
+                             "--exclude-standard"], capture_output=True, text=True,
+                            check=True).stdout.split()
+    assert listed == [".flashmark/.gitignore", ".flashmark/reviews.jsonl"]

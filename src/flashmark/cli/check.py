@@ -35,6 +35,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_vault_arguments(p)
     p.add_argument("--json", action="store_true", help="one JSON object per finding")
     p.add_argument("--errors-only", action="store_true", help="leave warnings out")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="also list the cards whose review history was joined across a "
+                        "change of their text (renamed ids in the review log)")
     p.set_defaults(run=run)
 
 
@@ -85,12 +88,31 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                        "message": f.message}, out)
         else:
             out.write(f"{f} [{f.code}]\n")
+    if getattr(args, "verbose", False):
+        _joined_histories(Path(result.root), args.json, out)
     if not args.json:
         warnings = len(findings) - errors
         summary = ", ".join(f"{n} {code}" for code, n in sorted(by_code.items()))
         sys.stderr.write(f"{errors} error(s), {warnings} warning(s)"
                          + (f" ({summary})" if summary else "") + "\n")
     return EXIT_FINDINGS if errors else EXIT_OK
+
+
+def _joined_histories(root: Path, as_json: bool, out: TextIO) -> None:
+    """``path: info: card NEW continues the history of OLD (how), ... [history-joined]``
+    for each card whose id changed with its text while its schedule stayed with it."""
+    from flashmark.vault.reviewlog import ReviewLog, joined_histories
+
+    for card, renames in sorted(joined_histories(ReviewLog(root).events()).items()):
+        path = renames[-1].path
+        chain = ", ".join(f"{r.id} ({r.via}, {r.time[:10]})" for r in renames)
+        message = f"card {card} continues the history of {chain}"
+        if as_json:
+            json_line({"path": path, "line": None, "severity": "info",
+                       "code": "history-joined", "message": message, "card": card,
+                       "previous": [r.id for r in renames]}, out)
+        else:
+            out.write(f"{path}: info: {message} [history-joined]\n")
 
 
 class _Linter:

@@ -8,10 +8,13 @@ import sys
 from typing import TextIO
 
 from flashmark.cli.common import (
+    add_deck_argument,
     add_now_argument,
     add_vault_arguments,
     parse_now,
     scan_from_args,
+    select_decks,
+    warn_if_no_cards,
 )
 from flashmark.cli.output import json_line, table
 from flashmark.errors import EXIT_OK
@@ -27,8 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "steps, new cards; then how many cards fall due on each of the next days.")
     add_vault_arguments(p)
     add_now_argument(p)
-    p.add_argument("--deck", metavar="DECK", help="only this deck and its sub-decks "
-                   "(a tag path such as flashcard/active/general)")
+    add_deck_argument(p, "only the decks it selects")
     p.add_argument("--days", type=int, default=30, metavar="N",
                    help="forecast length in days (default 30)")
     p.add_argument("--depth", type=int, default=0, metavar="N",
@@ -41,11 +43,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     result = scan_from_args(args, "scanning")
-    cutoff = DueCutoff(parse_now(args.now))
-    days = max(0, args.days)
-    counts = count_decks((r.tally for r in result.flashcard_notes()), cutoff,
-                         forecast_days=days, deck=args.deck)
-    result.close()
+    try:
+        empty = warn_if_no_cards(result)
+        if empty and not args.json:
+            return EXIT_OK
+        decks = select_decks(result, None if empty else args.deck)
+        cutoff = DueCutoff(parse_now(args.now), result.settings.scheduling.day_boundary)
+        days = max(0, args.days)
+        counts = count_decks((r.tally for r in result.flashcard_notes()), cutoff,
+                             forecast_days=days, decks=decks)
+    finally:
+        result.close()
     grouped, _ = group_decks(counts, args.depth)
     total = DeckCounts()
     for c in counts.values():

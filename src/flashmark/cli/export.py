@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from flashmark.cli.common import add_vault_arguments, open_settings
+from flashmark.cli.common import DECK_HELP, add_vault_arguments, open_settings
 from flashmark.cli.output import ProgressBar
 from flashmark.errors import EXIT_OK
 
@@ -35,8 +35,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help=f"where to write the package (default: {DEFAULT_DIR}/<vault folder "
                         "name>.apkg, relative to the current folder)")
     p.add_argument("--deck", action="append", default=[], metavar="PATTERN",
-                   help="only cards whose deck (tag path, e.g. flashcard/active/general) is "
-                        "PATTERN or under it; * ? [..] make it a glob; repeatable")
+                   help=f"only cards of the decks it selects (repeatable: any of them): "
+                        f"{DECK_HELP}")
     p.add_argument("--tag", action="append", default=[], metavar="TAG",
                    help="only notes carrying TAG (or a sub-tag) in their frontmatter or "
                         "text; repeatable")

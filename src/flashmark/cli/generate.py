@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from flashmark.cli.common import add_now_argument, parse_now
 from flashmark.cli.output import ProgressBar
@@ -16,12 +16,17 @@ from flashmark.config import load_settings
 from flashmark.errors import EXIT_CONFLICT, EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, UsageError
 from flashmark.model import MODE_CHECK, MODE_DIFF, MODE_WRITE, GenerateMode
 
+if TYPE_CHECKING:
+    from flashmark.generate.engine import Report
+
 DESCRIPTION = """\
 Run the ```Python blocks marked `# pytextgen generate data` in the notes (after the
 `# pytextgen generate module` blocks they import) and rewrite the
 <!--pytextgen generate section="ID"--> sections they produce, byte-compatible with
-pytextgen 9.0.1. The old <!--SR:...--> comments stay with the cards that have the same
-text (every entry kept); schedules that match no new card are reported and kept in
+pytextgen 9.0.1. The old <!--SR:...--> comments stay with their cards (every entry
+kept): same text, then the same text normalised (link forms, spaces, entities), then a
+similar text (generate: {rematch: exact|normalized|similar} in flashmark.yaml; --diff
+shows what moved how); schedules that match no new card are reported and kept in
 .flashmark/reviews.jsonl (and after the section with --keep-orphans).
 
 WARNING: this runs Python code from your notes, with your permissions. Run it only on
@@ -106,6 +111,14 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
         for o in report.outcomes:
             if o.after is not None:
+                # which schedules moved to a changed card, and how (before the note's diff:
+                # `patch` and `git apply` skip lines before a diff's header)
+                for up in o.updates:
+                    for m in up.moves:
+                        if m.stage != "exact":
+                            out.write(f"# {o.rel}:{m.old_line + 1}: schedule {m.comment} "
+                                      f"moved ({m.stage}): {_short(m.old_card)!r} -> "
+                                      f"{_short(m.new_card)!r}\n")
                 out.write(unified_diff(o.rel, o.data.decode("utf-8", "replace"),
                                        o.after.decode("utf-8", "replace")))
     elif mode == MODE_CHECK:
@@ -118,7 +131,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         sys.stderr.write(
             f"{report.notes} notes with data blocks: {report.ran} run, {report.cached} "
             f"unchanged (cache); {count} section{'s' * (count != 1)} {verb} in {notes} "
-            f"note{'s' * (notes != 1)}; {len(report.orphans)} orphaned schedule"
+            f"note{'s' * (notes != 1)}; {_moved_summary(report)}{len(report.orphans)} "
+            f"orphaned schedule"
             f"{'s' * (len(report.orphans) != 1)}; {report.errors} error"
             f"{'s' * (report.errors != 1)}\n")
     if report.conflicts:
@@ -128,6 +142,21 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if mode == MODE_CHECK and report.stale:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _moved_summary(report: Report) -> str:
+    """``schedules moved to changed cards: 17 normalized, 2 similar; `` (or nothing)."""
+    counts: dict[str, int] = {}
+    for o in report.outcomes:
+        for up in o.updates:
+            for m in up.moves:
+                if m.stage != "exact":
+                    counts[m.stage] = counts.get(m.stage, 0) + 1
+    if not counts:
+        return ""
+    order = ("normalized", "cloze", "similar")
+    return ("schedules moved to changed cards: "
+            + ", ".join(f"{counts[s]} {s}" for s in order if s in counts) + "; ")
 
 
 def _short(text: str, width: int = 60) -> str:

@@ -30,7 +30,8 @@ exit codes:
   0   success
   1   findings: `check` found errors, `generate --check` found stale sections
   2   usage error (bad arguments)
-  3   the vault, a note or a config file cannot be used as given
+  3   the vault, a note or a config file cannot be used as given; an unknown --deck;
+      no card in the vault (review, export)
   4   a note changed while flashmark was writing and the edit could not be placed
   70  internal error: a bug in flashmark (please report it with the traceback)
   130 interrupted
@@ -46,10 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
         due,
         export,
         generate,
+        git_setup,
+        import_anki,
+        merge_driver,
         optimize,
         rate,
         review,
         scan,
+        show,
         stats,
     )
 
@@ -67,9 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.register(sub)
     generate.register(sub)
     export.register(sub)
+    import_anki.register(sub)
     review.register(sub)
     stats.register(sub)
+    git_setup.register(sub)
+    merge_driver.register(sub)
     completion.register(sub)
+    show.register(sub)
     return parser
 
 

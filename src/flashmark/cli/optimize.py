@@ -14,7 +14,7 @@ from flashmark.cli.output import json_line
 from flashmark.config import STATE_DIR, WEIGHTS_FILE
 from flashmark.errors import EXIT_OK
 from flashmark.model import Rating
-from flashmark.vault.reviewlog import ReviewLog, reviews
+from flashmark.vault.reviewlog import AnkiReview, Review, ReviewLog, follow_renames
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,13 +34,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(run=run)
 
 
+def optimizer_reviews(root: Path) -> list[Review | AnkiReview]:
+    """The ratings the weights are fitted to, here and in Anki (`import-anki`), one
+    history per card: a card whose text changed is one card under its newest id
+    (`vault.reviewlog.follow_renames`)."""
+    return [e for e in follow_renames(ReviewLog(root).effective())
+            if isinstance(e, Review | AnkiReview)]
+
+
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     from flashmark.scheduling import ReviewRecord, SchedulerConfig, optimize
 
     root, settings = open_settings(args.vault)
     records = [ReviewRecord(int(e.id, 16), Rating(e.rating), e.moment, e.duration_ms)
-               for e in reviews(ReviewLog(root).effective())]
+               for e in optimizer_reviews(root)]
     config = SchedulerConfig.from_settings(settings.scheduling)
     result = optimize(records, config)
     saved = False
@@ -76,4 +84,5 @@ def _save(root: Path, weights: tuple[float, ...], reviews: int, before: float,
     payload = json.dumps({"weights": list(weights), "reviews": reviews,
                           "log_loss_before": before, "log_loss_after": after,
                           "fitted_at": dt.datetime.now(dt.UTC).isoformat()}, indent=2) + "\n"
-    write_file_atomically(str(root / STATE_DIR / WEIGHTS_FILE), payload.encode())
+    write_file_atomically(str(root / STATE_DIR / WEIGHTS_FILE), payload.encode(),
+                          sweep=True)

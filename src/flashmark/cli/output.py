@@ -37,13 +37,17 @@ class ProgressBar:
 
 
 def table(rows: list[list[str]], right: set[int], out: TextIO) -> None:
-    """Print rows with aligned columns (the first row is the header)."""
+    """Print rows with aligned columns (the first row is the header). Widths are terminal
+    cells: a CJK character takes two, a combining mark none."""
     if not rows:
         return
-    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
-    for r in rows:
-        cells = [cell.rjust(widths[c]) if c in right else cell.ljust(widths[c])
-                 for c, cell in enumerate(r)]
+    from rich.cells import cell_len
+
+    sizes = [[cell_len(cell) for cell in r] for r in rows]
+    widths = [max(s[c] for s in sizes) for c in range(len(rows[0]))]
+    for r, s in zip(rows, sizes, strict=True):
+        cells = [" " * (widths[c] - s[c]) + cell if c in right else
+                 cell + " " * (widths[c] - s[c]) for c, cell in enumerate(r)]
         out.write("  ".join(cells).rstrip() + "\n")
 
 

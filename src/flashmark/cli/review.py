@@ -9,7 +9,13 @@ import sys
 import time
 from typing import TextIO
 
-from flashmark.cli.common import add_now_argument, add_vault_arguments, open_settings, parse_now
+from flashmark.cli.common import (
+    add_deck_argument,
+    add_now_argument,
+    add_vault_arguments,
+    open_settings,
+    parse_now,
+)
 from flashmark.errors import EXIT_OK, UsageError
 
 # Set to 1 to quit as soon as the first card is painted and print how long that took
@@ -28,9 +34,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "and the review log before the next card shows.")
     add_vault_arguments(p)
     add_now_argument(p)
-    p.add_argument("--deck", metavar="DECK",
-                   help="review only this deck and its sub-decks (a tag path such as "
-                        "flashcard/active/general)")
+    add_deck_argument(p, "review only the decks it selects (an unknown deck is an error "
+                         "naming the closest ones)")
     p.add_argument("--decks", action="store_true",
                    help="start on the deck list instead of the first card")
     p.add_argument("--theme", choices=["dark", "light"], help="colour theme (default: dark)")
@@ -66,6 +71,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                   all_notes=args.all_notes)
     app = FlashmarkApp(ctx, deck=args.deck, start=START_DECKS if args.decks else START_REVIEW,
                        loader=prefetch.opened, exit_after_first_card=bench, t0=t0, theme=args.theme)
+    # An unknown deck or a vault without cards is refused here, before the app takes the
+    # terminal (Textual is imported by now, so the queue was built meanwhile).
+    prefetch.raise_refusal()
     result = app.run()
     if bench and app.first_card_after is not None:
         sys.stderr.write(f"flashmark: first card painted after {app.first_card_after:.3f} s "

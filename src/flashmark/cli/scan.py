@@ -8,13 +8,17 @@ from typing import TextIO
 
 from flashmark.cards import cards_of
 from flashmark.cli.common import (
+    add_deck_argument,
     add_now_argument,
     add_vault_arguments,
     card_json,
     parse_now,
     scan_from_args,
+    select_decks,
+    warn_if_no_cards,
 )
 from flashmark.cli.output import json_line, table
+from flashmark.decks import DeckSelection
 from flashmark.errors import EXIT_OK
 from flashmark.stats import DeckCounts, DueCutoff, count_decks, group_decks
 from flashmark.vault.scan import ScanResult
@@ -31,6 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "front, back, schedule).")
     add_vault_arguments(p)
     add_now_argument(p)
+    add_deck_argument(p, "only cards of the decks it selects")
     p.add_argument("--json", action="store_true", help="one JSON object per card (JSON Lines)")
     p.add_argument("--depth", type=int, default=0, metavar="N",
                    help="group decks at tag depth N (default: the deepest that fits in "
@@ -44,31 +49,35 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         for p in result.problems:
             sys.stderr.write(f"{p}\n")
+        if warn_if_no_cards(result):
+            return EXIT_OK
+        decks = select_decks(result, args.deck)
         if args.json:
-            _print_cards(result, out)
+            _print_cards(result, decks, out)
         else:
-            _print_counts(result, DueCutoff(parse_now(args.now)), args.depth, out)
+            _print_counts(result, DueCutoff(parse_now(args.now),
+                                            result.settings.scheduling.day_boundary),
+                          args.depth, decks, out)
     finally:
         result.close()
     return EXIT_OK
 
 
-def _print_cards(result: ScanResult, out: TextIO) -> None:
+def _print_cards(result: ScanResult, decks: DeckSelection, out: TextIO) -> None:
     records = result.flashcard_notes()
+    if decks:  # the index knows every card's deck: read only the notes that have some
+        records = [r for r in records if any(decks.selects(row[0]) for row in r.tally)]
     for rel, note in result.parsed(records).items():
         for q in note.questions:
+            if not decks.selects(q.deck):
+                continue
             for card in cards_of(q, rel):
                 json_line(card_json(card), out)
 
 
-def _print_counts(result: ScanResult, cutoff: DueCutoff, depth: int, out: TextIO) -> None:
-    counts = count_decks((r.tally for r in result.flashcard_notes()), cutoff)
-    if not counts:
-        tags = result.settings.parser.flashcard_tags
-        out.write(f"no cards found in {result.root} ({len(result.notes)} notes read; "
-                  + ("flashcard tags: " + ", ".join("#" + t for t in tags)
-                     + "; use --all to read every note)\n" if tags else "no flashcard tag set)\n"))
-        return
+def _print_counts(result: ScanResult, cutoff: DueCutoff, depth: int, decks: DeckSelection,
+                  out: TextIO) -> None:
+    counts = count_decks((r.tally for r in result.flashcard_notes()), cutoff, decks=decks)
     grouped, _ = group_decks(counts, depth, AUTO_ROWS)
     rows = [["deck", "new", "due", "total"]]
     for deck in sorted(grouped):

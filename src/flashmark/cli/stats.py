@@ -6,7 +6,14 @@ import argparse
 import sys
 from typing import TextIO
 
-from flashmark.cli.common import add_now_argument, add_vault_arguments, open_settings, parse_now
+from flashmark.cli.common import (
+    add_deck_argument,
+    add_now_argument,
+    add_vault_arguments,
+    parse_now,
+    scan_from_args,
+    warn_if_no_cards,
+)
 from flashmark.cli.output import json_line
 from flashmark.errors import EXIT_OK
 
@@ -25,6 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_now_argument(p)
     p.add_argument("--days", type=int, default=30, metavar="N",
                    help="days of history and of forecast (default 30)")
+    add_deck_argument(p, "only the cards of the decks it selects, and their reviews")
     p.add_argument("--json", action="store_true",
                    help="one JSON object: today, reviews_per_day, retention, forecast, states")
     p.set_defaults(run=run)
@@ -40,10 +48,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     from flashmark.review.overview import vault_report
 
-    root, settings = open_settings(args.vault)
-    days = max(1, args.days)
-    data = vault_report(root, settings, parse_now(args.now), days=days,
-                        use_cache=not args.no_cache, all_notes=args.all_notes)
+    result = scan_from_args(args, "scanning")
+    try:
+        empty = warn_if_no_cards(result)
+        notes = [(r.rel, r.summary) for r in result.flashcard_notes()]
+    finally:
+        result.close()
+    data = vault_report(result.root, result.settings, parse_now(args.now),
+                        days=max(1, args.days), notes=notes,
+                        deck=None if empty else args.deck)
     if args.json:
         json_line(data.to_json(), out)
         return EXIT_OK

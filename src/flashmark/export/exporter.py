@@ -16,7 +16,7 @@ The export never writes to a note.
 
 from __future__ import annotations
 
-import fnmatch
+import functools
 import html
 import marshal
 import os
@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flashmark.config import STATE_DIR, Settings
+from flashmark.decks import DeckSelection, normalize_deck_pattern
 from flashmark.errors import UsageError
 from flashmark.export.cache import CACHE_FILE, RenderCache, code_fingerprint
 from flashmark.export.guids import deck_id, question_key, side_hash, sketch
@@ -132,26 +133,14 @@ class ExportSummary:
 # --- selection -----------------------------------------------------------------------
 
 
-def _norm_deck(pattern: str) -> str:
-    return pattern.strip().lstrip("#").replace("::", "/").strip("/")
-
-
 def deck_selected(deck: str | None, patterns: tuple[str, ...]) -> bool:
-    """``--deck``: a pattern with ``*?[`` is a glob over the tag path (``*`` crosses
-    ``/``), any other pattern selects that deck and its sub-decks. ``::`` may stand for
-    ``/``."""
-    if not patterns:
-        return True
-    if deck is None:
-        return False
-    for raw in patterns:
-        p = _norm_deck(raw)
-        if any(c in p for c in "*?["):
-            if fnmatch.fnmatchcase(deck, p) or fnmatch.fnmatchcase(deck, p + "/*"):
-                return True
-        elif deck == p or deck.startswith(p + "/"):
-            return True
-    return False
+    """``--deck``: does any of the deck patterns select ``deck`` (see `flashmark.decks`)?"""
+    return _selection(patterns).selects(deck)
+
+
+@functools.lru_cache(maxsize=4)
+def _selection(patterns: tuple[str, ...]) -> DeckSelection:
+    return DeckSelection(patterns)
 
 
 def _tag_selected(tags: tuple[str, ...], wanted: tuple[str, ...]) -> bool:
@@ -168,16 +157,13 @@ def anki_deck_name(deck: str | None, options: ExportOptions, vault_name: str) ->
     """The Anki deck of a card whose tag-path deck is ``deck``: ``/`` becomes ``::``,
     ``--strip-prefix`` removes the first matching prefix, ``--deck-depth`` cuts,
     ``--parent-deck`` goes in front; no deck left: the parent deck or the vault's name."""
-    path = deck or ""
-    for prefix in options.strip_prefixes:
-        p = _norm_deck(prefix)
-        if path == p:
-            path = ""
+    parts = [x.strip() for x in (deck or "").split("/") if x.strip()]
+    folded = [x.casefold() for x in parts]
+    for prefix in options.strip_prefixes:  # read like a deck pattern: `::`, `#`, any case
+        p = normalize_deck_pattern(prefix).split("/")
+        if folded[:len(p)] == p:
+            parts = parts[len(p):]
             break
-        if path.startswith(p + "/"):
-            path = path[len(p) + 1:]
-            break
-    parts = [x.strip() for x in path.split("/") if x.strip()]
     if options.deck_depth > 0:
         parts = parts[:options.deck_depth]
     parent = [x.strip() for x in (options.parent_deck or "").split("::") if x.strip()]
@@ -488,9 +474,13 @@ def export_vault(root: Path, settings: Settings, options: ExportOptions,
     try:
         summary.file_problems = list(result.problems)
         records = result.flashcard_notes()
+        if not result.has_cards():
+            raise result.no_cards_error()
         if options.decks:  # the index knows every card's deck: skip the other notes
+            selection = _selection(options.decks)
+            selection.require_known(result.decks())
             records = [r for r in records
-                       if any(deck_selected(row[0], options.decks) for row in r.summary)]
+                       if any(selection.selects(row[0]) for row in r.summary)]
         manifest_path = root / STATE_DIR / MANIFEST_FILE
         manifest = load_manifest(manifest_path, vault_name)
         if options.use_cache:
@@ -534,7 +524,7 @@ def export_vault(root: Path, settings: Settings, options: ExportOptions,
                                                  settings.scheduling)
         summary.manifest = manifest_path
         try:
-            write_file_atomically(str(manifest_path), manifest_blob)
+            write_file_atomically(str(manifest_path), manifest_blob, sweep=True)
         except OSError as exc:
             summary.manifest = None
             summary.manifest_problem = (f"cannot write {manifest_path}: {exc.strerror or exc}"

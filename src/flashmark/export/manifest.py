@@ -105,7 +105,7 @@ def load_manifest(path: Path, namespace: str) -> Manifest:
 def save_manifest(path: Path, manifest: Manifest) -> None:
     """Write the manifest atomically (a reader sees the old or the new file, never a
     part)."""
-    write_file_atomically(str(path), manifest_bytes(manifest))
+    write_file_atomically(str(path), manifest_bytes(manifest), sweep=True)
 
 
 def manifest_bytes(manifest: Manifest) -> bytes:

@@ -43,10 +43,10 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 from markdown_it import MarkdownIt
-from mdit_py_plugins.footnote import footnote_plugin
 
 from flashmark.model import Question
 from flashmark.syntax.blocks import CLOSING, FENCE_RUN, LEFT, fence_opening
+from flashmark.syntax.markdown import markdown_parser, strip_line_markers
 
 __all__ = ["ImageResolver", "NoteContext", "Renderer", "footnote_definitions", "obsidian_url",
            "strip_line_markers"]
@@ -464,19 +464,9 @@ _BLOCK_SYNTAX = re.compile(r"^ {0,3}(?:[-+*>#|=<\[`~]|\d{1,9}[.)])|^[ \t]{4}|^\t
 _BLANK_LINES = re.compile(r"\n[ \t]*\n\s*")
 _FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 _FOOTNOTE_DEF = re.compile(r"^\[\^([^\]\s]+)\]:[ \t]?(.*)$")
-_LEAD = re.compile(r"^(?:[ \t]*(?:>[ \t]?|[-*+][ \t]+(?:\[.\][ \t]+)?|\d{1,9}[.)][ \t]+"
-                   r"|#{1,6}[ \t]+))+")
 # `{{c1::` written in the note itself would start an Anki cloze: break the braces.
 _ANKI_CLOZE_LIKE = re.compile(r"\{\{(c\d+::)")
 _MATH_SPAN = re.compile(r"(\\\(.*?\\\)|\\\[.*?\\\])", re.S)
-
-
-def strip_line_markers(side: str) -> str:
-    """A single-line card's side without the list bullet, quote marker, heading marks or
-    task box its line starts with: they place the card in the note, they are not its
-    text."""
-    m = _LEAD.match(side)
-    return side[m.end():] if m else side
 
 
 def _separate_braces(tex: str) -> str:
@@ -602,11 +592,7 @@ def _note_href(vault: str, rel: str, href: str) -> str:
 
 
 def _markdown_it(*, full: bool) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True, "breaks": True})
-    md.enable("table")
-    if full:
-        md.enable("strikethrough")
-        md.use(footnote_plugin)
+    md = markdown_parser(full=full)  # the reviewer's configuration too
     if hasattr(md.inline, "terminator_re"):  # markdown-it-py >= 4.1
         md.inline.terminator_re = _TERMINATORS
     return md

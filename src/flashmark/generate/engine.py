@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from flashmark.config import Settings
+from flashmark.config import ParserSettings, Settings
 from flashmark.errors import ConflictError, FlashmarkError, NoteReadError, UsageError, VaultError
 from flashmark.generate import sections as sect
 from flashmark.generate.cache import GenerateCache
@@ -38,6 +38,15 @@ Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True)
+class CardRename:
+    """A schedule moved to a card with another id (its text changed)."""
+
+    old: str
+    new: str
+    stage: str  # the matching stage that moved it (states.Move.stage)
+
+
+@dataclass(frozen=True, slots=True)
 class NoteOutcome:
     rel: str
     path: str
@@ -49,6 +58,7 @@ class NoteOutcome:
     deps: tuple[str, ...] = ()  # notes it imports (transitively), vault-relative
     after: bytes | None = None  # the note after the edits, when it changes
     lost: bool = False  # its code did not run to the end (time limit, process ended)
+    renames: tuple[CardRename, ...] = ()  # cards whose id changed with their schedule
 
     @property
     def failed(self) -> bool:
@@ -61,6 +71,8 @@ class Options:
     timestamp: bool = True  # False: keep the old header time
     keep_orphans: bool = False  # also write unplaced schedules after the section
     token: tuple[str, str] = ("{@{", "}@}")
+    rematch: str | None = None  # the last matching stage; None: generate.rematch
+    parser: ParserSettings | None = None  # to name the cards that moved; None: the vault's
 
 
 def _orphan_comment(update: sect.SectionUpdate) -> str:
@@ -143,7 +155,8 @@ def generate_note(library: Any, rel: str, path: str, data: bytes, options: Optio
                                        f"line {line + 1}) is not in the note"))
             continue
         up = sect.update(sid, s.line, texts[sid], "".join(t for t in parts if t), options.now,
-                         timestamp=options.timestamp, token=options.token)
+                         timestamp=options.timestamp, token=options.token,
+                         rematch=options.rematch or "similar")
         if up is not None:
             updates.append(up)
     if not updates:
@@ -161,8 +174,44 @@ def generate_note(library: Any, rel: str, path: str, data: bytes, options: Optio
             edits.append(Edit(b_after, b_after, b"", extra))
     after = _splice(data, edits)
     problems.sort(key=lambda p: -1 if p.line is None else p.line)
+    renames = _renames(rel, note_text.text, after, updates, options.parser or ParserSettings())
     return NoteOutcome(rel, path, data, True, tuple(edits), tuple(updates), tuple(problems),
-                       tuple(sorted(deps)), after)
+                       tuple(sorted(deps)), after, renames=renames)
+
+
+def _renames(rel: str, before: str, after: bytes, updates: Sequence[sect.SectionUpdate],
+             parser: ParserSettings) -> tuple[CardRename, ...]:
+    """The cards whose schedule moved to a card with another id: the question whose
+    comment was on the old line, the one whose comment is on the new line, sibling by
+    sibling (the review log's history follows them: ``renamed`` events)."""
+    from flashmark.identity import card_ids
+    from flashmark.syntax import parse_note
+
+    if not any(up.moves for up in updates):
+        return ()
+    try:
+        new_text = decode_note(rel, after).text
+    except NoteReadError:
+        return ()
+    new_lf = LfText(new_text)
+    found, _, _ = find_sections(new_lf.text)
+
+    def by_last_line(text: str) -> dict[int, list[str]]:
+        note = parse_note(text, parser, all_notes=True)
+        return {q.span.end_line: list(card_ids(q, rel)) for q in note.questions}
+
+    old_cards, new_cards = by_last_line(before), by_last_line(new_text)
+    out: list[CardRename] = []
+    for up in updates:
+        s = found.get(up.id)
+        if s is None:
+            continue
+        for m in up.moves:
+            old_ids = old_cards.get(m.old_line, [])
+            new_ids = new_cards.get(s.line + m.new_line, [])
+            out.extend(CardRename(a, b, m.stage) for a, b in zip(old_ids, new_ids, strict=False)
+                       if a != b)
+    return tuple(out)
 
 
 def _splice(data: bytes, edits: Sequence[Edit]) -> bytes:
@@ -280,6 +329,8 @@ def generate(root: Path, settings: Settings, options: Options, *,
     if not root.is_dir():
         raise VaultError(f"vault folder {str(root)!r} does not exist or is not a folder")
     report = Report(root)
+    options = replace(options, rematch=options.rematch or settings.generate_rematch,
+                      parser=options.parser or settings.parser)
     files = list(walk_notes(str(root), settings.ignore, report.problems))
     cache = GenerateCache(root, enabled=use_cache)
     digests: dict[str, str] = {}
@@ -343,8 +394,8 @@ def generate(root: Path, settings: Settings, options: Options, *,
                 continue
             report.written.append(out.rel)
             report.sections_written += len(out.updates)
-            if any(up.orphans for up in out.updates):
-                log = _log_orphans(root, out, options.now, log, report)
+            if out.renames or any(up.orphans for up in out.updates):
+                log = _log_events(root, out, options.now, log, report)
             _remember(cache, root, out, applied.after, digests)
         elif out.lost:  # run it again next time: a time limit or a crash is no verdict
             cache.mark(out.rel, None, None)
@@ -374,18 +425,21 @@ def _problem_rows(out: NoteOutcome) -> list[list[Any]]:
     return [[p.line, p.message, p.severity, p.code] for p in out.problems]
 
 
-def _log_orphans(root: Path, out: NoteOutcome, now: dt.datetime, log: Any,
+def _log_events(root: Path, out: NoteOutcome, now: dt.datetime, log: Any,
                  report: Report) -> Any:
-    from flashmark.vault.reviewlog import Orphan, ReviewLog
+    from flashmark.vault.reviewlog import Orphan, Renamed, ReviewLog
 
     log = log or ReviewLog(root)
     when = now.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     try:
+        for r in out.renames:
+            log.append(Renamed(time=when, id=r.old, to=r.new, path=out.rel, via=r.stage))
         for up in out.updates:
             for o in up.orphans:
                 log.append(Orphan(time=when, path=out.rel, section=up.id, line=o.line + 1,
                                   card=o.card, comment=o.comment))
     except FlashmarkError as exc:
-        report.problems.append(Diagnostic(out.rel, None, ERROR, "orphans-not-logged",
-                                          f"orphaned schedules not logged: {exc}"))
+        report.problems.append(Diagnostic(out.rel, None, ERROR, "not-logged",
+                                          "renamed cards and orphaned schedules "
+                                          f"not logged: {exc}"))
     return log

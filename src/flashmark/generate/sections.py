@@ -21,7 +21,7 @@ import difflib
 import re
 from dataclasses import dataclass, replace
 
-from flashmark.generate.states import Orphan, reattach
+from flashmark.generate.states import Move, Orphan, reattach
 
 HEADER_FORMAT = ("<!-- The following content is generated at {now}. Any edits will be "
                  "overridden! -->")
@@ -54,24 +54,28 @@ class SectionUpdate:
     orphans: tuple[Orphan, ...]
     moved: int
     rebuilt: int
+    moves: tuple[Move, ...] = ()  # every comment placed (lines are the note's, 0-based)
 
 
 def update(section_id: str, line: int, old: str, generated: str, now: dt.datetime,
            *, timestamp: bool = True,
-           token: tuple[str, str] = ("{@{", "}@}")) -> SectionUpdate | None:
+           token: tuple[str, str] = ("{@{", "}@}"),
+           rematch: str = "similar") -> SectionUpdate | None:
     """The new content of a section, or None when it is up to date (or the generated
     text is empty: empty output never clears a section)."""
     if not generated:
         return None
     old_header, body = split_header(old)
-    placed = reattach(generated, body, token)
+    placed = reattach(generated, body, token, rematch)
     if placed.text == body:
         return None
     head = header(now) if timestamp else old_header
     # the body starts on the start marker's line: body line k is note line ``line + k``
     orphans = tuple(replace(o, line=line + o.line) for o in placed.orphans)
+    # new lines stay relative to the section: sections before it may change length
+    moves = tuple(replace(m, old_line=line + m.old_line) for m in placed.moves)
     return SectionUpdate(section_id, line, old, head + placed.text, orphans, placed.moved,
-                         placed.rebuilt)
+                         placed.rebuilt, moves)
 
 
 def unified_diff(rel: str, before: str, after: str) -> str:

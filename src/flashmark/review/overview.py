@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flashmark.config import Settings
+from flashmark.decks import DeckSelection
 from flashmark.review.queue import (
     Queue,
     build_queue,
@@ -17,9 +18,9 @@ from flashmark.review.queue import (
 )
 from flashmark.review.session import Clock, ReviewSession, ShownCard
 from flashmark.review.settings import ReviewSettings
-from flashmark.stats import DueCutoff, Report, report
+from flashmark.stats import NO_DECK, DueCutoff, Report, report
 from flashmark.vault.codec import Summary
-from flashmark.vault.reviewlog import LOG_NAME, ReviewLog
+from flashmark.vault.reviewlog import LOG_NAME, CardEvent, ReviewLog
 
 
 @dataclass(slots=True)
@@ -33,14 +34,21 @@ def build_queues(root: Path, settings: Settings, review: ReviewSettings, now: dt
                  deck: str | None = None, use_cache: bool = True, all_notes: bool = False,
                  notes: list[tuple[str, Summary]] | None = None) -> tuple[Queue, Queue]:
     """Today's queues: every deck's (the deck list) and ``deck``'s (the same when None).
-    Scans the vault unless ``notes`` is given (a warm index reads no note)."""
+    Scans the vault unless ``notes`` is given (a warm index reads no note).
+
+    A vault without cards is a `NoCardsError`, a ``deck`` pattern that selects no deck
+    an `UnknownDeckError` naming the closest decks: the reviewer refuses to start on them
+    rather than say "nothing is due"."""
     if notes is None:
-        notes = scan_summaries(root, settings, use_cache=use_cache, all_notes=all_notes)
-    cutoff = DueCutoff(now)
+        notes = scan_summaries(root, settings, use_cache=use_cache, all_notes=all_notes,
+                               require_cards=True)
+    cutoff = DueCutoff(now, settings.scheduling.day_boundary)
     state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)
     overview = build_queue(notes, state, cutoff, review)
-    queue = overview if deck is None else build_queue(notes, state, cutoff, review, deck=deck)
-    return overview, queue
+    if deck is None:
+        return overview, overview
+    DeckSelection(deck).require_known(d for d in overview.decks if d != NO_DECK)
+    return overview, build_queue(notes, state, cutoff, review, deck=deck)
 
 
 def opened_from(root: Path, settings: Settings, clock: Clock, queues: tuple[Queue, Queue], *,
@@ -63,13 +71,23 @@ def open_review(root: Path, settings: Settings, review: ReviewSettings, clock: C
 
 def vault_report(root: Path, settings: Settings, now: dt.datetime, *, days: int = 30,
                  use_cache: bool = True, all_notes: bool = False,
-                 notes: list[tuple[str, Summary]] | None = None) -> Report:
-    """Reviews per day, retention, forecast and cards per state for the vault."""
+                 notes: list[tuple[str, Summary]] | None = None,
+                 deck: str | None = None) -> Report:
+    """Reviews per day, retention, forecast and cards per state for the vault, or for
+    the cards of the decks the pattern ``deck`` selects (an `UnknownDeckError` when it
+    selects none; reviews then count when their card is in those decks today)."""
     if notes is None:
         notes = scan_summaries(root, settings, use_cache=use_cache, all_notes=all_notes)
-    cutoff = DueCutoff(now)
+    cutoff = DueCutoff(now, settings.scheduling.day_boundary)
     events = ReviewLog(root).events()
     state = log_state(events, cutoff)
-    return report([s for _, s in notes], events, cutoff,
+    summaries = [s for _, s in notes]
+    if deck is not None:
+        selection = DeckSelection(deck)
+        selection.require_known(row[0] for s in summaries for row in s)
+        summaries = [[row for row in s if selection.selects(row[0])] for s in summaries]
+        ids = {row[2] for s in summaries for row in s}
+        events = [e for e in events if not isinstance(e, CardEvent) or e.id in ids]
+    return report(summaries, events, cutoff,
                   settings.scheduling.desired_retention, suspended=state.suspended,
                   buried=state.buried, days=days)

@@ -118,6 +118,8 @@ class Prefetch:
         self._outcome = self._work()
 
     def _collect(self) -> tuple[Any, ...]:
+        if self._outcome is not None:
+            return self._outcome
         if self._thread is not None:
             self._thread.join()
             assert self._outcome is not None
@@ -126,9 +128,18 @@ class Prefetch:
             data = fh.read()
         os.waitpid(self._pid, 0)
         if not data:
-            return ("crash", "the process building the review queue died")
-        outcome: tuple[Any, ...] = marshal.loads(data)
-        return outcome
+            self._outcome = ("crash", "the process building the review queue died")
+        else:
+            self._outcome = marshal.loads(data)
+        return self._outcome
+
+    def raise_refusal(self) -> None:
+        """Wait for the queues and raise what the vault or the command line got wrong (an
+        unknown deck, a vault without cards, a broken config): the CLI calls it before
+        the app takes the terminal, so such a mistake is a message, never a screen."""
+        outcome = self._collect()
+        if outcome[0] == "error":
+            raise _RelayedError(outcome[1], outcome[2])
 
     def opened(self) -> Opened:
         """Wait for the queues, then build the session and read its first card."""
@@ -136,12 +147,11 @@ class Prefetch:
         from flashmark.stats import DueCutoff
 
         root, settings, review, clock = self.args
+        self.raise_refusal()
         outcome = self._collect()
-        if outcome[0] == "error":
-            raise _RelayedError(outcome[1], outcome[2])
         if outcome[0] != "ok":
             raise RuntimeError(f"building the review queue failed:\n{outcome[1]}")
-        cutoff = DueCutoff(self.now)
+        cutoff = DueCutoff(self.now, settings.scheduling.day_boundary)
         overview = _unpack(outcome[1], cutoff, review)
         queue = overview if outcome[2] is None else _unpack(outcome[2], cutoff, review)
         return opened_from(root, settings, clock, (overview, queue), all_notes=self.all_notes,

@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flashmark.config import Settings
+from flashmark.decks import DeckPattern
 from flashmark.model import LEARNING, NEW_CARD, REVIEW, STATE_LEARNING, QueueKind
 from flashmark.review.settings import ReviewSettings
-from flashmark.stats import NO_DECK, DueCutoff, deck_matches
+from flashmark.stats import NO_DECK, DueCutoff
 from flashmark.vault.codec import NEW, UNREADABLE, Summary, due_key
 from flashmark.vault.reviewlog import (
     LOG_NAME,
@@ -40,6 +41,7 @@ from flashmark.vault.reviewlog import (
     Review,
     Suspend,
     Unsuspend,
+    follow_renames,
     in_effect,
     parse_line,
 )
@@ -78,19 +80,20 @@ class LogState:
 
 
 def log_state(events: Iterable[Event], cutoff: DueCutoff) -> LogState:
-    """Fold the log's events (oldest first) into today's state at ``cutoff.now``."""
+    """Fold the log's events (oldest first) into today's state at ``cutoff.now``; a
+    card whose text changed keeps its state (`vault.reviewlog.follow_renames`)."""
     state = LogState()
     now = cutoff.now
-    for e in in_effect(list(events)):
+    for e in in_effect(follow_renames(list(events))):
         if isinstance(e, Review):
-            if e.moment.astimezone(now.tzinfo).date() != cutoff.today:
+            if cutoff.day_of_moment(e.moment) != cutoff.today:
                 continue
             state.reviewed_today[e.id] += 1
             if due_key(e.before) == NEW:
                 state.introduced_today.append(e.id)
         elif isinstance(e, Bury):
             if e.until is None:  # no end given: buried for the day it was made
-                if e.moment.astimezone(now.tzinfo).date() != cutoff.today:
+                if cutoff.day_of_moment(e.moment) != cutoff.today:
                     continue
                 until = cutoff_end(cutoff)
             else:
@@ -113,15 +116,13 @@ def _utc(text: str) -> dt.datetime:
 
 
 def cutoff_end(cutoff: DueCutoff) -> dt.datetime:
-    """The end of the local day: the next local midnight (aware)."""
-    return dt.datetime.combine(cutoff.today + dt.timedelta(days=1), dt.time(),
-                               tzinfo=cutoff.now.tzinfo)
+    """The end of the learner's day: when the next one starts (aware)."""
+    return cutoff.end
 
 
 def _utc_days(cutoff: DueCutoff) -> list[str]:
-    """The UTC dates the local day overlaps (one or two)."""
-    start = dt.datetime.combine(cutoff.today, dt.time(), tzinfo=cutoff.now.tzinfo)
-    first = start.astimezone(dt.UTC).date()
+    """The UTC dates the learner's day overlaps (one or two)."""
+    first = cutoff.start.astimezone(dt.UTC).date()
     last = (cutoff_end(cutoff) - dt.timedelta(microseconds=1)).astimezone(dt.UTC).date()
     days = [first.isoformat()]
     if last != first:
@@ -200,7 +201,7 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
                 settings: ReviewSettings, *, deck: str | None = None,
                 seed: int | None = None) -> Queue:
     """Today's queue for the cards of ``notes`` ((rel path, summary) pairs, vault order),
-    only those in ``deck`` and its sub-decks when given.
+    only those of the decks the pattern ``deck`` selects when given (`flashmark.decks`).
 
     ``seed`` fixes the random order (default: the date, so a restart keeps it)."""
     learning: list[QueueCard] = []
@@ -214,12 +215,13 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
     n_suspended = n_buried = total = 0
     ordinal = 0
     group_of = settings.group_of
+    selected = None if deck is None else DeckPattern(deck).selects
     for rel, summary in notes:
         for card_deck, key, cid, st in summary:
             ordinal += 1
             if introduced and cid in introduced:
                 used[group_of(card_deck)] += 1
-            if deck is not None and not deck_matches(card_deck, deck):
+            if selected is not None and not selected(card_deck):
                 continue
             total += 1
             name = card_deck or NO_DECK
@@ -303,12 +305,17 @@ def deck_tree(queue: Queue) -> dict[str, DeckNode]:
 
 
 def scan_summaries(root: Path, settings: Settings, *, use_cache: bool = True,
-                   all_notes: bool = False) -> list[tuple[str, Summary]]:
+                   all_notes: bool = False, require_cards: bool = False
+                   ) -> list[tuple[str, Summary]]:
     """(note, summary) of every flashcard note, in vault order (a warm index reads no
-    note)."""
+    note). ``require_cards``: a vault without any card is a `NoCardsError` saying what
+    flashmark looked for."""
     result = scan_vault(root, settings, use_cache=use_cache, all_notes=all_notes)
     try:
-        return [(r.rel, r.summary) for r in result.flashcard_notes()]
+        notes = [(r.rel, r.summary) for r in result.flashcard_notes()]
+        if require_cards and not any(summary for _, summary in notes):
+            raise result.no_cards_error()
+        return notes
     finally:
         result.close()
 
@@ -317,7 +324,7 @@ def load_queue(root: Path, settings: Settings, review: ReviewSettings, now: dt.d
                deck: str | None = None, notes: list[tuple[str, Summary]] | None = None,
                use_cache: bool = True, all_notes: bool = False) -> Queue:
     """Today's queue of the vault at ``root`` (scanning it unless ``notes`` is given)."""
-    cutoff = DueCutoff(now)
+    cutoff = DueCutoff(now, settings.scheduling.day_boundary)
     if notes is None:
         notes = scan_summaries(root, settings, use_cache=use_cache, all_notes=all_notes)
     state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)

@@ -35,11 +35,14 @@ from flashmark.vault.reviewlog import (
     Event,
     External,
     Pending,
+    Renamed,
     Review,
     ReviewLog,
     Undo,
+    follow_renames,
     in_effect,
     open_intents,
+    rename_map,
 )
 from flashmark.vault.scan import _fingerprint, scan_vault
 from flashmark.vault.srwrite import sr_edit
@@ -190,11 +193,35 @@ def _now_utc(now: dt.datetime) -> str:
 
 
 def _last_known(events: list[Event], card_id: str) -> tuple[bool, str | None]:
-    """What the log last says this card's entry is: (known, entry text)."""
-    for e in reversed(in_effect(events)):
+    """What the log last says this card's entry is: (known, entry text), through the
+    card's renames (its history under the ids it had before its text changed)."""
+    for e in reversed(in_effect(follow_renames(events))):
         if isinstance(e, Review | External) and e.id == card_id:
             return True, e.after
     return False, None
+
+
+def _edited_in_place(events: list[Event], loc: Located, before: str, settings: Settings,
+                     all_notes: bool) -> str | None:
+    """The id this card had before its text was edited in place, when the log tells:
+    the card has no history, and exactly one card of the same note and sibling slot whose
+    id is gone from the note (and not renamed already) last wrote the entry the card has
+    now. Costs one pass over the log, and a parse of the note only when there is such a
+    card."""
+    renamed = rename_map(events)
+    last: dict[str, str | None] = {}
+    for e in in_effect(events):
+        if (isinstance(e, Review | External) and e.path == loc.rel
+                and e.sibling == loc.card.sibling):
+            last[e.id] = e.after
+    candidates = [i for i, after in last.items()
+                  if after == before and i != loc.card.id and i not in renamed]
+    if not candidates:
+        return None
+    present: dict[str, str] = {}
+    _find_in(loc.rel, loc.path, loc.data, loc.card.id, settings, all_notes, present)
+    vanished = [i for i in candidates if i not in present]
+    return vanished[0] if len(vanished) == 1 else None  # two: which one is unknowable
 
 
 def note_path(root: Path, rel: object) -> str:
@@ -302,7 +329,16 @@ def _rate_locked(root: Path, settings: Settings, card_id: str, rating: Rating,
         new_entry = scheduler.review(entry, rating, now, key)
     after = new_entry.text
     log = finder.log
-    known, last = _last_known(log.events(), card.id)
+    events = log.events()
+    known, last = _last_known(events, card.id)
+    if not known and before is not None:
+        old_id = _edited_in_place(events, loc, before, settings, all_notes)
+        if old_id is not None:
+            # The card's text was edited in place: its schedule is the one an earlier
+            # rating wrote under another id. Its history continues under this one.
+            log.append(Renamed(time=time_text, id=old_id, to=card.id, path=loc.rel,
+                               via="edit"))
+            known, last = True, before
     if known and last != before:
         # Another tool (the Obsidian plugin, a hand edit) changed this card since our
         # last rating: the note is the truth; record what we saw and go on from it.

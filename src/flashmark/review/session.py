@@ -66,6 +66,7 @@ from flashmark.vault.reviewlog import (
     Suspend,
     Undo,
     Unsuspend,
+    follow_renames,
     in_effect,
 )
 
@@ -538,7 +539,7 @@ def unsuspend(root: Path, card_id: str, path: str, now: dt.datetime,
 def suspended_cards(events: list[Event]) -> list[Suspend]:
     """The suspend events still in effect, oldest first."""
     current: dict[str, Suspend] = {}
-    for e in in_effect(events):
+    for e in in_effect(follow_renames(events)):
         if isinstance(e, Suspend):
             current[e.id] = e
         elif isinstance(e, Unsuspend):

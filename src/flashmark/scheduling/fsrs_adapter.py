@@ -11,6 +11,7 @@ stability/difficulty, and its Learning/Review/Relearning use the same numbers 1.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import math
@@ -24,6 +25,7 @@ from importlib import metadata
 import fsrs
 import fsrs.scheduler as _fsrs_scheduler
 
+from flashmark import days
 from flashmark.config import SchedulingSettings
 from flashmark.errors import ConfigError
 from flashmark.model import FsrsEntry, Rating, Sm2Entry
@@ -108,6 +110,10 @@ class SchedulerConfig:
     enable_fuzzing: bool = False
     # None: py-fsrs's default FSRS-6 weights (21 values). 19 FSRS-5 weights are accepted.
     weights: tuple[float, ...] | None = field(default=None)
+    # How elapsed days are counted (flashmark.days): learner days starting at
+    # day_boundary o'clock local time, or the plugin's UTC calendar days ("utc").
+    day_boundary: int = days.DEFAULT_DAY_BOUNDARY
+    elapsed_days: str = days.LEARNER
 
     def __post_init__(self) -> None:
         r = self.desired_retention
@@ -123,6 +129,12 @@ class SchedulerConfig:
                 raise ConfigError(f"{name.replace('_', ' ')} must be positive durations")
         if self.weights is not None:
             object.__setattr__(self, "weights", _check_weights(self.weights))
+        b = self.day_boundary
+        if isinstance(b, bool) or not isinstance(b, int) or not 0 <= b <= 23:
+            raise ConfigError(f"day boundary must be an hour from 0 to 23, got {b!r}")
+        if self.elapsed_days not in days.ELAPSED_DAYS_RULES:
+            raise ConfigError(f"elapsed days must be one of "
+                              f"{', '.join(days.ELAPSED_DAYS_RULES)}, got {self.elapsed_days!r}")
 
     @property
     def parameters(self) -> tuple[float, ...]:
@@ -141,7 +153,8 @@ class SchedulerConfig:
                                  for v in s.learning_steps),
             relearning_steps=tuple(parse_duration(v, "relearning_steps")
                                    for v in s.relearning_steps),
-            enable_fuzzing=s.fuzz, weights=s.weights)
+            enable_fuzzing=s.fuzz, weights=s.weights, day_boundary=s.day_boundary,
+            elapsed_days=s.elapsed_days)
 
 
 # --- SM-2 <-> FSRS memory state -------------------------------------------------------
@@ -290,27 +303,50 @@ class FsrsScheduler:
         return fsrs.Card(card_id=card_key, state=fsrs.State.Learning, step=0, stability=None,
                          difficulty=None, due=due, last_review=None)
 
-    def to_fsrs_card(self, entry: SchedulableEntry, card_key: int) -> fsrs.Card:
-        """The py-fsrs ``Card`` for an entry.
+    def to_fsrs_card(self, entry: SchedulableEntry, card_key: int,
+                     now: dt.datetime | None = None) -> fsrs.Card:
+        """The py-fsrs ``Card`` for an entry (reviewed at ``now``, when given).
 
-        - None, the placeholder ``!2000-01-01,1,250``, a legacy entry with interval 0, an
-          FSRS entry in state 0 (or one without a positive stability): a new card.
+        - None, an entry dated 2000-01-01 (the placeholder ``!2000-01-01,1,250``), an
+          FSRS entry in state 0 (the plugin's Reset; or one without a positive
+          stability): a new card.
         - Legacy ``!DATE,IVL,EASE``: a Review card with the memory state of
           :func:`memory_state_from_sm2` (ease 230 -> 2.30, r = desired retention),
           ``last_review`` = UTC midnight of DATE - IVL days, ``due`` = UTC midnight of DATE.
+          IVL 0 (the plugin's SM-2 Again: a lapsed card) is taken as 1 day, as the
+          plugin does when it moves such an entry to FSRS (``sm2ScheduleToFsrsCard``).
         - FSRS entry: its state, step, stability, difficulty, due and last review as they
           are (a Review card's step is None in py-fsrs; a difficulty outside [1, 10],
           which FSRS never writes, is clamped).
+        - With ``now``: ``last_review`` is moved so that py-fsrs, which counts elapsed
+          days as whole 24-hour periods, sees the days of the configured rule
+          (:func:`flashmark.days.elapsed_days`).
         """
+        card = self._card_of(entry, card_key)
+        if now is None or card.last_review is None:
+            return card
+        last: dt.datetime | dt.date = card.last_review
+        if isinstance(entry, Sm2Entry):
+            last = _days_before(entry.due, max(1, entry.interval))
+        when = _aware_utc(now)
+        elapsed = days.elapsed_days(last, when, day_boundary=self.config.day_boundary,
+                                    rule=self.config.elapsed_days)
+        elapsed = min(elapsed, (when.date() - dt.date.min).days - 1)
+        card = copy.copy(card)
+        card.last_review = when - dt.timedelta(days=elapsed)
+        return card
+
+    def _card_of(self, entry: SchedulableEntry, card_key: int) -> fsrs.Card:
         if entry is None:
             return self._new_card(card_key, _NEW_CARD_DUE)
         if isinstance(entry, Sm2Entry):
             due = _utc_midnight(entry.due)
             if entry.is_new:
                 return self._new_card(card_key, due)
+            interval = max(1, entry.interval)
             stability, difficulty = memory_state_from_sm2(
-                entry.ease / 100.0, entry.interval, self.config.desired_retention, self._weights)
-            last = _utc_midnight(_days_before(entry.due, entry.interval))
+                entry.ease / 100.0, interval, self.config.desired_retention, self._weights)
+            last = _utc_midnight(_days_before(entry.due, interval))
             return fsrs.Card(card_id=card_key, state=fsrs.State.Review, step=None,
                              stability=stability, difficulty=difficulty, due=due,
                              last_review=last)
@@ -349,7 +385,7 @@ class FsrsScheduler:
         (the SM-2 triple does not record them).
         """
         when = _aware_utc(now)
-        card = self.to_fsrs_card(entry, card_key)
+        card = self.to_fsrs_card(entry, card_key, when)
         was_review = card.state == fsrs.State.Review
         new_card = self._review_card(card, rating, when, card_key)
         reps, lapses = (entry.reps, entry.lapses) if isinstance(entry, FsrsEntry) else (0, 0)
@@ -382,7 +418,7 @@ class FsrsScheduler:
         """
         when = _aware_utc(now)
         local_tz = now.tzinfo or dt.UTC  # never None here: _aware_utc checked it
-        card = self.to_fsrs_card(entry, card_key)
+        card = self.to_fsrs_card(entry, card_key, when)
         new_card = self._review_card(card, rating, when, card_key)
         due: dt.datetime = new_card.due
         due_date = due.astimezone(local_tz).date()
@@ -397,7 +433,7 @@ class FsrsScheduler:
                 card_key: int) -> dict[Rating, dt.timedelta]:
         """Time until due for each rating if the card were rated at ``now``."""
         when = _aware_utc(now)
-        card = self.to_fsrs_card(entry, card_key)
+        card = self.to_fsrs_card(entry, card_key, when)
         out: dict[Rating, dt.timedelta] = {}
         for rating in Rating:
             due: dt.datetime = self._review_card(card, rating, when, card_key).due
@@ -407,7 +443,7 @@ class FsrsScheduler:
     def retrievability(self, entry: SchedulableEntry, now: dt.datetime) -> float | None:
         """Predicted recall probability at ``now``; None for a card never reviewed."""
         when = _aware_utc(now)
-        card = self.to_fsrs_card(entry, 0)
+        card = self.to_fsrs_card(entry, 0, when)
         if card.stability is None or card.last_review is None:
             return None
         return float(self._scheduler.get_card_retrievability(card, when))

@@ -10,6 +10,7 @@ from flashmark.model import Diagnostic, ParsedNote, Question, QuestionType, RawE
 from flashmark.syntax import srcodec
 from flashmark.syntax.blocks import lines_outside_fences
 from flashmark.syntax.cloze import compile_cloze
+from flashmark.syntax.conflicts import conflict_problems
 from flashmark.syntax.frontmatter import frontmatter_end, frontmatter_tags
 from flashmark.syntax.inline import inline_tags
 from flashmark.syntax.lines import LineTable
@@ -73,6 +74,8 @@ def parse_note(text: str, settings: ParserSettings, *, all_notes: bool = False,
     if lint:
         problems.extend(lint_lines(table, start, settings))
         problems.extend(_duplicate_problems(questions))
+        if "<<<<<<<" in text:
+            problems.extend(conflict_problems(table.lines))
     problems.sort(key=lambda p: p.line or 0)  # the parser's problems all have a line
     return ParsedNote(is_flashcard, deck, tuple(tags), tuple(questions), tuple(problems))
 

@@ -17,11 +17,23 @@ from flashmark.model import FsrsEntry, RawEntry, Sm2Entry, SrEntry
 COMMENT_START = "<!--SR:"
 COMMENT_END = "-->"
 
-_SM2 = re.compile(r"(\d{4}-\d{2}-\d{2}),(\d+),(\d+)")
+# What the OSR plugin reads (1.15.4, src/utils/comment-parser.ts; docs/compatibility.md
+# lists each form): it splits the body on "!", trims each piece, and then
+# * a legacy piece is `DATE,INTERVAL,EASE[,more...]`: DATE by moment.js as YYYY-MM-DD,
+#   DD-MM-YYYY or "ddd MMM DD YYYY"; INTERVAL and EASE by parseInt (133.4 -> 133);
+#   fields after the third are ignored (we keep them, verbatim);
+# * an FSRS piece is `fsrs,DUE,IVL,S,D,STATE,REPS,LAPSES,STEP,LAST[,more...]` with DUE
+#   and LAST read by moment() as any ISO-8601 instant (offsets such as +08:00 too).
+_DATE = r"\d{4}-\d{2}-\d{2}|\d{2}-\d{2}-\d{4}|[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{4}"
+_INT = r"(\d+)(?:\.\d*)?"  # parseInt: the whole part of a decimal
+_EXTRA = r"((?:,[^,]*)*)"  # fields the plugin ignores
+_SM2 = re.compile(f"({_DATE}),{_INT},{_INT}{_EXTRA}")
+_INSTANT = (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?"
+            r"(?:Z|[+-]\d{2}:?\d{2})")
+_NUMBER = r"\d+(?:\.\d+)?(?:e[-+]?\d+)?"
 _FSRS = re.compile(
-    r"fsrs,(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z),(\d+),"
-    r"(\d+(?:\.\d+)?(?:e[-+]?\d+)?),(\d+(?:\.\d+)?(?:e[-+]?\d+)?),"
-    r"([0-3]),(\d+),(\d+),(\d+),(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z|-)"
+    f"fsrs,({_INSTANT}),(\\d+)(?:\\.\\d*)?,({_NUMBER}),({_NUMBER}),"
+    f"([0-3]),(\\d+),(\\d+),(\\d+),({_INSTANT}|-){_EXTRA}"
 )
 
 
@@ -30,30 +42,49 @@ _FSRS = re.compile(
 # is a damaged or hand-made entry, and arithmetic on it overflows (decimal, datetime).
 MAX_STABILITY = 1e9
 
-_VALID_BODY = re.compile(f"(?:!(?:{_SM2.pattern}|{_FSRS.pattern}))+")
-
 
 def body_is_valid(body: str) -> bool:
-    """True when every entry of the body is well formed, real calendar dates included."""
-    if _VALID_BODY.fullmatch(body) is None:
-        return False
-    return not any(isinstance(e, RawEntry) for e in parse_body(body)[0])
+    """True when every entry of the body is readable, real calendar dates included."""
+    entries = parse_body(body)[0]
+    return bool(entries) and not any(isinstance(e, RawEntry) for e in entries)
 
 
 def _utc(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
 
 
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _date(text: str) -> dt.date:
+    """A legacy DATE in any of the plugin's three formats (ValueError if impossible)."""
+    if text[4] == "-":
+        return dt.date.fromisoformat(text)
+    if text[2] == "-":
+        return dt.date(int(text[6:]), int(text[3:5]), int(text[:2]))
+    # "Sat Dec 05 2026" (JavaScript's Date.toDateString()); a wrong weekday is rejected
+    # like moment.js does (its weekday-mismatch check makes the date invalid).
+    day = dt.date(int(text[-4:]), _MONTHS.index(text[4:7]) + 1, int(text[8:10]))
+    if _WEEKDAYS[day.weekday()] != text[:3]:
+        raise ValueError(f"{text[:3]} is not the weekday of {day}")
+    return day
+
+
 def parse_entry(text: str) -> SrEntry:
-    """Parse one entry (the text between two "!", without the "!")."""
-    m = _SM2.fullmatch(text)
+    """Parse one entry (the text between two "!", without the "!").
+
+    Whitespace around the entry is ignored (the plugin trims it) but kept in ``text``.
+    """
+    bare = text.strip()
+    m = _SM2.fullmatch(bare)
     if m:
         try:
-            due = dt.date.fromisoformat(m[1])
+            due = _date(m[1])
         except ValueError:
             return RawEntry(text, f"invalid date {m[1]!r}")
         return Sm2Entry(due, int(m[2]), int(m[3]), text)
-    m = _FSRS.fullmatch(text)
+    m = _FSRS.fullmatch(bare)
     if m:
         try:
             due_at = _utc(m[1])
@@ -68,10 +99,16 @@ def parse_entry(text: str) -> SrEntry:
             return RawEntry(text, f"difficulty {m[4]} is not a finite number")
         return FsrsEntry(due_at, int(m[2]), stability, difficulty, int(m[5]), int(m[6]),
                          int(m[7]), int(m[8]), last, text)
-    if text.startswith("fsrs,"):
+    if bare.startswith("fsrs,"):
         return RawEntry(text, "an FSRS entry needs 10 fields: fsrs,DUE,IVL,S,D,STATE,REPS,"
                               "LAPSES,STEP,LAST")
     return RawEntry(text, "expected !YYYY-MM-DD,INTERVAL,EASE or !fsrs,...")
+
+
+def body_lead(body: str) -> str:
+    """The whitespace before the first "!" (`<!--SR: !...`): the plugin ignores it."""
+    stripped = body.lstrip()
+    return body[:len(body) - len(stripped)] if stripped.startswith("!") else ""
 
 
 def parse_body(body: str) -> tuple[tuple[SrEntry, ...], bool]:
@@ -80,25 +117,27 @@ def parse_body(body: str) -> tuple[tuple[SrEntry, ...], bool]:
     Returns the entries and whether the body is the old single-card form
     ``date,interval,ease`` without a leading "!".
     """
-    if not body.startswith("!"):
+    lead = body_lead(body)
+    if not body.startswith("!", len(lead)):
         # The old single-card form, or something unreadable: either way one entry that
         # is written back exactly as it was (no "!" added).
-        if _SM2.fullmatch(body):
+        if _SM2.fullmatch(body.strip()):
             return (parse_entry(body),), True
         return ((RawEntry(body, "an SR comment must start with '!'"),) if body else ()), True
-    return tuple(parse_entry(part) for part in body[1:].split("!")), False
+    return tuple(parse_entry(part) for part in body[len(lead) + 1:].split("!")), False
 
 
 def format_body(entries: tuple[SrEntry, ...] | list[SrEntry],
-                legacy_single: bool = False) -> str:
+                legacy_single: bool = False, lead: str = "") -> str:
+    """The body again; ``lead`` is the body's :func:`body_lead`, kept as it was."""
     if legacy_single and len(entries) <= 1:
         return entries[0].text if entries else ""
-    return "".join("!" + e.text for e in entries)
+    return lead + "".join("!" + e.text for e in entries)
 
 
 def format_comment(entries: tuple[SrEntry, ...] | list[SrEntry],
-                   legacy_single: bool = False) -> str:
-    return COMMENT_START + format_body(entries, legacy_single) + COMMENT_END
+                   legacy_single: bool = False, lead: str = "") -> str:
+    return COMMENT_START + format_body(entries, legacy_single, lead) + COMMENT_END
 
 
 # --- writing new entries ------------------------------------------------------------

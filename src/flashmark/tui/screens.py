@@ -6,13 +6,14 @@ import datetime as dt
 import subprocess
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.console import RenderableType
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Input, Label, Markdown, Rule, Static
+from textual.widgets import DataTable, Input, Label, Rule, Static
 
 from flashmark.errors import FlashmarkError
 from flashmark.model import (
@@ -24,6 +25,7 @@ from flashmark.model import (
     QuestionType,
     Rating,
 )
+from flashmark.review.card_view import MathMode, card_renderable, first_cloze_line
 from flashmark.review.queue import Queue, deck_tree
 from flashmark.review.session import ReviewSession, ShownCard, editor_command
 from flashmark.stats import NO_DECK, Report
@@ -309,9 +311,9 @@ class ReviewScreen(Screen[None]):
                 yield Label("", id="count-due", classes="due")
         yield Static("", id="cardinfo")
         with VerticalScroll(id="card"):
-            yield Markdown("", id="front", open_links=False)
+            yield Static("", id="front")
             yield Rule(id="divider")
-            yield Markdown("", id="back", open_links=False)
+            yield Static("", id="back")
             yield Static("Reading the vault…", id="message")
         with Horizontal(id="answers"):
             yield KeyButton("Show answer  (space)", id="show", variant="primary")
@@ -346,8 +348,8 @@ class ReviewScreen(Screen[None]):
         self._notify_skipped()
         self._update_counts()
         message = self.query_one("#message", Static)
-        front = self.query_one("#front", Markdown)
-        back = self.query_one("#back", Markdown)
+        front = self.query_one("#front", Static)
+        back = self.query_one("#back", Static)
         if cur is None:
             front.display = back.display = False
             self.query_one("#divider").display = False
@@ -365,14 +367,35 @@ class ReviewScreen(Screen[None]):
             return
         message.display = False
         self._update_header(cur)
-        await front.update(cur.front)
+        shown = self._card(cur.front)
+        front.update(shown)
         front.display = True
-        await back.update(cur.back if not cur.is_cloze else "")
+        back.update(self._card(cur.back) if not cur.is_cloze else "")
         self._layout_answer(session.revealed)
         if session.revealed:
             await self._show_answer(cur)
         self.query_one("#card", VerticalScroll).scroll_home(animate=False)
+        if cur.is_cloze:
+            self.call_after_refresh(self._scroll_to_cloze, shown)
         self._mark_painted()
+
+    def _card(self, markdown: str) -> RenderableType:
+        """A card side as `flashmark show` prints it (review.card_view)."""
+        math: MathMode = "source" if _app(self).ctx.review.math == "source" else "unicode"
+        return card_renderable(markdown, math=math)
+
+    def _scroll_to_cloze(self, shown: RenderableType) -> None:
+        """The first asked deletion in view (a long card's blank may be below the fold),
+        a third of the view above it for context."""
+        scroll = self.query_one("#card", VerticalScroll)
+        front = self.query_one("#front", Static)
+        line = first_cloze_line(shown, max(10, front.content_region.width))
+        if line is None:
+            return
+        top = front.region.y - scroll.content_region.y + int(scroll.scroll_y) + line
+        height = scroll.content_region.height
+        if top >= scroll.scroll_y + height - 1 or top < scroll.scroll_y:
+            scroll.scroll_to(y=max(0, top - height // 3), animate=False)
 
     def _mark_painted(self) -> None:
         if not self._painted:
@@ -439,7 +462,9 @@ class ReviewScreen(Screen[None]):
         session = self.session
         assert session is not None
         if cur.is_cloze:
-            await self.query_one("#front", Markdown).update(cur.back)
+            shown = self._card(cur.back)
+            self.query_one("#front", Static).update(shown)
+            self.call_after_refresh(self._scroll_to_cloze, shown)
         else:
             self.query_one("#divider").display = True
             self.query_one("#back").display = True

@@ -17,16 +17,20 @@ import zlib
 
 from flashmark.identity import card_ids
 from flashmark.model import (
+    NEW_CARD_DATE,
     PLACEHOLDER_TEXT,
     STATE_LEARNING,
     STATE_NEW,
     STATE_REVIEW,
     STATE_UNREADABLE,
     CardState,
+    FsrsEntry,
     ParsedNote,
+    Sm2Entry,
 )
+from flashmark.syntax import srcodec
 
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4  # 4: the plugin's other entry forms are read (docs/compatibility.md)
 
 # A note's summary or tally larger than this is damage, not data (a note of 10 MB of
 # cards makes a blob of about 4 MB).
@@ -63,25 +67,42 @@ UNREADABLE = "?"
 
 _NEW_CARD: tuple[str, CardState] = (NEW, STATE_NEW)
 _UNREADABLE_CARD: tuple[str, CardState] = (UNREADABLE, STATE_UNREADABLE)
-_FSRS_STATES: dict[str, CardState] = {"1": STATE_LEARNING, "2": STATE_REVIEW, "3": STATE_LEARNING}
+_FSRS_STATES: dict[str, CardState] = {"0": STATE_REVIEW, "1": STATE_LEARNING,
+                                      "2": STATE_REVIEW, "3": STATE_LEARNING}
+_NEW_CARD_DAY = NEW_CARD_DATE.isoformat()
 
 
 def key_and_state(entry_text: str | None) -> tuple[str, CardState]:
-    """(due key, state) of one SR entry (see ``due_key`` and ``Summary``)."""
+    """(due key, state) of one SR entry (see ``due_key`` and ``Summary``).
+
+    The forms flashmark and the plugin write are recognised by their shape; anything else
+    (a hand-written or plugin-only form: DD-MM-YYYY, a UTC offset, a space, extra
+    fields, a decimal interval) is decoded by the SR codec.
+    """
     if entry_text is None or entry_text == PLACEHOLDER_TEXT:
         return _NEW_CARD
     parts = entry_text.split(",")
     if parts[0] == "fsrs":
-        if len(parts) != 10 or len(parts[1]) != 24:
-            return _UNREADABLE_CARD
-        state = parts[5]
-        if state == "0":
-            return _NEW_CARD
-        letter = _FSRS_STATES.get(state)
-        return _UNREADABLE_CARD if letter is None else (parts[1], letter)
-    if len(parts) != 3 or len(parts[0]) != 10 or parts[0][4] != "-":
-        return _UNREADABLE_CARD
-    return _NEW_CARD if parts[1] == "0" else (parts[0], STATE_REVIEW)
+        if len(parts) == 10 and len(parts[1]) == 24 and parts[1][-1] == "Z":
+            state = parts[5]
+            # State 0 with a due time is the plugin's "Reset": the plugin counts the
+            # card as due at that time (and schedules it like a new card).
+            letter = _FSRS_STATES.get(state)
+            if letter is not None:
+                return parts[1], letter
+    elif (len(parts) == 3 and len(parts[0]) == 10 and parts[0][4] == "-"
+          and parts[1].isdigit() and parts[2].isdigit()):
+        return _NEW_CARD if parts[0] == _NEW_CARD_DAY else (parts[0], STATE_REVIEW)
+    return _decoded_key(entry_text)
+
+
+def _decoded_key(entry_text: str) -> tuple[str, CardState]:
+    entry = srcodec.parse_entry(entry_text)
+    if isinstance(entry, Sm2Entry):
+        return _NEW_CARD if entry.is_new else (entry.due.isoformat(), STATE_REVIEW)
+    if isinstance(entry, FsrsEntry):
+        return srcodec.iso_ms(entry.due), _FSRS_STATES.get(str(entry.state), STATE_REVIEW)
+    return _UNREADABLE_CARD
 
 
 def due_key(entry_text: str | None) -> str:

@@ -405,17 +405,19 @@ def sweep_debris(root: Path) -> list[str]:
     when the note still holds our bytes it goes back into the note (the interrupted
     rating then finds itself not written and is aborted by reconciliation); otherwise it
     is kept in ``.flashmark/recovered/`` and a `Notice` says so. Nothing is deleted
-    that only exists there."""
+    that only exists there. The state files' temporaries of dead processes in
+    ``.flashmark/`` (a killed export's manifest) go too."""
     assert holds_lock(root), "sweep_debris needs the vault lock"
+    removed = [os.path.join(root, ".flashmark", name)
+               for name in sweep_state_temps(os.path.join(root, ".flashmark"))]
     path = _journal_path(root)
     try:
         if os.stat(path).st_size == 0:
-            return []
+            return removed
         with open(path, "rb") as fh:
             listed = fh.read()
     except OSError:
-        return []
-    removed = []
+        return removed
     real_root = os.path.realpath(root)
     for tmp, old, new in _journal_records(listed):
         # Only our own names, and only inside the vault: the journal is not trusted to
@@ -528,36 +530,43 @@ def _inside(path: str, real_root: str) -> bool:
 # process was killed.
 
 
-def write_file_atomically(path: str, data: bytes, *, default_mode: int = 0o644) -> None:
+def write_file_atomically(path: str, data: bytes, *, default_mode: int = 0o644,
+                          sweep: bool = False) -> None:
     """Replace a state file (manifest, fitted weights, a cache) atomically, keeping its
     mode. Notes never come here: they go through `apply_edits`, which also guards against
-    concurrent edits."""
-    with writing_atomically(path, default_mode=default_mode) as fh:
+    concurrent edits. ``sweep``: see `replacing_atomically`."""
+    with writing_atomically(path, default_mode=default_mode, sweep=sweep) as fh:
         fh.write(data)
 
 
 @contextlib.contextmanager
-def writing_atomically(path: str, *, default_mode: int = 0o644) -> Iterator[BinaryIO]:
+def writing_atomically(path: str, *, default_mode: int = 0o644,
+                       sweep: bool = False) -> Iterator[BinaryIO]:
     """A file object to write ``path``'s new content to, incrementally (a large file):
     it replaces ``path`` when the block ends normally, and is removed when it raises."""
-    with replacing_atomically(path, default_mode=default_mode) as tmp, \
+    with replacing_atomically(path, default_mode=default_mode, sweep=sweep) as tmp, \
             open(tmp, "wb") as fh:
         yield fh
 
 
 @contextlib.contextmanager
-def replacing_atomically(path: str, *, default_mode: int = 0o644) -> Iterator[str]:
+def replacing_atomically(path: str, *, default_mode: int = 0o644,
+                         sweep: bool = False) -> Iterator[str]:
     """The name of an empty temporary file for a writer that wants a path (zipfile, a
     library exporting to a file name): when the block ends normally, the file is
     fsynced, given ``path``'s mode (``default_mode`` for a new file) and renamed over
-    ``path``; when it raises, the temporary file is removed."""
+    ``path``; when it raises, the temporary file is removed. ``sweep`` removes the
+    temporary files dead processes left beside it first: only for flashmark's own folder
+    ``.flashmark/`` (in a note's folder such a file may be the write path's to recover,
+    see `sweep_debris`)."""
     folder = os.path.dirname(path) or "."
     os.makedirs(folder, exist_ok=True)
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = default_mode
-    sweep_state_temps(folder)
+    if sweep:
+        sweep_state_temps(folder)
     tmp = _temp_name(path)
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:

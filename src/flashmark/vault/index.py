@@ -26,8 +26,7 @@ from typing import TypeVar
 
 from flashmark.errors import Notice, VaultError
 from flashmark.vault.codec import LAYOUT_VERSION
-from flashmark.vault.edit import write_file_atomically
-from flashmark.vault.fallback import fallback_folder
+from flashmark.vault.fallback import fallback_folder, keep_local_files_out_of_git
 
 _T = TypeVar("_T")
 
@@ -60,10 +59,7 @@ def default_index_path(vault: Path) -> Path:
     state = vault / ".flashmark"
     try:
         (state / "cache").mkdir(parents=True, exist_ok=True)
-        ignore = state / ".gitignore"
-        if not ignore.exists():
-            write_file_atomically(str(ignore), b"# flashmark: the cache is rebuildable, keep "
-                                  b"it out of git\ncache/\n")
+        keep_local_files_out_of_git(state)
         probe = state / "cache" / ".probe"
         probe.touch()
         probe.unlink()

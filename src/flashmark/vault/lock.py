@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from flashmark.errors import FlashmarkError
-from flashmark.vault.fallback import fallback_folder
+from flashmark.vault.fallback import fallback_folder, keep_local_files_out_of_git
 
 LOCK_NAME = "lock"
 DEFAULT_TIMEOUT = 30.0
@@ -55,6 +55,7 @@ def lock_path(root: Path) -> Path:
     state = root / ".flashmark"
     try:
         state.mkdir(exist_ok=True)
+        keep_local_files_out_of_git(state)
         probe = state / LOCK_NAME
         fd = os.open(probe, os.O_RDWR | os.O_CREAT, 0o644)
         os.close(fd)

@@ -9,6 +9,11 @@ Each kind of line is one typed record below (`Review`, `Undo`, ...), with `to_js
 `event_from_json`, the one place that says what a line holds. All carry "v": 1,
 "event" (the kind), "time" (ISO 8601 UTC) and a random "uid".
 
+A card's id changes with its text; when its schedule stays with it (an edit in place
+found by a rating, a re-match by `flashmark generate`) a `Renamed` line says so, and
+`follow_renames` gives every event the id the card has now: statistics, the queue and
+the optimizer see one history per card.
+
 Reading (`ReviewLog.read`) validates every line against its record: a line that is not
 JSON, not an object, of an unknown kind or with a field of the wrong type is reported
 with its line number (a `Diagnostic`) and skipped; a torn last line (no newline: a write
@@ -45,7 +50,8 @@ LOG_PATH = f".flashmark/{LOG_NAME}"  # vault-relative: where its problems are
 RATINGS = ("again", "hard", "good", "easy")
 
 EventKind = Literal["review", "pending", "external", "undo", "commit", "abort", "bury",
-                    "suspend", "unsuspend", "orphan"]
+                    "suspend", "unsuspend", "orphan", "renamed",
+                    "anki_review"]
 
 
 class LogError(FlashmarkError):
@@ -196,9 +202,40 @@ class Orphan(Event):
     comment: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Renamed(Event):
+    """The card ``id`` is now ``to``: its text changed but its schedule stayed with it
+    (``via``: ``edit``, an edit in place found by a rating; ``exact``, ``normalized``,
+    ``cloze`` or ``similar``, the stage of `flashmark generate` that moved it). Its
+    history continues under the new id (`follow_renames`)."""
+
+    kind: ClassVar[EventKind] = "renamed"
+    id: str
+    to: str
+    path: str
+    via: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnkiReview(CardEvent):
+    """A review done in Anki, brought in by `flashmark import-anki` (one per line of
+    Anki's revlog, ``revlog`` being its id: an import skips the ids already logged).
+    Its own kind, not a `Review`: it wrote nothing into the note itself (the card's state
+    is written once per import, logged as `External`), so `undo` never reverts it."""
+
+    kind: ClassVar[EventKind] = "anki_review"
+    sibling: int
+    rating: str  # again, hard, good, easy
+    revlog: int  # Anki's revlog id (milliseconds since the epoch)
+    duration_ms: int | None = None
+    interval: int | None = None  # Anki's new interval: days, or seconds when negative
+    anki_type: str | None = None  # learn, review, relearn, filtered
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls for cls in (Review, Pending, External, Undo, Commit, Abort, Bury, Suspend,
-                              Unsuspend, Orphan)}
+                              Unsuspend, Orphan, Renamed,
+                              AnkiReview)}
 
 
 # --- validation ------------------------------------------------------------------------
@@ -268,6 +305,8 @@ def event_from_json(obj: Any) -> Event:
         _parse_time(values["time"])
     except ValueError:
         raise ValueError(f"'time' is not an ISO date and time: {values['time']!r}") from None
+    if cls is Renamed and values["id"] == values["to"]:
+        raise ValueError(f"renamed event from {values['id']!r} to itself")
     if "rating" in values and values["rating"] not in RATINGS:
         raise ValueError(f"rating {values['rating']!r} is not one of {', '.join(RATINGS)}")
     return cls(**values)
@@ -288,8 +327,15 @@ class ReviewLog:
     def append(self, event: E) -> E:
         """Append one event (one write of a whole line, fsynced). Call it with the
         vault's write lock held when the event goes with a note write."""
-        line = (json.dumps(event.to_json(), ensure_ascii=False, separators=(",", ":"))
-                + "\n").encode()
+        self.append_all([event])
+        return event
+
+    def append_all(self, events: Sequence[Event]) -> None:
+        """Append several events in one write and one fsync (an import's many lines)."""
+        if not events:
+            return
+        line = "".join(json.dumps(e.to_json(), ensure_ascii=False, separators=(",", ":"))
+                       + "\n" for e in events).encode()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -308,7 +354,6 @@ class ReviewLog:
             raise self._write_error(exc) from None
         finally:
             os.close(fd)
-        return event
 
     def _write_error(self, exc: OSError) -> LogError:
         message = file_system_message(exc, "the review log", self.path)
@@ -401,12 +446,56 @@ def open_intents(events: Sequence[Event]) -> list[Review | Undo]:
             if isinstance(e, Review | Undo) and e.staged and e.uid not in settled]
 
 
+def rename_map(events: Iterable[Event]) -> dict[str, str]:
+    """Each renamed card id -> the id its history continues under now, from the
+    `Renamed` events in log order (``a → b`` then ``b → c``: ``a`` and ``b`` are ``c``;
+    a text changed back, ``a → b`` then ``b → a``: ``b`` is ``a`` again, no loop)."""
+    members: dict[str, set[str]] = {}  # current id -> earlier ids of the same card
+    for e in events:
+        if isinstance(e, Renamed) and e.id != e.to:
+            moved = members.pop(e.id, set())
+            moved.add(e.id)
+            into = members.setdefault(e.to, set())
+            into |= moved
+            into.discard(e.to)
+    return {old: current for current, olds in members.items() for old in olds}
+
+
+def follow_renames(events: Sequence[Event]) -> list[Event]:
+    """``events`` with every card id (of reviews, ratings kept pending, external
+    changes, buries, suspends, undos) replaced by the id its history continues under:
+    one card's history is one id however often its text changed. The `Renamed` events
+    themselves are kept as they are."""
+    final = rename_map(events)
+    if not final:
+        return list(events)
+    out: list[Event] = []
+    for e in events:
+        if isinstance(e, CardEvent | Undo) and e.id in final:
+            e = dataclasses.replace(e, id=final[e.id])
+        out.append(e)
+    return out
+
+
+def joined_histories(events: Iterable[Event]) -> dict[str, list[Renamed]]:
+    """Each card whose history was joined: its current id -> the renames that joined it,
+    oldest first (what `flashmark check --verbose` lists)."""
+    evs = list(events)
+    final = rename_map(evs)
+    out: dict[str, list[Renamed]] = {}
+    for e in evs:
+        if isinstance(e, Renamed) and e.id in final:
+            out.setdefault(final[e.id], []).append(e)
+    return out
+
+
 def reviews(events: Iterable[Event]) -> list[Review]:
     """The reviews among ``events`` (pass `in_effect` events for the ratings that stand)."""
     return [e for e in events if isinstance(e, Review)]
 
 
-__all__ = ["EVENT_TYPES", "Abort", "Bury", "CardEvent", "Commit", "EditRecord", "Event",
-           "EventKind", "External", "LogError", "Orphan", "Pending",
-           "Review", "ReviewLog", "Suspend", "Undo", "Unsuspend", "event_from_json",
-           "in_effect", "open_intents", "parse_line", "reviews"]
+__all__ = ["EVENT_TYPES", "Abort", "AnkiReview", "Bury", "CardEvent", "Commit", "EditRecord",
+           "Event", "EventKind", "External", "LogError", "Orphan", "Pending",
+           "Renamed", "Review", "ReviewLog", "Suspend", "Undo", "Unsuspend",
+           "event_from_json", "follow_renames", "in_effect", "joined_histories",
+           "open_intents", "parse_line", "rename_map", "reviews"]

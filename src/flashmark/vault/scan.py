@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flashmark.config import Settings
-from flashmark.errors import NoteReadError, VaultError
+from flashmark.config import CONFIG_FILE, OSR_DATA_JSON, Settings
+from flashmark.errors import NoCardsError, NoteReadError, VaultError
 from flashmark.model import WARNING, Diagnostic, ParsedNote
 from flashmark.parallel import gc_paused, worker_count
 from flashmark.syntax import parse_note
@@ -93,6 +93,43 @@ class ScanResult:
                 self._parsed[r.rel] = parse_note(text, self.settings.parser,
                                                  all_notes=self.all_notes)
         return {r.rel: self._parsed[r.rel] for r in records}
+
+    def has_cards(self) -> bool:
+        return any(r.tally for r in self.flashcard_notes())  # a tally row is a deck's cards
+
+    def decks(self) -> set[str | None]:
+        """The decks that hold cards (None: cards without a deck)."""
+        return {row[0] for r in self.flashcard_notes() for row in r.tally}
+
+    def no_cards_error(self) -> NoCardsError:
+        """What flashmark looked for, for a vault where it found no card."""
+        parser = self.settings.parser
+        tags = parser.flashcard_tags
+        read = f"{len(self.notes)} note{'' if len(self.notes) == 1 else 's'}"
+        if not self.notes:
+            return NoCardsError(f"no cards in {self.root}: it holds no Markdown note (.md)",
+                                hint="give the vault's folder")
+        if self.all_notes or not tags:
+            separators = " ".join(f"`{s}`" for s in (
+                parser.single_line_separator, parser.single_line_reversed_separator,
+                parser.multiline_separator, parser.multiline_reversed_separator))
+            return NoCardsError(
+                f"no cards in {self.root}: none of its {read} holds a card",
+                hint=f"separators in use: {separators}; clozes: "
+                     + " ".join(f"`{c}`" for c in parser.cloze_patterns))
+        origin = " and ".join(s for s in self.settings.sources
+                              if s in (str(OSR_DATA_JSON), CONFIG_FILE)) or "the defaults"
+        looked = f"{', '.join('#' + t for t in tags)}, from {origin}"
+        carrying = sum(r.flashcard for r in self.notes)
+        if carrying:
+            what = (f"of its {read}, {carrying} carr{'ies' if carrying == 1 else 'y'} a "
+                    f"flashcard tag ({looked}) and none of them holds a card")
+        else:
+            what = f"none of its {read} carries a flashcard tag ({looked})"
+        return NoCardsError(f"no cards in {self.root}: {what}",
+                            hint="`--all` reads cards in every note; the flashcard tags are "
+                                 "the plugin's flashcardTags or parser.flashcard_tags in "
+                                 "flashmark.yaml")
 
     def close(self) -> None:
         if self._index is not None:

@@ -63,8 +63,9 @@ def sr_edit(data: bytes, question: Question, sibling: int, entry_text: str,
         return Edit(body_start, body_end, old, "".join("!" + e for e in entries).encode())
     texts = sr.entry_texts
     if sibling < len(texts):
-        # byte range of entry `sibling`: after the (sibling+1)-th "!" of the body
-        pos = body_start
+        # byte range of entry `sibling`: after the (sibling+1)-th "!" of the body (and
+        # the whitespace before the first "!", which is ASCII)
+        pos = body_start + sr.lead
         for k in range(sibling):
             pos += 1 + len(texts[k].encode("utf-8"))
         start = pos + 1
