@@ -28,7 +28,7 @@ from flashmark.config import load_settings
 from flashmark.vault.scan import scan_vault
 
 HERE = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(HERE / "tests" / "review"))
+sys.path.insert(0, str(HERE))  # the repository: the `tests` package
 
 
 def main() -> int:
@@ -113,8 +113,8 @@ def _math_cost(cards: list) -> tuple[int, float, float, int]:  # type: ignore[ty
 
 
 def _check_chunk(chunk: list) -> tuple[int, int, int, Counter[str]]:  # type: ignore[type-arg]
-    from render_check import Report, check_card
-    from test_render_corpus import SOURCE_SYNTAX
+    from tests.review.render_check import Report, check_card
+    from tests.review.test_render_corpus import SOURCE_SYNTAX
 
     report = Report()
     for card in chunk:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections.abc import Callable
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
@@ -26,13 +29,25 @@ def squares(start: int, end: int) -> list[tuple[int, int]]:
     return [(k, k * k) for k in range(start, end)]
 
 
-def slow_squares(start: int, end: int) -> list[tuple[int, int]]:
-    """A child's work, slow enough that this process surely takes a chunk too (a fast
-    child could take them all, and the test would not test what it says)."""
-    import time
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Wait until ``condition()`` holds: a rendezvous between this process and its
+    children, so a test never depends on how fast one of them happens to be (the
+    deadline only turns a hang into a failure)."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited 60 s for {what}")
+        time.sleep(0.001)
 
-    time.sleep(0.01)
-    return squares(start, end)
+
+def squares_after_parent(marker: Path) -> Callable[[int, int], list[tuple[int, int]]]:
+    """A child's work that starts only once this process has begun a chunk itself (a
+    fast child could otherwise take every chunk, and the test would not test what it
+    says). The parent's own work touches ``marker`` first."""
+    def work(start: int, end: int) -> list[tuple[int, int]]:
+        wait_for(marker.exists, "this process to take a chunk")
+        return squares(start, end)
+    return work
 
 
 def expected(total: int) -> list[list[tuple[int, int]]]:
@@ -62,11 +77,14 @@ def test_results_come_back_in_chunk_order(workers: int) -> None:
     assert no_children_left()
 
 
-def test_children_do_part_of_the_work() -> None:
-    def whose(start: int, end: int) -> int:
-        import time
+def test_children_do_part_of_the_work(tmp_path: Path) -> None:
+    here, child = tmp_path / "parent-works", tmp_path / "child-works"
 
-        time.sleep(0.002)  # long enough that the child gets some chunks
+    def whose(start: int, end: int) -> int:
+        # each side waits for the other to have taken a chunk: both surely work
+        mine, other = (here, child) if os.getpid() == PARENT else (child, here)
+        mine.touch()
+        wait_for(other.exists, "the other process to take a chunk")
         return os.getpid()
 
     pids = run_chunks(whose, chunk_bounds(200, 2), 2)
@@ -95,11 +113,15 @@ def test_a_child_that_dies_costs_time_not_results() -> None:
     assert no_children_left()
 
 
-def test_an_error_here_stops_the_children() -> None:
+def test_an_error_here_stops_the_children(tmp_path: Path) -> None:
+    marker = tmp_path / "parent-works"
+    in_child = squares_after_parent(marker)
+
     def fails_here(start: int, end: int) -> list[tuple[int, int]]:
         if os.getpid() == PARENT:
+            marker.touch()
             raise ValueError("a bug in the work")
-        return slow_squares(start, end)
+        return in_child(start, end)
 
     with pytest.raises(ValueError, match="a bug"):
         run_chunks(fails_here, chunk_bounds(300, 5), 2)
@@ -148,11 +170,15 @@ def test_ctrl_c_in_a_child_leaves_it_quietly(capfd: pytest.CaptureFixture[str]) 
     assert no_children_left()
 
 
-def test_ctrl_c_here_stops_the_children() -> None:
+def test_ctrl_c_here_stops_the_children(tmp_path: Path) -> None:
+    marker = tmp_path / "parent-works"
+    in_child = squares_after_parent(marker)
+
     def interrupted_here(start: int, end: int) -> list[tuple[int, int]]:
         if os.getpid() == PARENT:
+            marker.touch()
             raise KeyboardInterrupt
-        return slow_squares(start, end)
+        return in_child(start, end)
 
     with pytest.raises(KeyboardInterrupt):
         run_chunks(interrupted_here, chunk_bounds(300, 5), 2)
@@ -242,16 +268,28 @@ def test_stream_children_ignore_ctrl_c_but_a_raised_interrupt_is_an_error() -> N
     assert isinstance(lost, Lost) and lost.kind == "error" and "KeyboardInterrupt" in lost.detail
 
 
-def test_stream_a_new_child_after_all_work_was_handed_out() -> None:
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"  # dead, not yet reaped
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="watches the dying child in /proc")
+def test_stream_a_new_child_after_all_work_was_handed_out(tmp_path: Path) -> None:
     """Both children hold all four chunks (their command pipes are closed) when one dies:
     the child that takes over its second chunk must start cleanly."""
-    def first_dies(start: int, end: int) -> int:
-        import time
+    dying = tmp_path / "dying-pid"
 
+    def first_dies(start: int, end: int) -> int:
         if start == 0:
+            (tmp_path / "pid").write_text(str(os.getpid()))
+            (tmp_path / "pid").rename(dying)  # whole or absent for the reader
             os._exit(5)
         if start >= 2:  # the other child is still at work when the first one dies
-            time.sleep(0.5)
+            wait_for(dying.exists, "the first child to start dying")
+            wait_for(lambda: _gone(int(dying.read_text())), "the first child's death")
         return start
 
     got = dict(stream_chunks(first_dies, chunk_bounds(4, 1), 2))

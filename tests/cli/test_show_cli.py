@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import Runner
 from flashmark.errors import EXIT_USAGE
+from tests.cli.conftest import Runner
 
 
 def _card(cli: Runner, vault: Path, path: str, line: int, sibling: int = 0) -> dict[str, object]:

@@ -8,7 +8,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from export_helpers import AnkiCollection, ExportRun, run_export, write_vault
+
+from tests.export.export_helpers import AnkiCollection, ExportRun, run_export, write_vault
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from export_helpers import AnkiCollection, ExportRun
 
 from flashmark.cli.main import main
+from tests.export.export_helpers import AnkiCollection, ExportRun
 
 pytest.importorskip("anki")
 
@@ -297,7 +297,7 @@ def test_inserted_card_is_new_and_neighbours_keep_notes(
 
 def test_same_text_in_two_vaults_gives_two_notes(tmp_path: Path, export: ExportRun,
                                                  anki_collection: MakeCollection) -> None:
-    from export_helpers import write_vault
+    from tests.export.export_helpers import write_vault
 
     a = write_vault(tmp_path / "a")
     b = write_vault(tmp_path / "b")

@@ -8,10 +8,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from export_helpers import ExportRun
 
 from flashmark.export.render import Renderer
 from flashmark.vault.scan import NoteRecord
+from tests.export.export_helpers import ExportRun
 
 
 def rows(apkg: Path, tmp: Path) -> list[tuple[object, ...]]:
@@ -76,7 +76,7 @@ def test_an_image_that_appears_renders_its_notes_again(
 
 def test_cached_export_equals_uncached(tmp_path: Path, export: ExportRun,
                                        renders: list[str]) -> None:
-    from export_helpers import write_vault
+    from tests.export.export_helpers import write_vault
 
     notes = {
         "a.md": "#flashcard/active/a\n\nq1:@:a1\n\nx {@{y}@} z\n\nq2::@::$m_1$\n",
@@ -97,7 +97,7 @@ def test_cached_export_equals_uncached(tmp_path: Path, export: ExportRun,
 
 def test_selection_and_settings_changes(tmp_path: Path, export: ExportRun,
                                         renders: list[str]) -> None:
-    from export_helpers import write_vault
+    from tests.export.export_helpers import write_vault
 
     notes = {"a.md": "#flashcard/active/a\n\nq1:@:a1\n", "b.md": "#flashcard/active/b\n\nq:@:b\n"}
     vault = write_vault(tmp_path / "v", notes)
@@ -115,9 +115,8 @@ def test_parallel_export_survives_a_dying_worker(tmp_path: Path, export: ExportR
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers render a big vault; when one dies, the rest is rendered here: the package
     holds the same rows as a one-process export."""
-    from export_helpers import write_vault
-
     from flashmark.export import exporter
+    from tests.export.export_helpers import write_vault
 
     notes = {f"n{k:02d}.md": "---\ntags: [flashcard/active/bulk]\n---\n" + "".join(
         f"q{k}-{j}::@::a{k}-{j}\n\n" for j in range(30)) for k in range(40)}

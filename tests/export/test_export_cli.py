@@ -8,11 +8,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from export_helpers import ExportRun, write_vault
 
 from flashmark.errors import EXIT_USAGE, FlashmarkError, UnknownDeckError
 from flashmark.export import scheduling
 from flashmark.export.exporter import ExportOptions, anki_deck_name, deck_selected
+from tests.export.export_helpers import ExportRun, write_vault
 
 
 def package_rows(apkg: Path, tmp_path: Path) -> tuple[list[tuple[str, str, str]], dict[str, str]]:

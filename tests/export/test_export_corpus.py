@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from export_helpers import CORPUS, AnkiCollection, ExportRun
 
 from flashmark.cards import cards_of
 from flashmark.config import load_settings
@@ -25,6 +24,7 @@ from flashmark.export.render import NoteContext, Renderer
 from flashmark.model import FsrsEntry, QuestionType, Sm2Entry
 from flashmark.syntax import srcodec
 from flashmark.vault.scan import scan_vault
+from tests.export.export_helpers import CORPUS, AnkiCollection, ExportRun
 
 pytestmark = [pytest.mark.corpus,
               pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the real vault is not at {CORPUS}")]

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from export_helpers import AnkiCollection, ExportRun
 
+import flashmark.vault.edit as vault_edit
 from flashmark.cli.main import main
 from flashmark.stats import DueCutoff
+from tests.export.export_helpers import AnkiCollection, ExportRun
 
 pytest.importorskip("anki")
 
@@ -461,7 +462,7 @@ def test_a_review_written_by_another_program_during_the_import_is_not_overwritte
     col.close()
     note = vault / key[0]
     theirs = "2031-01-01,900,270"  # the plugin reviewed the card in that instant
-    real = anki_import.apply_edits
+    real = vault_edit.apply_edits  # what import-anki calls
 
     def plugin_saves_first(*args: Any, **kwargs: Any) -> Any:
         text = note.read_text()

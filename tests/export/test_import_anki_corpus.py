@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from export_helpers import CORPUS
 
 from flashmark.syntax.srcodec import COMMENT_END, COMMENT_START
+from tests.export.export_helpers import CORPUS
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow,
               pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the real vault is not at {CORPUS}")]

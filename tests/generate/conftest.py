@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from gen_support import find_oracle
+
+from tests.generate.gen_support import find_oracle
 
 
 @pytest.fixture

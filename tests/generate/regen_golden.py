@@ -13,9 +13,9 @@ from flashmark.config import Settings
 from flashmark.generate.engine import Options, generate
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository: `tests`
 
-from test_generate_golden import NOW  # noqa: E402
+from tests.generate.test_generate_golden import NOW  # noqa: E402
 
 
 def main() -> None:

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gen_support import CORPUS
 
 from flashmark.config import load_settings
 from flashmark.generate.engine import Options, generate
+from tests.generate.gen_support import CORPUS
 
 pytestmark = [pytest.mark.corpus,
               pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")]

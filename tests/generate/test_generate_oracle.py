@@ -14,13 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from gen_support import CORPUS, card_text, run_pytextgen
 
 from flashmark.config import Settings
 from flashmark.generate import states
 from flashmark.generate.engine import Options, generate
 from flashmark.generate.finder import LfText, find_sections
 from flashmark.model import PLACEHOLDER_TEXT
+from tests.generate.gen_support import CORPUS, card_text, run_pytextgen
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))

@@ -11,7 +11,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from debris_support import (
+
+from flashmark.errors import EXIT_INPUT
+from tests.reliability.debris_support import (
     FLASHMARK,
     REGENERATED,
     generate_vault,
@@ -21,8 +23,6 @@ from debris_support import (
     start,
     wait_for,
 )
-
-from flashmark.errors import EXIT_INPUT
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc") or not hasattr(os, "fork"),
                                 reason="needs Linux (/proc, fork)")

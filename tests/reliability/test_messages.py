@@ -148,7 +148,8 @@ def test_huge_stability_is_a_check_finding_and_a_refusal_to_rate(
 @pytest.mark.parametrize("command", ["scan", "due", "rate", "stats"])
 def test_now_out_of_range_is_a_usage_error(vault: Path, env: dict[str, str], when: str,
                                            command: str) -> None:
-    args = ["rate", "0123456789ab", "good", vault] if command == "rate" else [command, vault]
+    args: list[str | Path] = (["rate", "0123456789ab", "good", vault] if command == "rate"
+                              else [command, vault])
     code, _, err = flashmark(env, *args, "--now", when)
     assert code == 2
     assert err == (f"flashmark: --now '{when}' is out of range: give a time between the "

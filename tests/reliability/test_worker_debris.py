@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
-from debris_support import (
+
+from flashmark.export.package import remove_dead_temporaries
+from tests.reliability.debris_support import (
     FLASHMARK,
     export_vault,
     generate_vault,
@@ -22,8 +24,6 @@ from debris_support import (
     start,
     wait_for,
 )
-
-from flashmark.export.package import remove_dead_temporaries
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc") or not hasattr(os, "fork"),
                                 reason="needs Linux (/proc, fork)")

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+import flashmark.vault.edit as vault_edit
 from flashmark.config import load_settings
 from flashmark.errors import ConflictError
 from flashmark.model import Rating
@@ -93,7 +94,7 @@ def test_1_insertion_is_relocated_when_the_note_changed_after_it_was_read(
     the card, and the added text is kept."""
     card_id = card(vault, "Capital of France")
     note = vault / NOTE
-    real = rating_module.apply_edits
+    real = vault_edit.apply_edits  # what the rating module calls
 
     def another_program_writes_first(*args: Any, **kwargs: Any) -> Any:
         text = note.read_text()
@@ -116,7 +117,7 @@ def test_1_insertion_point_gone_is_a_conflict_and_nothing_is_written(
         vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     card_id = card(vault, "Capital of France")
     note = vault / NOTE
-    real = rating_module.apply_edits
+    real = vault_edit.apply_edits  # what the rating module calls
 
     def card_deleted_meanwhile(*args: Any, **kwargs: Any) -> Any:
         note.write_text(note.read_text().replace("Capital of France:@:Paris\n", ""))
@@ -261,9 +262,8 @@ def test_4_wrong_typed_lines_are_skipped_by_every_command(vault: Path, bad: str)
     log.write_text(bad + "\n")
     assert flashmark("rate", ids["Capital of Japan"], "good", vault,
                      "--now", "2027-01-10T09:00Z").returncode == 0
-    for args in (["stats", vault, "--now", "2027-01-10T10:00Z"],
-                 ["due", vault, "--now", "2027-01-10T10:00Z"],
-                 ["undo", vault, "--now", "2027-01-10T10:00Z"]):
+    for command in ("stats", "due", "undo"):
+        args = (command, vault, "--now", "2027-01-10T10:00Z")
         done = flashmark(*args)
         assert done.returncode == 0, (args, done.stderr)
     assert (vault / NOTE).read_text() == HEAD + BODY

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import flashmark.vault.edit as vault_edit
 from flashmark.cards import cards_of
 from flashmark.config import ParserSettings, SchedulingSettings, Settings
 from flashmark.errors import ConflictError, FlashmarkError
@@ -84,7 +85,7 @@ def test_note_edited_between_read_and_write_is_relocated(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root, note, before = _vault_with(tmp_path, "legacy_entry")
     card_id = _card_id(before, note.name, 1, 1)
-    real_apply = rating_module.apply_edits
+    real_apply = vault_edit.apply_edits  # what the rating module calls
 
     def edit_then_apply(*args, **kwargs):  # type: ignore[no-untyped-def]
         note.write_bytes(b"# A heading someone added\n\n" + note.read_bytes())
@@ -102,7 +103,7 @@ def test_card_deleted_between_read_and_write_keeps_rating_pending(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root, note, before = _vault_with(tmp_path, "legacy_entry")
     card_id = _card_id(before, note.name, 1, 0)
-    real_apply = rating_module.apply_edits
+    real_apply = vault_edit.apply_edits  # what the rating module calls
     replacement = b"The card was rewritten entirely.\n"
 
     def delete_then_apply(*args, **kwargs):  # type: ignore[no-untyped-def]

@@ -14,11 +14,11 @@ import os
 from pathlib import Path
 
 import pytest
-from render_check import Report, check_card
 
 from flashmark.cards import cards_of
 from flashmark.config import load_settings
 from flashmark.vault.scan import scan_vault
+from tests.review.render_check import Report, check_card
 
 CORPUS = Path(os.environ.get("FLASHMARK_CORPUS") or
               Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "information")

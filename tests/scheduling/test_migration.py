@@ -48,6 +48,7 @@ def test_spec_example_memory_state() -> None:
     assert card.card_id == KEY
     assert card.state == fsrs.State.Review
     assert card.step is None
+    assert card.stability is not None and card.difficulty is not None
     assert abs(card.stability - 394) < 1e-9
     assert round(card.difficulty, 2) == 4.47
     assert card.difficulty == pytest.approx(spec_difficulty(2.30, 394.0), abs=1e-12)
@@ -171,6 +172,8 @@ def test_review_as_sm2_round_trip(text: str, rating: Rating, r: float) -> None:
     assert EASE_MIN < as_sm2.ease < EASE_MAX
 
     back = sched.to_fsrs_card(as_sm2, KEY)
+    assert back.stability is not None and back.difficulty is not None
+    assert as_fsrs.stability is not None and as_fsrs.difficulty is not None
     # S: the interval scaled to r, i.e. the FSRS stability up to rounding to whole days.
     assert back.stability == pytest.approx(stability_for_interval(as_sm2.interval, r), rel=1e-12)
     half_day_in_s = stability_for_interval(0.5, r)

@@ -40,7 +40,7 @@ R:@:B
 
 def _conflicts(text: str) -> list[tuple[int, str]]:
     note = parse_note(text, ParserSettings(flashcard_tags=("flashcard/active",)), lint=True)
-    return [(p.line + 1, p.severity) for p in note.problems if p.code == "merge-conflict"]
+    return [(_one_based(p.line), p.severity) for p in note.problems if p.code == "merge-conflict"]
 
 
 def test_conflicts_touching_sr_comments_are_errors() -> None:
@@ -63,3 +63,8 @@ def test_check_command_reports_path_and_line(tmp_path: Path) -> None:
     lines = [line for line in proc.stdout.splitlines() if "[merge-conflict]" in line]
     assert [line.split(": ")[0:2] for line in lines] == [["note.md:8", "error"],
                                                           ["note.md:21", "error"]]
+
+
+def _one_based(line: int | None) -> int:
+    assert line is not None  # these problems are all on a line
+    return line + 1

@@ -58,7 +58,7 @@ def project_note(note: ParsedNote, note_path: str) -> dict[str, Any]:
         "is_flashcard_note": note.is_flashcard_note,
         "deck": note.deck,
         "questions": [project_question(q, note_path) for q in note.questions],
-        "problems": [{"line": p.line + 1, "code": p.code, "severity": p.severity}
+        "problems": [{"line": _one_based(p.line), "code": p.code, "severity": p.severity}
                      for p in note.problems],
     }
 
@@ -115,3 +115,8 @@ def test_golden(name: str) -> None:
             for card in q["cards"]:
                 del card["id"]
     assert actual == expected
+
+
+def _one_based(line: int | None) -> int:
+    assert line is not None  # these problems are all on a line
+    return line + 1

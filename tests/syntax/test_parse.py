@@ -19,7 +19,7 @@ def _questions(body: str, **kwargs: bool) -> list[Question]:
 
 def _codes(body: str, *, lint: bool = False) -> list[tuple[int, str]]:
     note = parse_note(HEAD + body, SETTINGS, lint=lint)
-    return [(p.line + 1, p.code) for p in note.problems]
+    return [(_one_based(p.line), p.code) for p in note.problems]
 
 
 # --- decks ------------------------------------------------------------------------
@@ -218,3 +218,8 @@ def test_osr_preset() -> None:
         ("multiline_reversible", 2)]
     assert note.questions[1].front == "rev"
     assert note.questions[2].deletions[0].answer == "cloze"
+
+
+def _one_based(line: int | None) -> int:
+    assert line is not None  # these problems are all on a line
+    return line + 1

@@ -57,7 +57,7 @@ def _check(text: str, *, all_notes: bool) -> None:
         cards = cards_of(q, "note.md")
         assert len(cards) == q.card_count
     for p in note.problems:
-        assert 0 <= p.line < n_lines
+        assert p.line is not None and 0 <= p.line < n_lines
 
 
 @PROPS

@@ -141,8 +141,10 @@ def test_body_is_valid_rejects_impossible_dates(body: str) -> None:
 
 def test_unreadable_single_form_body_is_one_raw_entry() -> None:
     entries, _ = parse_body("garbage")
-    assert entries == (RawEntry("garbage", entries[0].reason),)
-    assert entries[0].reason
+    raw = entries[0]
+    assert isinstance(raw, RawEntry)
+    assert entries == (RawEntry("garbage", raw.reason),)
+    assert raw.reason
 
 
 def test_unreadable_body_without_bang_round_trips() -> None:
@@ -249,7 +251,7 @@ def test_fsrs_entry_formats_like_osr() -> None:
 
 # Text bodies as they can appear between "<!--SR:" and "-->" (the first "-->" ends a
 # comment, so a body never contains it).
-bodies = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80).filter(
+bodies = st.text(st.characters(exclude_categories=["Cs"]), max_size=80).filter(
     lambda b: "-->" not in b)
 entry_like = st.lists(
     st.one_of(
@@ -329,7 +331,7 @@ def test_well_formed_entries_round_trip(items: list[tuple[str, tuple[object, ...
         assert canonical_text(entry) == entry.text
         if isinstance(entry, Sm2Entry):
             assert (entry.due, entry.interval, entry.ease) == fields
-            again = sm2_entry(entry.due, entry.interval, entry.ease)
+            again: Sm2Entry | FsrsEntry = sm2_entry(entry.due, entry.interval, entry.ease)
         else:
             assert isinstance(entry, FsrsEntry)
             assert (entry.due, entry.interval, entry.stability, entry.difficulty, entry.state,

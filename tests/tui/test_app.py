@@ -17,15 +17,12 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
-from tui_support import ready
 
-from flashmark.config import load_settings
 from flashmark.model import Rating
 from flashmark.review.card_view import card_renderable, render_text
 from flashmark.review.session import ReviewSession, ShownCard
-from flashmark.review.settings import load_review_settings
 from flashmark.scheduling import format_interval
-from flashmark.tui.app import Context, FlashmarkApp
+from flashmark.tui.app import FlashmarkApp
 from flashmark.tui.screens import DeckScreen, HelpScreen, ReviewScreen, StatsScreen
 from flashmark.tui.widgets import KeyButton
 from flashmark.vault.reviewlog import (
@@ -38,25 +35,7 @@ from flashmark.vault.reviewlog import (
     Unsuspend,
     reviews,
 )
-
-NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
-SIZE = (80, 24)
-
-
-class Clock:
-    def __init__(self, now: dt.datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-def make_app(vault: Path, *, start: str = "review", deck: str | None = None,
-             clock: Clock | None = None) -> FlashmarkApp:
-    ctx = Context(vault, load_settings(vault), load_review_settings(vault), clock or Clock())
-    return FlashmarkApp(ctx, start=start, deck=deck)
-
-
+from tests.tui.tui_support import NOW, SIZE, Clock, make_app, ready
 
 
 def drive(vault: Path, steps: Callable[[Pilot[Any], FlashmarkApp], Awaitable[None]],
@@ -302,7 +281,6 @@ def test_stats_and_help_screens(vault: Path) -> None:
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
         await pilot.press("space", "1", "space", "3")
         await pilot.pause()
-        app.ready = False
         await pilot.press("s")
         await ready(pilot)
         assert isinstance(app.screen, StatsScreen)

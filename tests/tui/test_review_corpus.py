@@ -18,6 +18,7 @@ from flashmark.review.settings import load_review_settings
 from flashmark.tui.app import Context, FlashmarkApp
 from flashmark.tui.screens import ReviewScreen
 from flashmark.vault.reviewlog import ReviewLog, reviews
+from tests.tui.tui_support import ready
 
 CORPUS = Path(os.environ.get("FLASHMARK_CORPUS") or
               Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "information")
@@ -36,10 +37,7 @@ def test_review_on_the_real_vault(tmp_path: Path, expect_in: Any,
 
     async def main() -> None:
         async with app.run_test(size=(80, 24)) as pilot:
-            for _ in range(3000):
-                if app.ready:
-                    break
-                await pilot.pause(0.01)
+            await ready(pilot)
             screen = app.screen
             assert isinstance(screen, ReviewScreen) and screen.session is not None
             session = screen.session

@@ -6,28 +6,18 @@ the SVGs in tests/tui/__snapshots__/ before committing.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from tui_support import ready
 
-from flashmark.config import load_settings
-from flashmark.review.settings import load_review_settings
-from flashmark.tui.app import Context, FlashmarkApp
 from flashmark.tui.screens import ReviewScreen
+from tests.tui.tui_support import SIZE, make_app, ready
 
-NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
-SIZE = (80, 24)
 Snap = Callable[..., bool]
 
 
-def make_app(vault: Path, *, start: str = "review", deck: str | None = None,
-             theme: str | None = None) -> FlashmarkApp:
-    ctx = Context(vault, load_settings(vault), load_review_settings(vault), lambda: NOW)
-    return FlashmarkApp(ctx, start=start, deck=deck, theme=theme)
 
 
 
@@ -103,9 +93,6 @@ def test_stats_screen(vault: Path, snap_compare: Snap) -> None:
         await ready(pilot)
         for keys in (("space", "3"), ("space", "1"), ("space", "4"), ("space", "2")):
             await pilot.press(*keys)
-        app = pilot.app
-        assert isinstance(app, FlashmarkApp)
-        app.ready = False
         await pilot.press("s")
         await ready(pilot)
         await settle(pilot)

@@ -87,7 +87,6 @@ class FlashmarkApp(App[int]):
         self.t0 = time.perf_counter() if t0 is None else t0
         self.first_card_after: float | None = None  # seconds from t0 to the first card
         self.first_card_epoch: float | None = None  # time.time() when it was painted
-        self.ready = False  # the first screen shows its data (tests wait for this)
         self.overview: Queue | None = None  # all decks, for the deck list
         self._deck_screen: DeckScreen | None = None  # made when first needed
         if theme is not None:
@@ -96,9 +95,6 @@ class FlashmarkApp(App[int]):
     @property
     def vault_name(self) -> str:
         return self.ctx.root.resolve().name or str(self.ctx.root)
-
-    def mark_ready(self) -> None:
-        self.ready = True
 
     # -- startup ------------------------------------------------------------------------
 
@@ -149,8 +145,6 @@ class FlashmarkApp(App[int]):
         if isinstance(screen, ReviewScreen) and screen.session is None:
             await screen.attach(opened.session)
             self._warm(opened.session)
-        else:
-            self.mark_ready()
 
     @work(thread=True, group="warm")
     def _warm(self, session: ReviewSession) -> None:
@@ -160,7 +154,6 @@ class FlashmarkApp(App[int]):
         if self.first_card_after is None:
             self.first_card_after = time.perf_counter() - self.t0
             self.first_card_epoch = time.time()
-            self.mark_ready()
             if self.exit_after_first_card:
                 self.exit(0)
 
@@ -202,7 +195,6 @@ class FlashmarkApp(App[int]):
 
     def _overview_loaded(self, opened: Opened) -> None:
         self._show_overview(opened.overview)
-        self.mark_ready()
 
     # -- data for the other screens (called from worker threads or handlers) ---------------
 

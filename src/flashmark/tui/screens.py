@@ -646,7 +646,6 @@ class StatsScreen(Screen[None]):
         self.query_one("#per-day", Chart).show(
             f"Reviews per day, last {len(data.per_day)} days",
             [d.day for d in data.per_day], [d.total for d in data.per_day])
-        _app(self).mark_ready()
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
