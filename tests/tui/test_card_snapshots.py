@@ -42,7 +42,7 @@ SHAPES: dict[str, int] = {
     "quote_rule_formats": 0,
     "nested_list_in_callout": 0,  # `>     - … ::@:: …`
     "nested_list_in_callout_long": 0,
-    "br_display_math": 0,  # `$$…$$ <br/> $$…$$`
+    "display_math_side_by_side": 0,  # `Recall: $$…$$ \quad ; \quad …$$`: formulas in a row
     "br_reversible": 0,
     "br_vim": 0,
     "callout_title_code": 0,
