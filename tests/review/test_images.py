@@ -180,3 +180,13 @@ def _cards(root: Path, settings: object) -> list[tuple[str, int]]:
     note = parse_note((root / "special" / "lift chart.md").read_text(encoding="utf-8"),
                       settings.parser)  # type: ignore[attr-defined]
     return [(c.id, c.sibling) for q in note.questions for c in cards_of(q, "special/lift chart.md")]
+
+
+def test_images_in_table_cells_and_html_blocks_are_text(tmp_path: Path) -> None:
+    root = vault_with(tmp_path, {"x.png": png_bytes()})
+    draw = Recorder()
+    out = shown("| a | b |\n|---|---|\n| ![p](x.png) | 2 |", root, "n.md", draw)
+    assert out.splitlines()[-1] == "[image: p (x.png)]  2"
+    assert shown("<div>\n![p](x.png)\n</div>", root, "n.md", draw) == "[image: p (x.png)]"
+    assert draw.calls == []
+    assert shown("- item ![p](x.png)", root, "n.md", draw) == "• item\n  <picture x.png>"

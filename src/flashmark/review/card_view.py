@@ -165,6 +165,9 @@ class _Blocks:
     def __init__(self, math: MathMode, images: CardImages | None) -> None:
         self.math = math
         self.images = images
+        # table cells and HTML blocks are lines of text: their images as alt text
+        self.text_images = (None if images is None
+                            else CardImages(images.index, images.note_rel, None))
 
     def run(self, tokens: list[Token], k: int, close: str | None
             ) -> tuple[list[RenderableType], int]:
@@ -235,7 +238,7 @@ class _Blocks:
         for line in shown.split("\n"):
             body = line.lstrip(" ")
             children = _parser().parseInline(body)[0].children or [] if body else []
-            parts = _Inline(self.math, self.images).run(children)
+            parts = _Inline(self.math, self.text_images).run(children)
             text = Text(line[:len(line) - len(body)])
             for part in parts:
                 if isinstance(part, Text):
@@ -294,7 +297,7 @@ class _Blocks:
                 else:
                     rows.append(row)
             elif t.type == "inline":
-                parts = _Inline(self.math, self.images).run(t.children or [])
+                parts = _Inline(self.math, self.text_images).run(t.children or [])
                 cell = Text("\n").join(p if isinstance(p, Text) else Text(str(p)) for p in parts)
                 row.append(cell)
             k += 1
