@@ -190,3 +190,19 @@ def test_images_in_table_cells_and_html_blocks_are_text(tmp_path: Path) -> None:
     assert shown("<div>\n![p](x.png)\n</div>", root, "n.md", draw) == "[image: p (x.png)]"
     assert draw.calls == []
     assert shown("- item ![p](x.png)", root, "n.md", draw) == "• item\n  <picture x.png>"
+
+
+def test_raw_img_tags(tmp_path: Path) -> None:
+    root = vault_with(tmp_path, {"a b.png": png_bytes()})
+    draw = Recorder()
+    assert shown('x <img src="a%20b.png" alt="a &amp; b" width="30"> y', root, "n.md",
+                 draw) == "x\n<picture a b.png>\ny"
+    assert draw.calls == [(root / "a b.png", 30)]
+    # alone on its line (an HTML block: a line of text), missing, outside the vault
+    assert shown('<img src="a%20b.png" alt="chart">', root, "n.md", draw) == \
+        "[image: chart (a b.png)]"
+    assert shown("<img src='gone.png' alt=\"g\">", root, "n.md", draw) == \
+        "[image: g (gone.png)]"
+    assert shown('x <img src="../../etc/passwd"> y', root, "n.md", draw) == \
+        "x [image: passwd] y"
+    assert len(draw.calls) == 1

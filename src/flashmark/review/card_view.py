@@ -16,6 +16,7 @@ leaked markup.
 from __future__ import annotations
 
 import functools
+import html
 import io
 import posixpath
 import re
@@ -69,6 +70,29 @@ _TAG = re.compile(r"<\s*(/?)\s*([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)\s*>")
 _BLOCK_BREAK = re.compile(r"<\s*(?:br|p|/p|div|/div|hr)\b[^>]*>", re.I)
 _ANY_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_ATTR = re.compile(r"""([A-Za-z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""")
+
+
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.I)
+_MD_ALT_UNSAFE = re.compile(r"[\[\]\\`*_<>]")
+
+
+def _img_markdown(m: re.Match[str]) -> str:
+    """An `<img>` tag as the Markdown image it stands for (its alt text and file)."""
+    attrs = _img_attrs(m[0])
+    src = attrs.get("src", "")
+    if not src or any(c in src for c in "<>\n"):
+        return ""
+    alt = _MD_ALT_UNSAFE.sub(lambda c: "\\" + c[0], attrs.get("alt", ""))
+    # a URL already (`%20`): only what would end a Markdown destination is escaped
+    src = src.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    return f"![{alt}]({src})"
+
+
+def _img_attrs(tag: str) -> dict[str, str]:
+    """The attributes of an `<img …>` tag, entities decoded."""
+    return {m[1].lower(): html.unescape(next(v for v in m.groups()[1:] if v is not None))
+            for m in _ATTR.finditer(tag)}
 
 
 @functools.cache
@@ -233,6 +257,7 @@ class _Blocks:
     def _html_block(self, source: str) -> Text:
         """An HTML block (`<pre>…<br/>…</pre>` in a card): its lines, each line's
         Markdown drawn (as the author meant it), its indentation kept."""
+        source = _IMG_TAG.sub(_img_markdown, source)  # an image tag alone on its line
         shown = _ANY_TAG.sub("", _BLOCK_BREAK.sub("\n", source)).strip("\n")
         lines: list[Text] = []
         for line in shown.split("\n"):
@@ -489,6 +514,8 @@ class _Inline:
                         return
         start = len(self.text)
         self.put("[image: ")
+        if t.children is None and t.content:  # `<img alt=…>`: plain text
+            self.put(t.content)
         self.tokens(t.children or [])
         alt = self.text.plain[start + len("[image: "):].strip()
         if not alt:
@@ -496,6 +523,18 @@ class _Inline:
             self.put(f"[image: {name}]")
         else:
             self.put(f" ({name})]" if name and name != alt else "]")
+
+    def _raw_image(self, tag: str) -> None:
+        """`<img src="…" alt="…" width="200">` drawn like `![alt](src)`."""
+        attrs = _img_attrs(tag)
+        token = Token("image", "img", 0)
+        token.attrs = {"src": attrs.get("src", "")}
+        width = attrs.get("width", "")
+        if width.isdigit():
+            token.attrs["title"] = WIKI_EMBED + width
+        token.content = attrs.get("alt", "")
+        token.children = None
+        self._image(token)
 
     def _math(self, source: str) -> None:
         pieces = _math_pieces(source, self.math)
@@ -537,6 +576,9 @@ class _Inline:
             return  # a comment or a declaration: nothing to show
         closing, name = bool(m[1]), m[2].lower()
         delta = -1 if closing else 1
+        if name == "img" and not closing:
+            self._raw_image(tag)
+            return
         if name == "br" or (name == "p" and not closing) or name == "hr":
             self.text.rstrip()
             self.put("\n")
