@@ -206,3 +206,50 @@ def test_raw_img_tags(tmp_path: Path) -> None:
     assert shown('x <img src="../../etc/passwd"> y', root, "n.md", draw) == \
         "x [image: passwd] y"
     assert len(draw.calls) == 1
+
+
+CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "information"
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
+def test_every_image_card_of_the_real_vault(tmp_path: Path) -> None:
+    """The vault's cards with an image (`![…](…)`, `![[x.png]]`, `<img>`), on a copy of
+    their notes with one picture the vault references put in place (the corpus ships no
+    image files): each image is drawn or shown as `[image: …]`, none resolves outside
+    the copy, no image markup is left."""
+    from flashmark.cards import cards_of
+    from flashmark.syntax import parse_note
+
+    settings = load_settings(CORPUS)
+    root = tmp_path / "vault"
+    root.mkdir()
+    notes: list[str] = []
+    for path in sorted(CORPUS.rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        if "![" in text or "<img" in text:
+            rel = path.relative_to(CORPUS).as_posix()
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(text, encoding="utf-8")
+            notes.append(rel)
+    (root / "special" / "attachments").mkdir(parents=True, exist_ok=True)
+    shutil.copy(CARDS / LIFT_CHART, root / "special" / LIFT_CHART)
+    index = MediaIndex(root)
+    draw = Recorder()
+    cards = images = 0
+    for rel in notes:
+        note = parse_note((root / rel).read_text(encoding="utf-8"), settings.parser)
+        for q in note.questions:
+            if "![" not in q.text and "<img" not in q.text:
+                continue
+            for card in cards_of(q, rel):
+                cards += 1
+                for side in card_sides(card):
+                    out = render_text(card_renderable(side, images=CardImages(index, rel, draw)),
+                                      width=80, color=False)
+                    images += out.count("[image:") + out.count("<picture ")
+                    assert "](" not in out.replace("[image:", "") or "`" in side, (rel, out)
+    assert cards > 1000 and images > 1000
+    assert draw.calls and all(p.resolve().is_relative_to(root.resolve())
+                              for p, _ in draw.calls)
+    assert {p.name for p, _ in draw.calls} == {"Pasted image 20240322145601.png"}
