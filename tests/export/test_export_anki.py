@@ -433,3 +433,56 @@ def test_reviewer_shapes_in_anki(vault: Path, tmp_path: Path, export: ExportRun,
     q, a = card_html(col, "shapes.md:18", 0)
     assert "<pre>" not in q and "proof / setup" in q and "- " not in q
     assert r"\(n = p_1\)" in a and "<p>" in a and a.count("<br") >= 2
+
+
+REAL_CARDS = Path(__file__).resolve().parents[1] / "tui" / "cards"
+
+
+def test_real_card_shapes_in_anki(tmp_path: Path, export: ExportRun,
+                                  anki_collection: MakeCollection) -> None:
+    """The real vault's cards of the reviewer's snapshot tests (tests/tui/cards),
+    exported and read back by Anki: `card.question()` of the fixed shapes, and the image
+    card's picture packaged in Anki's media folder."""
+    import shutil
+
+    from flashmark.export.media import packaged_name
+
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    shutil.copy(REAL_CARDS / "flashmark.yaml", vault)
+    for name in ("letter_after_cloze_math", "br_reversible", "quote_rule",
+                 "nested_list_in_callout", "cjk_after_cloze_footnotes"):
+        shutil.copy(REAL_CARDS / f"{name}.md", vault)
+    (vault / "special" / "attachments").mkdir(parents=True)
+    image_rel = "special/attachments/Pasted image 20240322145601.png"
+    shutil.copy(REAL_CARDS / "attachments" / "Pasted image 20240322145601.png",
+                vault / image_rel)
+    shutil.copy(REAL_CARDS / "image_cloze_in_callout.md", vault / "special" / "lift chart.md")
+    export(vault, tmp_path / "a.apkg")
+    col = anki_collection()
+    col.import_package(tmp_path / "a.apkg")
+    cloze = r'<span class="cloze"[^>]*>'
+
+    # Green's theorem.md:58, `{@{$$…$$}@}The integral`: no `**`, the letter after the blank
+    q, a = card_html(col, "letter_after_cloze_math.md:6", 2)
+    assert "**" not in q + a
+    assert re.search(cloze + r"\[\.\.\.\]</span>\s*The integral", q)
+    # ISC213 index.md:54, `… → output <br/> improve: …`: the break kept
+    _, a = card_html(col, "br_reversible.md:6", 0)
+    assert re.search(r"output\s*<br\s*/?>\s*improve:", a)
+    # MUS-4100E questions:172, `> ---` inside the quote: a rule between its paragraphs
+    q, _ = card_html(col, "quote_rule.md:6", 0)
+    assert re.search(r"<blockquote>.*<li>alto sax</li>\s*</ol>\s*<hr />\s*<ol>", q, re.S)
+    # Fourier transform.md:258, `>     - … ::@:: …`: a question, not a code block
+    q, a = card_html(col, "nested_list_in_callout.md:6", 0)
+    assert "<pre>" not in q and "/ mnemonic" in q and not q.lstrip().startswith("-")
+    # 岳陽樓記.md:71: the blank followed by a CJK character, footnote markers kept
+    q, _ = card_html(col, "cjk_after_cloze_footnotes.md:6", 1)
+    assert re.search(cloze + r"\[\.\.\.\]</span>守<sup>", q)
+    # lift chart.md:30: the picture is the answer, packaged under its unique name
+    name = packaged_name(image_rel)
+    q, a = card_html(col, "special/lift chart.md:6", 1)
+    assert "<img" not in q
+    assert re.search(cloze + f'<img src="{re.escape(name)}" alt="lift chart example"', a)
+    media = Path(col.col.media.dir())
+    assert (media / name).read_bytes() == (vault / image_rel).read_bytes()

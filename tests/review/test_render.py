@@ -44,7 +44,7 @@ def cloze_text(markdown: str) -> str:
      "2024-03-22T20:40:48+08:00. Any edits will be overridden! -->\n\n> 1. first\n\n"
      "<!--/pytextgen-->", "▌ 1. first"),
     ("see [[customer jobs|jobs]], [[note#part]] and ![[pic.png|200]]",
-     "see jobs, note › part and [embed: pic.png]"),
+     "see jobs, note › part and [image: pic.png]"),
     ("> [!example]- The milkshake\n> body", "▌ Example: The milkshake\n▌\n▌ body"),
     ("> [!tip]\n> body", "▌ Tip\n▌\n▌ body"),
     ("#flashcard/active/x #other what?", "what?"),

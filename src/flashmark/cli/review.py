@@ -74,6 +74,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     # An unknown deck or a vault without cards is refused here, before the app takes the
     # terminal (Textual is imported by now, so the queue was built meanwhile).
     prefetch.raise_refusal()
+    # Which pictures the terminal draws: asked now, as Textual will own the terminal.
+    from flashmark.tui.images import detect_terminal
+
+    detect_terminal()
     result = app.run()
     if bench and app.first_card_after is not None:
         sys.stderr.write(f"flashmark: first card painted after {app.first_card_after:.3f} s "

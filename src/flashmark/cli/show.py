@@ -44,10 +44,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    from flashmark.review.card_view import MathMode, card_renderable, render_text
+    from flashmark.review.card_view import CardImages, MathMode, card_renderable, render_text
     from flashmark.review.rating import find_card
     from flashmark.review.render import card_sides
     from flashmark.review.settings import load_review_settings
+    from flashmark.vault.media import MediaIndex
 
     if args.width is not None and args.width < 10:
         raise UsageError(f"--width {args.width} is too narrow: give 10 or more columns")
@@ -55,18 +56,22 @@ def run_show(args: argparse.Namespace, out: TextIO | None = None) -> int:
     math: MathMode = "source" if load_review_settings(root).math == "source" else "unicode"
     loc = find_card(root, settings, args.card_id, all_notes=args.all_notes)
     front, back = card_sides(loc.card)
+    # Text only: an image is its alt text and the file it resolves to in the vault.
+    images = CardImages(MediaIndex(root), loc.rel) if "![" in front + back else None
     tty = out.isatty()
     width = args.width or (shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns if tty
                            else DEFAULT_WIDTH)
+    def plain(side: str) -> str:
+        return render_text(card_renderable(side, math=math, images=images), width=width,
+                           color=False).rstrip("\n")
+
     if args.json:
         json_line({"id": loc.card.id, "path": loc.rel, "line": loc.question.span.line + 1,
-                   "front": render_text(card_renderable(front, math=math), width=width,
-                                        color=False).rstrip("\n"),
-                   "back": render_text(card_renderable(back, math=math), width=width,
-                                       color=False).rstrip("\n")}, out)
+                   "front": plain(front), "back": plain(back)}, out)
         return EXIT_OK
     color = args.color == "always" or (args.color == "auto" and tty
                                        and "NO_COLOR" not in os.environ)
     side = back if args.answer else front
-    out.write(render_text(card_renderable(side, math=math), width=width, color=color))
+    shown = card_renderable(side, math=math, images=images)
+    out.write(render_text(shown, width=width, color=color))
     return EXIT_OK

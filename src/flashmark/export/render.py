@@ -47,6 +47,7 @@ from markdown_it import MarkdownIt
 from flashmark.model import Question
 from flashmark.syntax.blocks import CLOSING, FENCE_RUN, LEFT, fence_opening
 from flashmark.syntax.markdown import markdown_parser, strip_line_markers
+from flashmark.vault.media import IMAGE_EXTS
 
 __all__ = ["ImageResolver", "NoteContext", "Renderer", "footnote_definitions", "obsidian_url",
            "strip_line_markers"]
@@ -90,8 +91,6 @@ _PH_BLOCK = re.compile(f"<p>{_L}{_ITEM}([{_DIGITS}]+){_R}</p>")
 _CLOZE = re.compile(f"{_L}{_CZ_OPEN}([{_DIGITS}]+){_R}(.*?)"
                     f"(?:{_L}{_CZ_HINT}{_R}(.*?))?{_L}{_CZ_CLOSE}{_R}", re.S)
 
-IMAGE_EXTS = frozenset({"png", "jpg", "jpeg", "gif", "bmp", "svg", "webp", "avif", "tif",
-                        "tiff", "ico"})
 
 # (packaged name, None), or (None, a problem to report) when the image cannot be used.
 ImageResolver = Callable[[str, "NoteContext"], tuple[str | None, str | None]]

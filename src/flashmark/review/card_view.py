@@ -16,10 +16,15 @@ leaked markup.
 from __future__ import annotations
 
 import functools
+import html
 import io
+import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
+from urllib.parse import unquote
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -32,9 +37,18 @@ from rich.table import Table
 from rich.text import Text
 
 from flashmark.review.math import to_unicode
-from flashmark.syntax.markdown import CLOZE_CLOSE, CLOZE_OPEN, markdown_parser, split_cloze_marks
+from flashmark.syntax.markdown import (
+    CLOZE_CLOSE,
+    CLOZE_OPEN,
+    WIKI_EMBED,
+    markdown_parser,
+    split_cloze_marks,
+)
+from flashmark.vault.media import MediaIndex
 
 MathMode = Literal["unicode", "source"]
+# (the image file, the width asked for in pixels or None) -> its picture
+ImageDrawer = Callable[[Path, int | None], RenderableType]
 MATH_MODES: tuple[MathMode, ...] = ("unicode", "source")
 
 CODE_META = "flashmark"
@@ -55,6 +69,30 @@ _FOOTNOTE_MARK = re.compile(r"\[(\d+)\]")
 _TAG = re.compile(r"<\s*(/?)\s*([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)\s*>")
 _BLOCK_BREAK = re.compile(r"<\s*(?:br|p|/p|div|/div|hr)\b[^>]*>", re.I)
 _ANY_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_ATTR = re.compile(r"""([A-Za-z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""")
+
+
+_IMG_TAG = re.compile(r"<img\b[^>]*>", re.I)
+_MD_ALT_UNSAFE = re.compile(r"[\[\]\\`*_<>]")
+
+
+def _img_markdown(m: re.Match[str]) -> str:
+    """An `<img>` tag as the Markdown image it stands for (its alt text and file)."""
+    attrs = _img_attrs(m[0])
+    src = attrs.get("src", "")
+    if not src or any(c in src for c in "<>\n"):
+        return ""
+    alt = _MD_ALT_UNSAFE.sub(lambda c: "\\" + c[0], attrs.get("alt", ""))
+    # a URL already (`%20`): only what would end a Markdown destination is escaped
+    src = src.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    return f"![{alt}]({src})"
+
+
+def _img_attrs(tag: str) -> dict[str, str]:
+    """The attributes of an `<img …>` tag, entities decoded."""
+    return {m[1].lower(): html.unescape(next(v for v in m.groups()[1:] if v is not None))
+            for m in _ATTR.finditer(tag)}
 
 
 @functools.cache
@@ -62,10 +100,26 @@ def _parser() -> MarkdownIt:
     return markdown_parser(full=True, math=True, clozes=True)
 
 
-def card_renderable(markdown: str, *, math: MathMode = "unicode") -> RenderableType:
-    """The Rich renderable of a card side."""
+@dataclass(frozen=True, slots=True)
+class CardImages:
+    """Where a card's images are found and how they are drawn: ``index`` resolves a
+    reference of the note ``note_rel`` (the exporter's resolver: never a file outside
+    the vault); ``draw`` makes the picture of a found file at most ``width_px`` pixels
+    wide (None: the image's own width), and raises ``OSError``/``ValueError`` when the
+    file is not an image it can read. Without ``draw`` (``flashmark show``, a terminal
+    that draws no pictures) an image is its alt text and its file name."""
+
+    index: MediaIndex
+    note_rel: str
+    draw: ImageDrawer | None = None
+
+
+def card_renderable(markdown: str, *, math: MathMode = "unicode",
+                    images: CardImages | None = None) -> RenderableType:
+    """The Rich renderable of a card side. ``images``: how its images are found and
+    drawn (without it, an image is its alt text and the name it references)."""
     tokens = _parser().parse(markdown)
-    blocks, _ = _Blocks(math).run(tokens, 0, None)
+    blocks, _ = _Blocks(math, images).run(tokens, 0, None)
     return Group(*blocks)
 
 
@@ -132,8 +186,12 @@ def _math_text(source: str, mode: MathMode) -> str | None:
 class _Blocks:
     """Block tokens -> renderables (a recursive walk over the flat token list)."""
 
-    def __init__(self, math: MathMode) -> None:
+    def __init__(self, math: MathMode, images: CardImages | None) -> None:
         self.math = math
+        self.images = images
+        # table cells and HTML blocks are lines of text: their images as alt text
+        self.text_images = (None if images is None
+                            else CardImages(images.index, images.note_rel, None))
 
     def run(self, tokens: list[Token], k: int, close: str | None
             ) -> tuple[list[RenderableType], int]:
@@ -152,11 +210,11 @@ class _Blocks:
                 return out, k + 1
             if kind == "paragraph_open":
                 tight = t.hidden
-                add(*_Inline(self.math).run(tokens[k + 1].children or []))
+                add(*_Inline(self.math, self.images).run(tokens[k + 1].children or []))
                 k += 3
                 continue
             if kind == "heading_open":
-                parts = _Inline(self.math).run(tokens[k + 1].children or [])
+                parts = _Inline(self.math, self.images).run(tokens[k + 1].children or [])
                 for p in parts:
                     if isinstance(p, Text):
                         p.stylize(Style(bold=True, underline=t.tag in ("h1", "h2")))
@@ -176,7 +234,7 @@ class _Blocks:
             elif kind == "math_block" and "$$" in t.content:
                 # `$$a$$ <br/> $$b$$` on one line: dollarmath takes it for one block
                 children = _parser().parseInline("$$" + t.content.strip() + "$$")[0].children
-                add(*_Inline(self.math).run(children or []))
+                add(*_Inline(self.math, self.images).run(children or []))
             elif kind == "math_block":
                 add(*_display(t.content, self.math))
             elif kind == "table_open":
@@ -199,12 +257,13 @@ class _Blocks:
     def _html_block(self, source: str) -> Text:
         """An HTML block (`<pre>…<br/>…</pre>` in a card): its lines, each line's
         Markdown drawn (as the author meant it), its indentation kept."""
+        source = _IMG_TAG.sub(_img_markdown, source)  # an image tag alone on its line
         shown = _ANY_TAG.sub("", _BLOCK_BREAK.sub("\n", source)).strip("\n")
         lines: list[Text] = []
         for line in shown.split("\n"):
             body = line.lstrip(" ")
-            parts = _Inline(self.math).run(_parser().parseInline(body)[0].children or []
-                                           if body else [])
+            children = _parser().parseInline(body)[0].children or [] if body else []
+            parts = _Inline(self.math, self.text_images).run(children)
             text = Text(line[:len(line) - len(body)])
             for part in parts:
                 if isinstance(part, Text):
@@ -263,7 +322,7 @@ class _Blocks:
                 else:
                     rows.append(row)
             elif t.type == "inline":
-                parts = _Inline(self.math).run(t.children or [])
+                parts = _Inline(self.math, self.text_images).run(t.children or [])
                 cell = Text("\n").join(p if isinstance(p, Text) else Text(str(p)) for p in parts)
                 row.append(cell)
             k += 1
@@ -345,8 +404,9 @@ def _display(source: str, mode: MathMode) -> list[Text]:
 class _Inline:
     """Inline tokens -> Text runs; display math breaks the run into centred lines."""
 
-    def __init__(self, math: MathMode) -> None:
+    def __init__(self, math: MathMode, images: CardImages | None) -> None:
         self.math = math
+        self.images = images
         self.parts: list[RenderableType] = []
         self.text = Text(overflow="fold")
         self.flags: dict[str, int] = {}
@@ -417,14 +477,64 @@ class _Inline:
                 self.after_break = True
             elif kind == "html_inline":
                 self._html(t.content)
-            elif kind == "image":  # the alt text, with its Markdown and math drawn
-                self.put("[image: " if t.children else "[image")
-                self.tokens(t.children or [])
-                self.put("]")
+            elif kind == "image":
+                self._image(t)
             elif kind == "footnote_ref":
                 meta = t.meta or {}
                 label = str(meta.get("label") or meta.get("id", 0) + 1)
                 self.put(f"[{label}]", Style(dim=True))
+
+    def _image(self, t: Token) -> None:
+        """A picture on lines of its own when the file is found and can be drawn, else
+        ``[image: alt (file)]``: the alt text (its Markdown and math drawn) and the file's
+        vault path when it resolved, else the name it references."""
+        src = str(t.attrGet("src") or "")
+        title = str(t.attrGet("title") or "")
+        width_px: int | None = None
+        if title.startswith(WIKI_EMBED):  # `![[x.png|200]]` (review.render)
+            size = title[len(WIKI_EMBED):]
+            width_px = int(size) if size.isdigit() and int(size) > 0 else None
+        remote = _SCHEME.match(src) is not None and not src.lower().startswith("file:")
+        ref = src if remote else unquote(src)
+        name = posixpath.basename(ref.split("#", 1)[0].split("?", 1)[0]) or ref
+        images = self.images
+        if images is not None and not remote:
+            found, _ = images.index.find(ref, images.note_rel)
+            if found is not None:
+                name = found  # where it resolved, from the vault root
+                if images.draw is not None:
+                    try:
+                        picture = images.draw(images.index.root / found, width_px)
+                    except (OSError, ValueError):
+                        picture = None  # unreadable, or not an image: the alt text
+                    if picture is not None:
+                        self.flush()
+                        self.parts.append(picture)
+                        self.after_break = True
+                        return
+        start = len(self.text)
+        self.put("[image: ")
+        if t.children is None and t.content:  # `<img alt=…>`: plain text
+            self.put(t.content)
+        self.tokens(t.children or [])
+        alt = self.text.plain[start + len("[image: "):].strip()
+        if not alt:
+            self.text.right_crop(len(self.text) - start)
+            self.put(f"[image: {name}]")
+        else:
+            self.put(f" ({name})]" if name and name != alt else "]")
+
+    def _raw_image(self, tag: str) -> None:
+        """`<img src="…" alt="…" width="200">` drawn like `![alt](src)`."""
+        attrs = _img_attrs(tag)
+        token = Token("image", "img", 0)
+        token.attrs = {"src": attrs.get("src", "")}
+        width = attrs.get("width", "")
+        if width.isdigit():
+            token.attrs["title"] = WIKI_EMBED + width
+        token.content = attrs.get("alt", "")
+        token.children = None
+        self._image(token)
 
     def _math(self, source: str) -> None:
         pieces = _math_pieces(source, self.math)
@@ -466,6 +576,9 @@ class _Inline:
             return  # a comment or a declaration: nothing to show
         closing, name = bool(m[1]), m[2].lower()
         delta = -1 if closing else 1
+        if name == "img" and not closing:
+            self._raw_image(tag)
+            return
         if name == "br" or (name == "p" and not closing) or name == "hr":
             self.text.rstrip()
             self.put("\n")

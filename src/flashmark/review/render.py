@@ -3,8 +3,9 @@
 * SR comments, other HTML comments (pytextgen's section markers and headers), and block
   ids (`^id` at a line end) are removed; a tag at the very start of the card is dropped;
   a single-line card's side loses the bullet or quote marker its line starts with.
-* Obsidian syntax: `[[note|alias]]` shows its alias (or the note name), `![[file]]`
-  becomes `[embed: file]`, a callout head `> [!note] Title` becomes a bold
+* Obsidian syntax: `[[note|alias]]` shows its alias (or the note name); an image embed
+  `![[x.png|200]]` becomes a Markdown image (the width in its title, for card_view),
+  another embed `[embed: note]`; a callout head `> [!note] Title` becomes a bold
   `> **Note:** Title` paragraph of its own.
 * Cloze cards: the asked deletions as `[...]`/`[hint]` on the front and the answers on
   the back, between the cloze marks of `flashmark.syntax.markdown` (tokens once
@@ -15,6 +16,7 @@ Math, HTML tags and the rest are left to the token renderer (`review.card_view`)
 
 from __future__ import annotations
 
+import posixpath
 import re
 import textwrap
 
@@ -26,14 +28,23 @@ from flashmark.syntax.blocks import (
     lines_outside_fences,
     split_lines,
 )
-from flashmark.syntax.markdown import CLOZE_CLOSE, CLOZE_OPEN, MARK_CHARS, strip_line_markers
+from flashmark.syntax.markdown import (
+    CLOZE_CLOSE,
+    CLOZE_OPEN,
+    MARK_CHARS,
+    WIKI_EMBED,
+    strip_line_markers,
+)
+from flashmark.vault.media import is_image_name
 
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 # `text ^id` or `<a id="^id"></a>^id` at a line end (as the exporter drops them)
 _BLOCK_ID = re.compile(r"(?:[ \t]+|(?<=>))\^[A-Za-z0-9-]+[ \t]*$", re.M)
 _LEADING_TAGS = re.compile(r"^(\s*(?:[-*+]\s+)?)(?:#[^\s#]+\s+)+")
 _CODE_SPAN = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
-_EMBED = re.compile(r"!\[\[([^\]|#]+)(?:#[^\]|]*)?(?:\|[^\]]*)?\]\]")
+_EMBED = re.compile(r"!\[\[([^\]|#]+)(?:#[^\]|]*)?(?:\|([^\]]*))?\]\]")
+_EMBED_SIZE = re.compile(r"(\d+)(?:x\d+)?")  # `![[x.png|200]]`, `![[x.png|200x100]]`
+_ALT_UNSAFE = re.compile(r"[\[\]\\`*_]")
 _WIKILINK = re.compile(r"\[\[([^\]|]+)(?:\|([^\]]+))?\]\]")
 _CALLOUT = re.compile(r"^(\s*(?:>\s*)+)\[!([A-Za-z-]+)\][+-]?[ \t]*(.*)$")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
@@ -137,6 +148,19 @@ def _inline(line: str) -> str:
     return "".join(parts)
 
 
+def _embed(m: re.Match[str]) -> str:
+    """An image embed `![[x.png|200]]` as a Markdown image whose title carries the width
+    (card_view draws it); an embedded note as `[embed: note]`."""
+    target = m[1].strip()
+    if not is_image_name(target) or any(c in target for c in "<>\n"):
+        return f"[embed: {target}]"
+    option = (m[2] or "").strip()
+    size = _EMBED_SIZE.fullmatch(option)
+    alt = "" if size else option
+    alt = _ALT_UNSAFE.sub(lambda c: "\\" + c[0], alt or posixpath.basename(target))
+    return f'![{alt}](<{target}> "{WIKI_EMBED}{size[1] if size else ""}")'
+
+
 def _links(text: str) -> str:
-    text = _EMBED.sub(lambda m: f"[embed: {m[1].strip()}]", text)
+    text = _EMBED.sub(_embed, text)
     return _WIKILINK.sub(lambda m: (m[2] or m[1].replace("#", " › ")).strip(), text)

@@ -26,12 +26,15 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-__all__ = ["CLOZE_CLOSE", "CLOZE_OPEN", "MARK_CHARS", "markdown_parser", "split_cloze_marks",
-           "strip_line_markers"]
+__all__ = ["CLOZE_CLOSE", "CLOZE_OPEN", "MARK_CHARS", "WIKI_EMBED", "markdown_parser",
+           "split_cloze_marks", "strip_line_markers"]
 
 CLOZE_OPEN = "\u2e28\ue020\u2e29"
 CLOZE_CLOSE = "\u2e28\ue021\u2e29"
-MARK_CHARS = re.compile("[\ue020\ue021]")  # removed from card text before marking
+MARK_CHARS = re.compile("[\ue020\ue021\ue022]")  # removed from card text before marking
+# The title of the Markdown image an `![[x.png|200]]` embed becomes for the reviewer:
+# this mark, then the width asked for (pixels, maybe empty).
+WIKI_EMBED = "\ue022embed:"
 _MARK = re.compile(f"({CLOZE_OPEN}|{CLOZE_CLOSE})")
 
 _LEAD = re.compile(r"^(?:[ \t]*(?:>[ \t]?|[-*+][ \t]+(?:\[.\][ \t]+)?|\d{1,9}[.)][ \t]+"

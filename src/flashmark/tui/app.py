@@ -27,6 +27,7 @@ from flashmark.review.session import Clock, ReviewSession, suspended_cards, unsu
 from flashmark.review.settings import ReviewSettings
 from flashmark.stats import Report
 from flashmark.tui.screens import DeckScreen, ReviewScreen
+from flashmark.vault.media import MediaIndex
 from flashmark.vault.reviewlog import ReviewLog, Suspend
 
 THEMES = {"dark": "textual-dark", "light": "textual-light"}
@@ -89,12 +90,20 @@ class FlashmarkApp(App[int]):
         self.first_card_epoch: float | None = None  # time.time() when it was painted
         self.overview: Queue | None = None  # all decks, for the deck list
         self._deck_screen: DeckScreen | None = None  # made when first needed
+        self._media: MediaIndex | None = None  # made when a card first shows an image
         if theme is not None:
             self.theme = THEMES.get(theme, theme)
 
     @property
     def vault_name(self) -> str:
         return self.ctx.root.resolve().name or str(self.ctx.root)
+
+    def media_index(self) -> MediaIndex:
+        """The vault's image resolver (the exporter's), one for the app: the names of
+        the vault's files are listed once, when a card first needs them."""
+        if self._media is None:
+            self._media = MediaIndex(self.ctx.root)
+        return self._media
 
     # -- startup ------------------------------------------------------------------------
 

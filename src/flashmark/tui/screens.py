@@ -25,11 +25,12 @@ from flashmark.model import (
     QuestionType,
     Rating,
 )
-from flashmark.review.card_view import MathMode, card_renderable, first_cloze_line
+from flashmark.review.card_view import CardImages, MathMode, card_renderable, first_cloze_line
 from flashmark.review.queue import Queue, deck_tree
 from flashmark.review.session import ReviewSession, ShownCard, editor_command
 from flashmark.stats import NO_DECK, Report
 from flashmark.tui.decktree import DeckRow, deck_rows, initially_expanded
+from flashmark.tui.images import image_drawer
 from flashmark.tui.widgets import Chart, KeyBar, KeyButton, ProgressLine
 
 if TYPE_CHECKING:
@@ -367,10 +368,10 @@ class ReviewScreen(Screen[None]):
             return
         message.display = False
         self._update_header(cur)
-        shown = self._card(cur.front)
+        shown = self._card(cur.front, cur.path)
         front.update(shown)
         front.display = True
-        back.update(self._card(cur.back) if not cur.is_cloze else "")
+        back.update(self._card(cur.back, cur.path) if not cur.is_cloze else "")
         self._layout_answer(session.revealed)
         if session.revealed:
             await self._show_answer(cur)
@@ -379,10 +380,14 @@ class ReviewScreen(Screen[None]):
             self.call_after_refresh(self._scroll_to_cloze, shown)
         self._mark_painted()
 
-    def _card(self, markdown: str) -> RenderableType:
-        """A card side as `flashmark show` prints it (review.card_view)."""
-        math: MathMode = "source" if _app(self).ctx.review.math == "source" else "unicode"
-        return card_renderable(markdown, math=math)
+    def _card(self, markdown: str, note_rel: str) -> RenderableType:
+        """A card side as `flashmark show` prints it (review.card_view), with its images
+        drawn where the terminal can (tui.images)."""
+        app = _app(self)
+        math: MathMode = "source" if app.ctx.review.math == "source" else "unicode"
+        images = (CardImages(app.media_index(), note_rel, image_drawer())
+                  if "![" in markdown else None)
+        return card_renderable(markdown, math=math, images=images)
 
     def _scroll_to_cloze(self, shown: RenderableType) -> None:
         """The first asked deletion in view (a long card's blank may be below the fold),
@@ -462,7 +467,7 @@ class ReviewScreen(Screen[None]):
         session = self.session
         assert session is not None
         if cur.is_cloze:
-            shown = self._card(cur.back)
+            shown = self._card(cur.back, cur.path)
             self.query_one("#front", Static).update(shown)
             self.call_after_refresh(self._scroll_to_cloze, shown)
         else:
