@@ -627,7 +627,8 @@ class StatsScreen(Screen[None]):
         if today and today.total:
             lines.append(f" (again {today.again}, hard {today.hard}, good {today.good}, "
                          f"easy {today.easy}; {today.new} new)")
-        lines.append(f" · {_fmt(s.due_today)} due\n")
+        lines.append(f" · left: New {_fmt(s.queue_new)} · Learn {_fmt(s.queue_learning)}"
+                     f" · Due {_fmt(s.queue_due)}\n")
         lines.append("Retention ", "bold")
         lines.append(f"(last {r.days} days): actual {actual}")
         lines.append(f" of {r.total} review{'s' if r.total != 1 else ''}" if r.total else "")
@@ -637,6 +638,8 @@ class StatsScreen(Screen[None]):
                      f" · {_fmt(s.suspended)} suspended · {_fmt(s.buried)} buried")
         if s.unreadable:
             lines.append(f" · {_fmt(s.unreadable)} unreadable")
+        if s.leeches:
+            lines.append(f" · {_fmt(s.leeches)} leeches")
         lines.append(f" · {_fmt(s.total)} in all")
         self.query_one("#stats-summary", Static).update(lines)
         coming = data.forecast[1:]
