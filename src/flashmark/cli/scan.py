@@ -33,9 +33,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "scan", help="count cards per deck (New / Learn / Due / total), or list them as JSON",
         description="Read the vault's cards and print, per deck, what reviewing it shows "
                     "today (New / Learn / Due within the daily limits, as `flashmark due` "
-                    "counts them) and its cards in all. With --json, print one JSON object per card instead "
-                    "(JSON Lines; fields: id, path, line, end_line, type, sibling, deck, "
-                    "front, back, schedule).")
+                    "counts them) and its cards in all. With --json, print one JSON object "
+                    "per card instead (JSON Lines; fields: id, path, line, end_line, type, "
+                    "sibling, deck, front, back, schedule).")
     add_vault_arguments(p)
     add_now_argument(p)
     add_deck_argument(p, "only cards of the decks it selects")

@@ -41,6 +41,7 @@ from flashmark.model import (
     ACTION_RATE,
     ACTION_SUSPEND,
     LEARNING,
+    LEECH_SUSPEND,
     NEW_CARD,
     STATE_LEARNING,
     ActionKind,
@@ -50,6 +51,7 @@ from flashmark.model import (
     Rating,
     Sm2Entry,
 )
+from flashmark.review.leech import is_lapse, lapses_after, leech_warning_due
 from flashmark.review.queue import Queue, QueueCard, cutoff_end
 from flashmark.review.rating import CardFinder, Located, RateOutcome, rate_card, undo_last
 from flashmark.review.render import card_sides, heading_trail
@@ -61,6 +63,7 @@ from flashmark.vault.notefile import decode_note
 from flashmark.vault.reviewlog import (
     Bury,
     Event,
+    Leech,
     Review,
     ReviewLog,
     Suspend,
@@ -131,6 +134,7 @@ class RateResult:
     rated: bool
     message: str | None = None  # for the user: the note changed, the rating is pending...
     outcome: RateOutcome | None = None
+    leech: str | None = None  # the leech warning, when this lapse made one
 
 
 def editor_command(path: str, line: int, editor: str | None = None) -> list[str]:
@@ -365,11 +369,34 @@ class ReviewSession:
             for k in range(len(self.new) - 1, -1, -1):
                 if self.new[k].id in siblings:
                     action.removed.append(("new", k, self._take_new(k)))
+        leech = self._note_leech(cur, rating, outcome, action)
         self._history.append(action)
         self.done += 1
         self.current = None
         self.revealed = False
-        return RateResult(True, message, outcome)
+        return RateResult(True, message or leech, outcome, leech=leech)
+
+    def _note_leech(self, cur: ShownCard, rating: Rating, outcome: RateOutcome,
+                    action: _Action) -> str | None:
+        """After a lapse: log a `Leech` (and suspend the card with ``leech_action:
+        suspend``) when its lapses reach the threshold or another half of it
+        (`review.leech`). Returns the reviewer's warning."""
+        threshold = self.review.leech_threshold
+        if not threshold or not is_lapse(rating.value, outcome.before):
+            return None
+        with self._lock:
+            lapses = lapses_after(outcome.after, cur.id, self.finder.log.events())
+        if not leech_warning_due(lapses, threshold):
+            return None
+        when = srcodec.iso_ms(self.clock())
+        self._log_event(Leech(time=when, id=cur.id, path=cur.path, lapses=lapses))
+        if self.review.leech_action == LEECH_SUSPEND:
+            self._log_event(Suspend(time=when, id=cur.id, path=cur.path))
+            if action.requeued is not None and action.requeued in self.learning:
+                self.learning.remove(action.requeued)
+                action.requeued = None
+            return f"Leech: forgotten {lapses} times; suspended (! on the deck list lists it)"
+        return f"Leech: forgotten {lapses} times; consider rewriting or splitting it"
 
     # -- bury, suspend, undo ------------------------------------------------------------
 

@@ -506,9 +506,13 @@ class ReviewScreen(Screen[None]):
             self.notify("Show the answer first (space).", timeout=2)
             return
         result = session.rate(Rating(name))
+        if result.leech and result.message != result.leech:
+            self.notify(result.leech, title="Leech", severity="warning", timeout=8)
         if result.message:
-            self.notify(result.message, severity="warning" if not result.rated else "information",
-                        timeout=6)
+            leech = result.message == result.leech
+            self.notify(result.message, title="Leech" if leech else "",
+                        severity="warning" if leech or not result.rated else "information",
+                        timeout=8 if leech else 6)
         await self.show_current()
 
     async def action_undo(self) -> None:
