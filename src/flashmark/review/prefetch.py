@@ -43,7 +43,8 @@ def _pack(queue: Queue) -> tuple[object, ...]:
          dict(st.reviewed_today), st.introduced_today, st.due_reviewed_today,
          [e.to_json() for e in st.leeches.values()]),
         {g: (r.new, r.review) for g, r in queue.limits.room.items()},
-        queue.held_back, queue.suspended, queue.buried, queue.total, queue.leeches)
+        queue.held_back, queue.suspended, queue.buried, queue.total, queue.leeches,
+        queue.rated_today)
 
 
 def _unpack(data: tuple[Any, ...], cutoff: DueCutoff, review: ReviewSettings) -> Queue:
@@ -57,7 +58,7 @@ def _unpack(data: tuple[Any, ...], cutoff: DueCutoff, review: ReviewSettings) ->
         return {e.id: e for e in found if isinstance(e, CardEvent)}
 
     (learning, reviews, new, budgets, decks, state, room, held_back, suspended, buried,
-     total, leeches) = data
+     total, leeches, rated_today) = data
     limits = DailyLimits(review)
     limits.room = {g: Room(*r) for g, r in room.items()}
     return Queue(
@@ -67,7 +68,7 @@ def _unpack(data: tuple[Any, ...], cutoff: DueCutoff, review: ReviewSettings) ->
         list(map(QueueCard._make, learning)), list(map(QueueCard._make, reviews)),
         list(map(QueueCard._make, new)), budgets,
         {name: TodayCounts(Counter(t[0]), t[1], t[2]) for name, t in decks.items()},
-        limits, held_back, suspended, buried, total, leeches)
+        limits, held_back, suspended, buried, total, leeches, rated_today)
 
 
 class Prefetch:

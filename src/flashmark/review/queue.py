@@ -207,6 +207,7 @@ class Queue:
     buried: int = 0  # ... because buried by hand or as siblings of today's reviews
     total: int = 0  # cards considered (after the deck filter)
     leeches: int = 0  # of these, leeches
+    rated_today: int = 0  # ratings today of the cards considered (the progress's start)
 
     @property
     def new_today(self) -> int:
@@ -246,9 +247,13 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
     new: list[QueueCard] = []
     decks: dict[str, TodayCounts] = {}
     selected = None if deck is None else DeckPattern(deck).selects
+    reviewed_today = state.reviewed_today
+    rated_today = 0
     for card in cards:
         if selected is not None and not selected(card.deck):
             continue
+        if reviewed_today and card.id in reviewed_today:
+            rated_today += reviewed_today[card.id]
         name = card.deck or NO_DECK
         tally = decks.get(name)
         if tally is None:  # every deck is listed, even with nothing to do today
@@ -284,7 +289,7 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
         total.merge(tally)
     return Queue(cutoff, settings, state, learning, reviews, new, budgets, decks, limits,
                  due_reviews - len(reviews), total.suspended, total.buried, total.total,
-                 total.leeches)
+                 total.leeches, rated_today)
 
 
 def today_cards(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,

@@ -175,6 +175,9 @@ class ReviewSession:
         self.current: ShownCard | None = None
         self.revealed = False
         self.done = 0  # ratings in this session (undo takes one back)
+        # ratings of this deck's cards earlier today (other sessions): the progress counts
+        # the day, so reopening the reviewer keeps its place
+        self.done_before = queue.rated_today
         self.skipped: list[str] = []  # messages about cards that could not be shown
         self._history: list[_Action] = []
         self._shown_at = 0.0
@@ -209,9 +212,14 @@ class ReviewSession:
         return new, learning, review
 
     @property
+    def done_today(self) -> int:
+        """Ratings of this deck's cards today, this session's and earlier ones."""
+        return self.done_before + self.done
+
+    @property
     def total(self) -> int:
-        """Cards done plus cards left: the progress bar's length."""
-        return self.done + sum(self.counts())
+        """Ratings today plus cards left: the progress bar's length."""
+        return self.done_today + sum(self.counts())
 
     def warm(self) -> None:
         """Read the review log once (a rating re-reads only its new tail): call it in the

@@ -165,13 +165,18 @@ class DeckScreen(Screen[None]):
         new, learning, review = overview.counts()
         reviewed = sum(overview.state.reviewed_today.values())
         extra = []
+        if overview.held_back:
+            extra.append(f"{_fmt(overview.held_back)} due beyond the limits")
         if overview.suspended:
             extra.append(f"{_fmt(overview.suspended)} suspended")
         if overview.buried:
             extra.append(f"{_fmt(overview.buried)} buried")
+        if overview.leeches:
+            extra.append(f"{_fmt(overview.leeches)} leeches")
         self.query_one("#totals", Static).update(Text.assemble(
-            ("Today: ", "bold"), (_fmt(new), "bold"), " new · ", (_fmt(learning), "bold"),
-            " learning · ", (_fmt(review), "bold"), " due · ", (_fmt(reviewed), "bold"),
+            ("Today: ", "bold"), "New ", (_fmt(new), "bold"), " · Learn ",
+            (_fmt(learning), "bold"), " · Due ", (_fmt(review), "bold"), " · ",
+            (_fmt(reviewed), "bold"),
             " reviewed" + ("" if not extra else " · " + " · ".join(extra))))
 
     def _fill(self, keep: str | None = None) -> None:
@@ -448,7 +453,7 @@ class ReviewScreen(Screen[None]):
         self.query_one("#count-new", Label).update(_fmt(new))
         self.query_one("#count-learn", Label).update(_fmt(learning))
         self.query_one("#count-due", Label).update(_fmt(review))
-        self.query_one("#progress", ProgressLine).show(session.done, session.total)
+        self.query_one("#progress", ProgressLine).show(session.done_today, session.total)
 
     def _layout_answer(self, revealed: bool) -> None:
         self.query_one("#show").display = not revealed
