@@ -40,6 +40,7 @@ from flashmark.model import (
     TODAY_NEW,
     QueueKind,
 )
+from flashmark.parallel import gc_paused
 from flashmark.review.limits import DailyLimits
 from flashmark.review.settings import ReviewSettings
 from flashmark.review.today import (
@@ -234,6 +235,14 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
     ``siblings`` reads which cards share a question (`review.today`): without it no
     sibling is hidden. ``cards``: `cards_today` of ``notes``, when already worked out.
     ``seed`` fixes the random order (default: the date, so a restart keeps it)."""
+    with gc_paused():  # a tuple per queued card, no cycles
+        return _build_queue(notes, state, cutoff, settings, deck=deck, seed=seed,
+                            siblings=siblings, cards=cards)
+
+
+def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,
+                 settings: ReviewSettings, *, deck: str | None, seed: int | None,
+                 siblings: SiblingGroups | None, cards: list[CardToday] | None) -> Queue:
     if cards is None:
         cards = today_cards(notes, state, cutoff, settings, siblings)
     by_id = {c.id: c.deck for c in cards} if (state.introduced_today
@@ -249,23 +258,33 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
     selected = None if deck is None else DeckPattern(deck).selects
     reviewed_today = state.reviewed_today
     rated_today = 0
+    # counted per (deck, status) first: a method call per card would cost more
+    per_status: Counter[tuple[str | None, str]] = Counter()
+    leeches: Counter[str | None] = Counter()
     for card in cards:
         if selected is not None and not selected(card.deck):
             continue
         if reviewed_today and card.id in reviewed_today:
             rated_today += reviewed_today[card.id]
-        name = card.deck or NO_DECK
-        tally = decks.get(name)
-        if tally is None:  # every deck is listed, even with nothing to do today
-            tally = decks[name] = TodayCounts()
-        tally.add(card)
         status = card.status
+        per_status[card.deck, status] += 1
+        if card.leech:
+            leeches[card.deck] += 1
         if status == TODAY_NEW:
             new.append(_queue_card(card, NEW_CARD))
         elif status == TODAY_LEARNING:
             learning.append(_queue_card(card, LEARNING))
         elif status == TODAY_DUE:
             reviews.append(_queue_card(card, REVIEW))
+    for (card_deck, counted), n in per_status.items():
+        name = card_deck or NO_DECK
+        tally = decks.get(name)
+        if tally is None:  # every deck is listed, even with nothing to do today
+            tally = decks[name] = TodayCounts()
+        tally.by_status[counted] += n
+        tally.total += n
+    for card_deck, n in leeches.items():
+        decks[card_deck or NO_DECK].leeches += n
     learning.sort(key=lambda c: (c.key, c.ordinal))
     order = settings.order
     if order == "random":

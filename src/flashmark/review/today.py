@@ -29,6 +29,7 @@ hold a card reviewed today (``SiblingGroups``, by default `note_sibling_groups`)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ from flashmark.model import (
     CardState,
     TodayStatus,
 )
+from flashmark.parallel import gc_paused
 from flashmark.stats import NO_DECK, DueCutoff
 from flashmark.vault.codec import NEW, UNREADABLE, Summary
 
@@ -97,14 +99,27 @@ def cards_today(notes: Iterable[tuple[str, Summary]], *, cutoff: DueCutoff,
     ``suspended``, ``buried``, ``reviewed_today`` and ``leeches`` are card ids from the
     review log (`review.queue.log_state`). Siblings are hidden only when ``siblings`` is
     given (it reads the notes holding a card reviewed today)."""
-    suspended, buried = set(suspended), set(buried)
-    reviewed, leech_ids = set(reviewed_today), set(leeches)
+    reviewed = set(reviewed_today)
+    out: list[CardToday] = []
+    touched: dict[str, tuple[int, int]] = {}  # notes with a card reviewed today: slice
+    with gc_paused():  # a tuple per card: the cyclic collector would walk them for nothing
+        _classify(notes, out, touched, set(suspended), set(buried), reviewed, set(leeches),
+                  cutoff)
+    if bury_siblings and siblings is not None:
+        for rel, (start, end) in touched.items():
+            _hide_siblings(out, start, end, siblings(rel), reviewed)
+    return out
+
+
+def _classify(notes: Iterable[tuple[str, Summary]], out: list[CardToday],
+              touched: dict[str, tuple[int, int]], suspended: set[str], buried: set[str],
+              reviewed: set[str], leech_ids: set[str], cutoff: DueCutoff) -> None:
     end_of_day = cutoff.instant
     is_due = cutoff.is_due
-    out: list[CardToday] = []
     append = out.append
+    # tuple.__new__ skips the keyword handling of CardToday(...): 150k cards notice
+    make = functools.partial(tuple.__new__, CardToday)
     ordinal = 0
-    touched: dict[str, tuple[int, int]] = {}  # notes with a card reviewed today: slice
     for rel, summary in notes:
         start = len(out)
         hit = False
@@ -125,14 +140,10 @@ def cards_today(notes: Iterable[tuple[str, Summary]], *, cutoff: DueCutoff,
                 status = TODAY_DUE if is_due(key) else TODAY_LATER
             if reviewed and cid in reviewed:
                 hit = True
-            append(CardToday(cid, rel, deck, key, state, status,
-                             bool(leech_ids) and cid in leech_ids, ordinal))
+            append(make((cid, rel, deck, key, state, status,
+                         bool(leech_ids) and cid in leech_ids, ordinal)))
         if hit:
             touched[rel] = (start, len(out))
-    if bury_siblings and siblings is not None:
-        for rel, (start, end) in touched.items():
-            _hide_siblings(out, start, end, siblings(rel), reviewed)
-    return out
 
 
 def _hide_siblings(cards: list[CardToday], start: int, end: int, groups: list[list[str]],
