@@ -284,7 +284,7 @@ class SchedulingSettings:
     elapsed_days: str = setting("learner", one_of("learner", "utc"))
 
 
-ORDERS = ("due", "random", "deck")
+ORDERS = ("due", "random", "deck", "overdue")
 LEECH_ACTIONS = ("tag", "suspend")  # model.LeechAction
 MATH_MODES = ("unicode", "source")  # review.card_view.MathMode
 SHARED = ""  # the limit group of cards in no configured deck (see review.settings)

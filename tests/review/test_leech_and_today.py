@@ -134,3 +134,20 @@ def test_a_reviewed_reversible_hides_its_sibling_everywhere(tmp_path: Path) -> N
     queue = load_queue(root, settings, off, NOW)
     assert queue.counts() == (0, 0, 1)
     assert TODAY_NEW not in statuses()
+
+
+def test_overdue_order_is_relative_overdueness(tmp_path: Path) -> None:
+    root = tmp_path / "v"
+    root.mkdir()
+    (root / "n.md").write_text(
+        "a :@: 1 <!--SR:!2026-11-13,100,250-->\n\n"  # 10 days late, interval 100: 11/100
+        "b :@: 2 <!--SR:!2026-11-21,2,250-->\n\n"  # 2 days late, interval 2: 3/2
+        "c :@: 3 <!--SR:!2026-11-22,30,250-->\n")  # 1 day late, interval 30: 2/30
+    settings = load_settings(root)
+
+    def fronts(order: str) -> list[str]:
+        queue = load_queue(root, settings, ReviewSettings(order=order), NOW)
+        return ["abc"[c.ordinal - 1] for c in queue.reviews]  # the cards in note order
+
+    assert fronts("due") == ["a", "b", "c"]
+    assert fronts("overdue") == ["b", "a", "c"]

@@ -28,7 +28,12 @@ from flashmark.review.queue import (
 )
 from flashmark.review.session import Clock, ReviewSession, ShownCard
 from flashmark.review.settings import ReviewSettings
-from flashmark.review.today import CardToday, due_forecast, note_sibling_groups
+from flashmark.review.today import (
+    CardToday,
+    due_forecast,
+    note_intervals,
+    note_sibling_groups,
+)
 from flashmark.stats import NO_DECK, DueCutoff, Report, StateCounts, report
 from flashmark.vault.codec import Summary
 from flashmark.vault.reviewlog import LOG_NAME, CardEvent, ReviewLog
@@ -57,11 +62,13 @@ def build_queues(root: Path, settings: Settings, review: ReviewSettings, now: dt
     state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)
     cards = today_cards(notes, state, cutoff, review,
                         note_sibling_groups(root, settings, all_notes=all_notes))
-    overview = build_queue(notes, state, cutoff, review, cards=cards)
+    intervals = note_intervals(root, settings, all_notes=all_notes)
+    overview = build_queue(notes, state, cutoff, review, cards=cards, intervals=intervals)
     if deck is None:
         return overview, overview
     DeckSelection(deck).require_known(d for d in overview.decks if d != NO_DECK)
-    return overview, build_queue(notes, state, cutoff, review, deck=deck, cards=cards)
+    return overview, build_queue(notes, state, cutoff, review, deck=deck, cards=cards,
+                                 intervals=intervals)
 
 
 def opened_from(root: Path, settings: Settings, clock: Clock, queues: tuple[Queue, Queue], *,

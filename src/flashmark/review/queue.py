@@ -45,10 +45,13 @@ from flashmark.review.limits import DailyLimits
 from flashmark.review.settings import ReviewSettings
 from flashmark.review.today import (
     CardToday,
+    IntervalReader,
     SiblingGroups,
     TodayCounts,
     cards_today,
+    note_intervals,
     note_sibling_groups,
+    relative_overdueness,
 )
 from flashmark.stats import NO_DECK, DueCutoff
 from flashmark.vault.codec import NEW, Summary, key_and_state
@@ -228,21 +231,25 @@ def _queue_card(card: CardToday, kind: QueueKind) -> QueueCard:
 def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,
                 settings: ReviewSettings, *, deck: str | None = None,
                 seed: int | None = None, siblings: SiblingGroups | None = None,
-                cards: list[CardToday] | None = None) -> Queue:
+                cards: list[CardToday] | None = None,
+                intervals: IntervalReader | None = None) -> Queue:
     """Today's queue for the cards of ``notes`` ((rel path, summary) pairs, vault order),
     only those of the decks the pattern ``deck`` selects when given (`flashmark.decks`).
 
     ``siblings`` reads which cards share a question (`review.today`): without it no
-    sibling is hidden. ``cards``: `cards_today` of ``notes``, when already worked out.
+    sibling is hidden. ``intervals`` reads the due cards' intervals for ``order:
+    overdue`` (without it, that order is ``due``). ``cards``: `cards_today` of
+    ``notes``, when already worked out.
     ``seed`` fixes the random order (default: the date, so a restart keeps it)."""
     with gc_paused():  # a tuple per queued card, no cycles
         return _build_queue(notes, state, cutoff, settings, deck=deck, seed=seed,
-                            siblings=siblings, cards=cards)
+                            siblings=siblings, cards=cards, intervals=intervals)
 
 
 def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,
                  settings: ReviewSettings, *, deck: str | None, seed: int | None,
-                 siblings: SiblingGroups | None, cards: list[CardToday] | None) -> Queue:
+                 siblings: SiblingGroups | None, cards: list[CardToday] | None,
+                 intervals: IntervalReader | None) -> Queue:
     if cards is None:
         cards = today_cards(notes, state, cutoff, settings, siblings)
     by_id = {c.id: c.deck for c in cards} if (state.introduced_today
@@ -294,6 +301,8 @@ def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: 
     elif order == "deck":
         reviews.sort(key=lambda c: (c.deck or "", c.key, c.ordinal))
         new.sort(key=lambda c: (c.deck or "", c.ordinal))
+    elif order == "overdue" and intervals is not None:
+        reviews = _by_relative_overdueness(reviews, cutoff, intervals)
     else:
         reviews.sort(key=lambda c: (c.key, c.ordinal))
     due_reviews = len(reviews)
@@ -309,6 +318,22 @@ def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: 
     return Queue(cutoff, settings, state, learning, reviews, new, budgets, decks, limits,
                  due_reviews - len(reviews), total.suspended, total.buried, total.total,
                  total.leeches, rated_today)
+
+
+def _by_relative_overdueness(reviews: list[QueueCard], cutoff: DueCutoff,
+                             intervals: IntervalReader) -> list[QueueCard]:
+    """Most overdue for its interval first (`review.today.relative_overdueness`); ties,
+    and cards whose interval cannot be read (last), oldest due first."""
+    known: dict[str, int] = {}
+    for path in dict.fromkeys(c.path for c in reviews):
+        known.update(intervals(path))
+
+    def weight(c: QueueCard) -> tuple[float, str, int]:
+        interval = known.get(c.id)
+        ratio = 0.0 if interval is None else relative_overdueness(c.key, interval, cutoff)
+        return (-ratio, c.key, c.ordinal)
+
+    return sorted(reviews, key=weight)
 
 
 def today_cards(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,
@@ -401,4 +426,5 @@ def load_queue(root: Path, settings: Settings, review: ReviewSettings, now: dt.d
         notes = scan_summaries(root, settings, use_cache=use_cache, all_notes=all_notes)
     state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)
     return build_queue(notes, state, cutoff, review, deck=deck,
-                       siblings=note_sibling_groups(root, settings, all_notes=all_notes))
+                       siblings=note_sibling_groups(root, settings, all_notes=all_notes),
+                       intervals=note_intervals(root, settings, all_notes=all_notes))

@@ -9,7 +9,8 @@ review:
     flashcard/active/general/eng: 5   # a number: its new cards a day
     flashcard/active/special: {new_per_day: 0, max_reviews_per_day: 50}
   bury_siblings: true      # the other cards of a question wait for the next day
-  order: due               # due (oldest due first, new cards in note order) | random | deck
+  order: due               # due (oldest due first, new cards in note order) | overdue
+                           # (relative overdueness, as Anki) | random | deck
   learn_ahead: 20m         # when nothing else is left, show learning cards due this soon
   math: unicode            # unicode (LaTeX shown as Unicode text) | source (as LaTeX)
   leech_threshold: 8       # lapses that make a card a leech (0: never)

@@ -181,6 +181,43 @@ def note_sibling_groups(root: Path, settings: Settings, *,
     return groups
 
 
+# note (vault-relative) -> card id -> the interval in days of its SR entry
+IntervalReader = Callable[[str], dict[str, int]]
+
+
+def note_intervals(root: Path, settings: Settings, *,
+                   all_notes: bool = False) -> IntervalReader:
+    """`IntervalReader` reading the note from disk (a note that cannot be read: none)."""
+    from flashmark.syntax import parse_note, srcodec
+    from flashmark.vault.notefile import decode_note
+
+    def intervals(rel: str) -> dict[str, int]:
+        try:
+            text = decode_note(rel, (root / rel).read_bytes()).text
+        except (OSError, FlashmarkError):
+            return {}
+        out: dict[str, int] = {}
+        for q in parse_note(text, settings.parser, all_notes=all_notes).questions:
+            entries = q.sr.entry_texts if q.sr is not None else []
+            for k, cid in enumerate(card_ids(q, rel)):
+                entry = srcodec.parse_entry(entries[k]) if k < len(entries) else None
+                interval = getattr(entry, "interval", None)
+                if isinstance(interval, int):
+                    out[cid] = interval
+        return out
+
+    return intervals
+
+
+def relative_overdueness(key: str, interval: int, cutoff: DueCutoff) -> float:
+    """How overdue a review card is for its interval: (days overdue + 1) / interval, as
+    Anki's "relative overdueness" order (most overdue first) weighs it: a card one week
+    late on a 3-day interval comes before one a month late on a 2-year interval."""
+    day = cutoff.day_of(key)
+    late = 0 if day is None else (cutoff.today - day).days
+    return (late + 1) / max(1, interval)
+
+
 # --- counting -------------------------------------------------------------------------
 
 
@@ -268,5 +305,6 @@ def due_forecast(cards: Iterable[CardToday], cutoff: DueCutoff,
     return out
 
 
-__all__ = ["CardToday", "SiblingGroups", "TodayCounts", "cards_today", "count_by_deck",
-           "due_forecast", "note_sibling_groups"]
+__all__ = ["CardToday", "IntervalReader", "SiblingGroups", "TodayCounts", "cards_today",
+           "count_by_deck", "due_forecast", "note_intervals", "note_sibling_groups",
+           "relative_overdueness"]
