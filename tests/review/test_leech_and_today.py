@@ -151,3 +151,33 @@ def test_overdue_order_is_relative_overdueness(tmp_path: Path) -> None:
 
     assert fronts("due") == ["a", "b", "c"]
     assert fronts("overdue") == ["b", "a", "c"]
+
+
+def test_undoing_the_lapse_takes_the_leech_back(tmp_path: Path) -> None:
+    root = _vault(tmp_path, lapses=7)
+    review = ReviewSettings(leech_action="suspend")
+    session, leech = _rate_first(root, Rating.AGAIN, review)
+    assert leech is not None and logged_leeches(root)
+    session.undo()
+    assert logged_leeches(root) == {}
+    queue = load_queue(root, load_settings(root), review, NOW)
+    assert queue.suspended == 0 and queue.leeches == 0 and queue.counts() == (0, 0, 3)
+
+
+def test_prefetched_queue_keeps_suspended_buried_and_leeches(tmp_path: Path) -> None:
+    # The forked queue builder sends the queue through marshal: log events must cross.
+    from flashmark.review.prefetch import Prefetch
+
+    root = _vault(tmp_path, lapses=7)
+    review = ReviewSettings()
+    session, _ = _rate_first(root, Rating.AGAIN, review)  # a leech, in learning
+    card = session.next_card()
+    assert card is not None
+    session.bury()  # north -> south; its sibling is due too
+    opened = Prefetch(root, load_settings(root), review, lambda: NOW).opened()
+    direct = load_queue(root, load_settings(root), review, NOW)
+    got = opened.overview
+    assert (got.leeches, got.buried, got.counts()) == (1, 1, direct.counts())
+    assert (direct.leeches, direct.buried) == (1, 1)
+    assert set(got.state.leeches) == set(direct.state.leeches)
+    assert set(got.state.buried) == set(direct.state.buried)

@@ -59,8 +59,8 @@ def lapses_after(after: str, card_id: str, events: Iterable[Event]) -> int:
 
 
 def logged_leeches(root: Path) -> dict[str, int]:
-    """Card id (as the card is called now) -> lapses of its last `Leech` event. Reads only
-    the log's leech and renamed lines: a long log is mostly reviews."""
+    """Card id (as the card is called now) -> lapses of its last `Leech` event not undone.
+    Reads only the log's leech, renamed and undo lines: a long log is mostly reviews."""
     try:
         data = (root / LOG_PATH).read_bytes()
     except OSError:
@@ -69,11 +69,11 @@ def logged_leeches(root: Path) -> dict[str, int]:
     lines = data.split(b"\n")
     lines.pop()  # a torn last line, or the empty rest after the last newline
     for line in lines:
-        if b'"leech"' in line or b'"renamed"' in line:
+        if b'"leech"' in line or b'"renamed"' in line or b'"undo"' in line:
             event, _ = parse_line(line)
             if event is not None:
                 events.append(event)
-    return {e.id: e.lapses for e in follow_renames(events) if isinstance(e, Leech)}
+    return {e.id: e.lapses for e in in_effect(follow_renames(events)) if isinstance(e, Leech)}
 
 
 def leech_findings(root: Path, settings: Settings, notes: Iterable[tuple[str, Summary]], *,

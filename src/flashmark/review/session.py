@@ -127,6 +127,7 @@ class _Action:
     event: Review | Bury | Suspend  # the log event written
     requeued: QueueCard | None = None  # the learning step put back in the session
     removed: list[tuple[str, int, QueueCard]] = field(default_factory=list)  # siblings
+    leech_events: list[Leech | Suspend] = field(default_factory=list)  # the rating's leech
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,9 +398,11 @@ class ReviewSession:
         if not leech_warning_due(lapses, threshold):
             return None
         when = srcodec.iso_ms(self.clock())
-        self._log_event(Leech(time=when, id=cur.id, path=cur.path, lapses=lapses))
+        action.leech_events.append(self._log_event(
+            Leech(time=when, id=cur.id, path=cur.path, lapses=lapses)))
         if self.review.leech_action == LEECH_SUSPEND:
-            self._log_event(Suspend(time=when, id=cur.id, path=cur.path))
+            action.leech_events.append(self._log_event(
+                Suspend(time=when, id=cur.id, path=cur.path)))
             if action.requeued is not None and action.requeued in self.learning:
                 self.learning.remove(action.requeued)
                 action.requeued = None
@@ -445,6 +448,9 @@ class ReviewSession:
         if action.kind == ACTION_RATE:
             with self._lock:
                 self._undo_rating(action)
+            for event in reversed(action.leech_events):  # the lapse is taken back too
+                self._log_event(Undo(time=srcodec.iso_ms(self.clock()), of=event.uid,
+                                     id=action.item.id, path=action.item.path))
         else:
             self._log_event(Undo(time=srcodec.iso_ms(self.clock()), of=action.event.uid,
                                  id=action.item.id, path=action.item.path))
