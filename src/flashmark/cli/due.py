@@ -23,7 +23,7 @@ from flashmark.errors import EXIT_OK
 from flashmark.stats import NO_DECK, DeckCounts, DueCutoff, group_decks
 
 if TYPE_CHECKING:  # the review package is imported when the command runs
-    from flashmark.review.overview import DeckToday
+    from flashmark.review.queue import DeckToday
     from flashmark.review.today import CardToday
 
 BARS = " ▁▂▃▄▅▆▇█"
@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
-    from flashmark.review.overview import deck_counts, today_queue
+    from flashmark.review.queue import deck_counts, today_queue
     from flashmark.review.today import due_forecast
 
     out = out or sys.stdout

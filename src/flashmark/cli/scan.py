@@ -81,7 +81,7 @@ def _print_counts(result: ScanResult, now: dt.datetime, depth: int, decks: DeckS
                   out: TextIO, *, all_notes: bool) -> None:
     """Per deck: what reviewing it shows today (New / Learn / Due after the daily limits,
     as `flashmark due` and the reviewer's deck list count them), and its cards in all."""
-    from flashmark.review.overview import deck_counts, today_queue
+    from flashmark.review.queue import deck_counts, today_queue
 
     notes = [(r.rel, r.summary) for r in result.flashcard_notes()]
     queue, _ = today_queue(result.root, result.settings, now, notes, all_notes=all_notes)

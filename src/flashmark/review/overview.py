@@ -20,7 +20,6 @@ from flashmark.model import (
 from flashmark.review.queue import (
     Queue,
     build_queue,
-    limited_counts,
     log_state,
     read_log_events,
     scan_summaries,
@@ -147,49 +146,3 @@ def states_today(cards: list[CardToday], queue: Queue) -> StateCounts:
     out.queue_new, out.queue_learning, out.queue_due = queue.counts()
     return out
 
-
-def today_queue(root: Path, settings: Settings, now: dt.datetime,
-                notes: list[tuple[str, Summary]], *, all_notes: bool = False
-                ) -> tuple[Queue, list[CardToday]]:
-    """Today's queue over every deck of ``notes``, as the deck list shows it, and every
-    card today: what `due` and `scan` count (per deck, after limits: `deck_counts`)."""
-    cutoff = DueCutoff(now, settings.scheduling.day_boundary)
-    state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)
-    cards = today_cards(notes, state, cutoff, settings.review,
-                        note_sibling_groups(root, settings, all_notes=all_notes))
-    return build_queue(notes, state, cutoff, settings.review, cards=cards), cards
-
-
-@dataclass(slots=True)
-class DeckToday:
-    """One row of `due` / `scan`: a deck with its sub-decks (or a set of decks)."""
-
-    new: int = 0  # within today's limits
-    learning: int = 0
-    due: int = 0  # within today's limits
-    new_waiting: int = 0  # before the limits
-    due_waiting: int = 0
-    suspended: int = 0
-    buried: int = 0  # by hand or as siblings of today's reviews
-    leeches: int = 0
-    unreadable: int = 0
-    total: int = 0
-
-
-def deck_counts(queue: Queue, decks: list[str]) -> DeckToday:
-    """What reviewing ``decks`` (names of ``queue.decks``) shows today, after limits."""
-    out = DeckToday()
-    rows = []
-    for name in sorted(decks):
-        t = queue.decks[name]
-        rows.append((None if name == NO_DECK else name, t.due, t.new))
-        out.learning += t.learning
-        out.new_waiting += t.new
-        out.due_waiting += t.due
-        out.suspended += t.suspended
-        out.buried += t.buried
-        out.leeches += t.leeches
-        out.unreadable += t.unreadable
-        out.total += t.total
-    out.due, out.new = limited_counts(queue.limits, rows)
-    return out

@@ -232,24 +232,25 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
                 settings: ReviewSettings, *, deck: str | None = None,
                 seed: int | None = None, siblings: SiblingGroups | None = None,
                 cards: list[CardToday] | None = None,
-                intervals: IntervalReader | None = None) -> Queue:
+                intervals: IntervalReader | None = None, lists: bool = True) -> Queue:
     """Today's queue for the cards of ``notes`` ((rel path, summary) pairs, vault order),
     only those of the decks the pattern ``deck`` selects when given (`flashmark.decks`).
 
     ``siblings`` reads which cards share a question (`review.today`): without it no
     sibling is hidden. ``intervals`` reads the due cards' intervals for ``order:
     overdue`` (without it, that order is ``due``). ``cards``: `cards_today` of
-    ``notes``, when already worked out.
+    ``notes``, when already worked out. ``lists=False``: only the per-deck counts and
+    the limits (for `deck_counts`), no card lists.
     ``seed`` fixes the random order (default: the date, so a restart keeps it)."""
     with gc_paused():  # a tuple per queued card, no cycles
         return _build_queue(notes, state, cutoff, settings, deck=deck, seed=seed,
-                            siblings=siblings, cards=cards, intervals=intervals)
+                            siblings=siblings, cards=cards, intervals=intervals, lists=lists)
 
 
 def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,
                  settings: ReviewSettings, *, deck: str | None, seed: int | None,
                  siblings: SiblingGroups | None, cards: list[CardToday] | None,
-                 intervals: IntervalReader | None) -> Queue:
+                 intervals: IntervalReader | None, lists: bool) -> Queue:
     if cards is None:
         cards = today_cards(notes, state, cutoff, settings, siblings)
     by_id = {c.id: c.deck for c in cards} if (state.introduced_today
@@ -277,6 +278,8 @@ def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: 
         per_status[card.deck, status] += 1
         if card.leech:
             leeches[card.deck] += 1
+        if not lists:
+            continue
         if status == TODAY_NEW:
             new.append(_queue_card(card, NEW_CARD))
         elif status == TODAY_LEARNING:
@@ -428,3 +431,50 @@ def load_queue(root: Path, settings: Settings, review: ReviewSettings, now: dt.d
     return build_queue(notes, state, cutoff, review, deck=deck,
                        siblings=note_sibling_groups(root, settings, all_notes=all_notes),
                        intervals=note_intervals(root, settings, all_notes=all_notes))
+
+
+def today_queue(root: Path, settings: Settings, now: dt.datetime,
+                notes: list[tuple[str, Summary]], *, all_notes: bool = False
+                ) -> tuple[Queue, list[CardToday]]:
+    """Today's queue over every deck of ``notes``, as the deck list shows it, and every
+    card today: what `due` and `scan` count (per deck, after limits: `deck_counts`)."""
+    cutoff = DueCutoff(now, settings.scheduling.day_boundary)
+    state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)
+    cards = today_cards(notes, state, cutoff, settings.review,
+                        note_sibling_groups(root, settings, all_notes=all_notes))
+    return build_queue(notes, state, cutoff, settings.review, cards=cards, lists=False), cards
+
+
+@dataclass(slots=True)
+class DeckToday:
+    """One row of `due` / `scan`: a deck with its sub-decks (or a set of decks)."""
+
+    new: int = 0  # within today's limits
+    learning: int = 0
+    due: int = 0  # within today's limits
+    new_waiting: int = 0  # before the limits
+    due_waiting: int = 0
+    suspended: int = 0
+    buried: int = 0  # by hand or as siblings of today's reviews
+    leeches: int = 0
+    unreadable: int = 0
+    total: int = 0
+
+
+def deck_counts(queue: Queue, decks: list[str]) -> DeckToday:
+    """What reviewing ``decks`` (names of ``queue.decks``) shows today, after limits."""
+    out = DeckToday()
+    rows = []
+    for name in sorted(decks):
+        t = queue.decks[name]
+        rows.append((None if name == NO_DECK else name, t.due, t.new))
+        out.learning += t.learning
+        out.new_waiting += t.new
+        out.due_waiting += t.due
+        out.suspended += t.suspended
+        out.buried += t.buried
+        out.leeches += t.leeches
+        out.unreadable += t.unreadable
+        out.total += t.total
+    out.due, out.new = limited_counts(queue.limits, rows)
+    return out

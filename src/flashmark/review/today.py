@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from flashmark.config import Settings
+from flashmark.days import day_start
 from flashmark.errors import FlashmarkError
 from flashmark.identity import card_ids
 from flashmark.model import (
@@ -103,7 +104,7 @@ def cards_today(notes: Iterable[tuple[str, Summary]], *, cutoff: DueCutoff,
     out: list[CardToday] = []
     touched: dict[str, tuple[int, int]] = {}  # notes with a card reviewed today: slice
     with gc_paused():  # a tuple per card: the cyclic collector would walk them for nothing
-        _classify(notes, out, touched, set(suspended), set(buried), reviewed, set(leeches),
+        _classify(notes, out, touched, set(suspended), set(buried), reviewed, frozenset(leeches),
                   cutoff)
     if bury_siblings and siblings is not None:
         for rel, (start, end) in touched.items():
@@ -113,9 +114,10 @@ def cards_today(notes: Iterable[tuple[str, Summary]], *, cutoff: DueCutoff,
 
 def _classify(notes: Iterable[tuple[str, Summary]], out: list[CardToday],
               touched: dict[str, tuple[int, int]], suspended: set[str], buried: set[str],
-              reviewed: set[str], leech_ids: set[str], cutoff: DueCutoff) -> None:
+              reviewed: set[str], leech_ids: frozenset[str], cutoff: DueCutoff) -> None:
     end_of_day = cutoff.instant
-    is_due = cutoff.is_due
+    today = cutoff.today_text
+    has_leeches = bool(leech_ids)  # a bool for every card's ``leech``
     append = out.append
     # tuple.__new__ skips the keyword handling of CardToday(...): 150k cards notice
     make = functools.partial(tuple.__new__, CardToday)
@@ -136,12 +138,14 @@ def _classify(notes: Iterable[tuple[str, Summary]], out: list[CardToday],
                 status = TODAY_NEW
             elif state == STATE_LEARNING:
                 status = TODAY_LEARNING if key < end_of_day else TODAY_LATER
-            else:
-                status = TODAY_DUE if is_due(key) else TODAY_LATER
+            elif len(key) == 10:  # a date: due on its day (DueCutoff.is_due, inlined)
+                status = TODAY_DUE if key <= today else TODAY_LATER
+            else:  # an instant: due before the next learner day starts
+                status = TODAY_DUE if key < end_of_day else TODAY_LATER
             if reviewed and cid in reviewed:
                 hit = True
             append(make((cid, rel, deck, key, state, status,
-                         bool(leech_ids) and cid in leech_ids, ordinal)))
+                         has_leeches and cid in leech_ids, ordinal)))
         if hit:
             touched[rel] = (start, len(out))
 
@@ -286,15 +290,26 @@ def due_forecast(cards: Iterable[CardToday], cutoff: DueCutoff,
     today = cutoff.today
     tomorrow = today + dt.timedelta(days=1)
     last = today + dt.timedelta(days=days)
+    last_text = last.isoformat()
+    beyond = DueCutoff(day_start(last, cutoff.day_boundary), cutoff.day_boundary).instant
+    days_of: dict[str, dt.date | None] = {}  # most keys share a date, or a minute
+
+    def day_of(key: str) -> dt.date | None:
+        memo = key[:16]
+        if memo not in days_of:
+            days_of[memo] = cutoff.day_of(key)
+        return days_of[memo]
+
     for card in cards:
         status = card.status
+        key = card.key
         if status in (TODAY_DUE, TODAY_LEARNING):
             day = today
-        elif status in (TODAY_BURIED, TODAY_SIBLING) and card.key not in (NEW, UNREADABLE):
-            found = cutoff.day_of(card.key)
-            day = tomorrow if found is None or found <= today else found
-        elif status == TODAY_LATER:
-            found = cutoff.day_of(card.key)
+        elif status == TODAY_LATER or (status in (TODAY_BURIED, TODAY_SIBLING)
+                                       and key not in (NEW, UNREADABLE)):
+            if key > last_text if len(key) == 10 else key >= beyond:
+                continue  # after the window
+            found = day_of(key)
             if found is None:
                 continue
             day = max(found, tomorrow)
