@@ -200,6 +200,8 @@ CORPUS_SETTINGS = Settings(
     scheduling=SchedulingSettings(maximum_interval=36524),
     ignore=("**/*.excalidraw.md",),
     sources=(str(OSR_DATA_JSON),),
+    # burySiblingCards: false; flashcardCardOrder: NewFirstRandom (config.plugin_order)
+    review=ReviewSettings(bury_siblings=False, order="random"),
 )
 
 
@@ -211,7 +213,7 @@ def test_the_real_vault_loads_as_before(tmp_path: Path) -> None:
     shutil.copytree(CORPUS / ".obsidian", copy / ".obsidian")
     # The values the loader before the schema gave for the real vault (printed from it).
     assert load_settings(copy) == CORPUS_SETTINGS
-    assert load_review_settings(copy) == ReviewSettings()
+    assert load_review_settings(copy) == CORPUS_SETTINGS.review
 
 
 def test_the_sample_vault_loads_as_before(tmp_path: Path) -> None:

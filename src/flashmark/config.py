@@ -284,28 +284,66 @@ class SchedulingSettings:
     elapsed_days: str = setting("learner", one_of("learner", "utc"))
 
 
-ORDERS = ("due", "random", "deck")
+ORDERS = ("due", "random", "deck", "overdue")
+LEECH_ACTIONS = ("tag", "suspend")  # model.LeechAction
 MATH_MODES = ("unicode", "source")  # review.card_view.MathMode
 SHARED = ""  # the limit group of cards in no configured deck (see review.settings)
 
 
-def deck_limits(value: object) -> tuple[tuple[str, int], ...]:
+@dataclass(frozen=True, slots=True)
+class DeckLimit:
+    """One deck's own daily limits under ``review.decks`` (the mapping form); None: the
+    global value (``review.new_per_day`` / ``review.max_reviews_per_day``) applies."""
+
+    new_per_day: int | None = None
+    max_reviews_per_day: int | None = None
+
+
+_DECK_LIMIT_KEYS = ("new_per_day", "max_reviews_per_day")
+
+
+def _deck_limit(value: object) -> int | DeckLimit:
+    """A whole number (the deck's new-card limit: the first form, kept) or a mapping of
+    ``new_per_day`` and/or ``max_reviews_per_day``."""
+    if isinstance(value, dict):
+        unknown = sorted(str(k) for k in value if k not in _DECK_LIMIT_KEYS)
+        if unknown:
+            raise Invalid(f"unknown limit(s) {', '.join(unknown)}: known: "
+                          f"{', '.join(_DECK_LIMIT_KEYS)}", standalone=True)
+        limits: dict[str, int | None] = {}
+        for key in _DECK_LIMIT_KEYS:
+            if key in value:
+                try:
+                    limits[key] = whole(ge=0)(value[key])
+                except Invalid as exc:
+                    raise Invalid(f"{key} {exc.predicate}", standalone=True) from None
+        return DeckLimit(**limits)
+    return whole(ge=0)(value)
+
+
+def deck_limits(value: object) -> tuple[tuple[str, int | DeckLimit], ...]:
     """``review.decks``: deck (a tag path, ``#`` and slashes around it optional) -> its
-    daily new-card limit."""
+    daily new-card limit, or a mapping of its limits
+    (``{new_per_day: 5, max_reviews_per_day: 100}``)."""
     if value is None:
         return ()
     if not isinstance(value, dict):
         raise Invalid(f"must map deck names to limits ({{flashcard/active/general: 10}}), "
                       f"got {value!r}")
-    limits: list[tuple[str, int]] = []
+    limits: list[tuple[str, int | DeckLimit]] = []
     for deck, limit in value.items():
         name = _deck_name(deck)
         try:
-            limits.append((name, whole(ge=0)(limit)))
+            limits.append((name, _deck_limit(limit)))
         except Invalid as exc:
             exc.subkey = name
             raise
     return tuple(limits)
+
+
+def optional_whole(value: object) -> int | None:
+    """A whole number >= 0, or null (no limit)."""
+    return None if value is None else whole(ge=0)(value)
 
 
 @functools.lru_cache(maxsize=8)
@@ -319,13 +357,22 @@ class ReviewSettings:
     """The ``review:`` section; what the limits mean is in ``flashmark.review.settings``."""
 
     new_per_day: int = setting(20, whole(ge=0))
-    deck_limits: tuple[tuple[str, int], ...] = setting((), deck_limits, key="decks")
+    # Anki's "maximum reviews/day" for every deck without a limit of its own; None (the
+    # default): no limit
+    max_reviews_per_day: int | None = setting(None, optional_whole)
+    deck_limits: tuple[tuple[str, int | DeckLimit], ...] = setting((), deck_limits, key="decks")
+    # Anki's "new cards ignore review limit": by default a day's new cards are also
+    # bounded by what the review limit leaves
+    new_ignores_review_limit: bool = setting(False, boolean)
     bury_siblings: bool = setting(True, boolean)
     order: str = setting("due", one_of(*ORDERS))
     # (setting() returns a dataclasses.field, which ruff cannot see for this type)
     learn_ahead: dt.timedelta = setting(dt.timedelta(minutes=20), duration_or_zero)  # noqa: RUF009
     # how LaTeX is shown: as Unicode text, or as its source
     math: str = setting("unicode", one_of(*MATH_MODES))
+    # lapses that make a card a leech (0: never), and what then happens to it
+    leech_threshold: int = setting(8, whole(ge=0))
+    leech_action: str = setting("tag", one_of(*LEECH_ACTIONS))
 
     def group_of(self, deck: str | None) -> str:
         """The limit group of a card's deck: of the configured deck patterns that select it
@@ -342,10 +389,32 @@ class ReviewSettings:
                 best, narrowest = pattern.text, (depth, pattern.literal_length())
         return best
 
+    def pools_of(self, deck: str | None) -> tuple[str, ...]:
+        """Every limit group bounding a card of ``deck``: each configured deck pattern
+        that selects it (a parent deck's limits bound its sub-decks, as in Anki), or
+        SHARED when none does."""
+        if deck is None or not self.deck_limits:
+            return (SHARED,)
+        found = tuple(pattern.text for pattern in _deck_patterns(
+            tuple(p for p, _ in self.deck_limits)) if pattern.selects(deck))
+        return found or (SHARED,)
+
     def limit_of(self, group: str) -> int:
+        """The group's daily new-card limit."""
         if group == SHARED:
             return self.new_per_day
-        return dict(self.deck_limits)[group]
+        own = dict(self.deck_limits)[group]
+        if isinstance(own, DeckLimit):
+            return self.new_per_day if own.new_per_day is None else own.new_per_day
+        return own
+
+    def review_limit_of(self, group: str) -> int | None:
+        """The group's maximum reviews a day (None: no limit)."""
+        if group != SHARED:
+            own = dict(self.deck_limits)[group]
+            if isinstance(own, DeckLimit) and own.max_reviews_per_day is not None:
+                return own.max_reviews_per_day
+        return self.max_reviews_per_day
 
     @property
     def groups(self) -> list[str]:
@@ -383,6 +452,10 @@ _OSR_KEYS: dict[str, tuple[str | None, Check]] = {
     "fsrsDesiredRetention": ("scheduling.desired_retention", number(gt=0, lt=1)),
     "maximumInterval": ("scheduling.maximum_interval", whole(ge=1)),
     "noteFoldersToIgnore": ("ignore", strings),
+    "burySiblingCards": ("review.bury_siblings", boolean),
+    # The plugin's card and deck order, read together into review.order (below).
+    "flashcardCardOrder": (None, text),
+    "flashcardDeckOrder": (None, text),
     # Not used by flashmark, but it writes the SM-2 entries the plugin schedules with
     # them (state_format: sm2): a broken value is reported, not passed on.
     "baseEase": (None, number(gt=0)),
@@ -505,7 +578,27 @@ def _osr_changes(data: object, osr: Path) -> dict[tuple[str, ...], Any]:
             value = (*value, *(p for p in ParserSettings().cloze_patterns[1:]
                                if p not in value))
         out[tuple(target.split("."))] = value
+    order = plugin_order(plugin.get("flashcardCardOrder"), plugin.get("flashcardDeckOrder"))
+    if order is not None:
+        out["review", "order"] = order
     return out
+
+
+def plugin_order(card_order: object, deck_order: object) -> str | None:
+    """``review.order`` for the plugin's ``flashcardCardOrder`` / ``flashcardDeckOrder``
+    (None: neither is set). Random cards (``...Random``, ``EveryCardRandomDeckAndCard``)
+    are ``random``; sequential cards deck after deck (``PrevDeckComplete_...``) are
+    ``deck``; else ``due``. The plugin's new-first orders are not followed: flashmark
+    shows reviews before new cards, as Anki does (docs/compatibility.md)."""
+    if not isinstance(card_order, str) and not isinstance(deck_order, str):
+        return None
+    cards = card_order if isinstance(card_order, str) else ""
+    decks = deck_order if isinstance(deck_order, str) else ""
+    if cards.endswith("Random") or "EveryCardRandom" in cards + decks:
+        return "random"
+    if decks.startswith("PrevDeckComplete"):
+        return "deck"
+    return "due"
 
 
 def read_config_yaml(vault: Path) -> dict[str, Any] | None:

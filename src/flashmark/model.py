@@ -33,6 +33,27 @@ NEW_CARD: Final = "new"
 LEARNING: Final = "learning"
 REVIEW: Final = "review"
 
+# What a card is today (review.today.cards_today): the one answer every count, the
+# queue, the deck list and search (`is:due`, `is:buried`...) share. Exactly one per card.
+TodayStatus = Literal["new", "learning", "due", "later", "suspended", "buried", "sibling",
+                      "unreadable"]
+TODAY_NEW: Final = "new"  # never reviewed, not held back: a candidate for today
+TODAY_LEARNING: Final = "learning"  # in (re)learning steps, due before today ends
+TODAY_DUE: Final = "due"  # a review card due today (overdue included)
+TODAY_LATER: Final = "later"  # scheduled for a later day (or a learning step after today)
+TODAY_SUSPENDED: Final = "suspended"  # a `suspend` event not undone or un-suspended
+TODAY_BURIED: Final = "buried"  # a `bury` event in effect
+TODAY_SIBLING: Final = "sibling"  # new or due, but another card of its question was
+#                                   reviewed today (bury_siblings): back tomorrow
+TODAY_UNREADABLE: Final = "unreadable"  # an SR entry flashmark cannot read
+# The statuses a card is waiting in today's queue with, before daily limits.
+WAITING_TODAY: Final = frozenset({TODAY_NEW, TODAY_LEARNING, TODAY_DUE})
+
+# What a lapsed card's leech does (review.leech_action), as in Anki.
+LeechAction = Literal["tag", "suspend"]
+LEECH_TAG: Final = "tag"  # only marked (a `leech` log event) and shown as a leech
+LEECH_SUSPEND: Final = "suspend"  # marked, and suspended
+
 # What a review session can undo (review.session).
 ActionKind = Literal["rate", "bury", "suspend"]
 ACTION_RATE: Final = "rate"

@@ -235,9 +235,15 @@ class StateCounts:
     review: int = 0
     due_today: int = 0  # review cards due today (overdue included); learning not counted
     suspended: int = 0
-    buried: int = 0
+    buried: int = 0  # buried by hand, or as siblings of today's reviews
     unreadable: int = 0
     total: int = 0
+    learning_today: int = 0  # learning cards due before today ends
+    leeches: int = 0
+    # what reviewing shows today, after the daily limits (review.limits): New / Learn / Due
+    queue_new: int = 0
+    queue_learning: int = 0
+    queue_due: int = 0
 
 
 def state_counts(summaries: Iterable[Summary], cutoff: DueCutoff, *,
@@ -301,7 +307,11 @@ class Report:
             "states": {"new": self.states.new, "learning": self.states.learning,
                        "review": self.states.review, "due_today": self.states.due_today,
                        "suspended": self.states.suspended, "buried": self.states.buried,
-                       "unreadable": self.states.unreadable, "total": self.states.total},
+                       "unreadable": self.states.unreadable, "total": self.states.total,
+                       "learning_today": self.states.learning_today,
+                       "leeches": self.states.leeches},
+            "queue": {"new": self.states.queue_new, "learn": self.states.queue_learning,
+                      "due": self.states.queue_due},
         }
 
 

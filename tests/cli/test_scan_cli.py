@@ -38,7 +38,7 @@ def _cards(cli: Runner, vault: Path, *extra: str) -> list[dict[str, Any]]:
 def _total_row(out: str) -> list[str]:
     last = out.strip().splitlines()[-1]
     assert last.startswith("total (")
-    return last.split()[-3:]
+    return last.split()[-4:]  # New, Learn, Due, total
 
 
 def test_json_lists_every_card(cli: Runner, vault: Path) -> None:
@@ -98,13 +98,14 @@ def test_table_totals(cli: Runner, vault: Path, utc: None) -> None:
     code, out, _ = cli("scan", str(vault), "--now", NOW)
     assert code == 0
     lines = out.strip().splitlines()
-    assert lines[0].split() == ["deck", "new", "due", "total"]
+    assert lines[0].split() == ["deck", "New", "Learn", "Due", "total"]
     assert lines[-1].startswith("total (8 decks)")
-    assert _total_row(out) == ["107", "33", str(SAMPLE_CARDS)]
+    # 107 new cards wait, 20 of them within the default review.new_per_day
+    assert _total_row(out) == ["20", "0", "33", str(SAMPLE_CARDS)]
     rows = {line.split()[0]: line.split()[1:] for line in lines[1:-1]}
     assert len(rows) == 8
-    assert sum(int(r[2]) for r in rows.values()) == SAMPLE_CARDS
-    assert rows["flashcard/active/business/customers/personas"] == ["0", "1", "1"]
+    assert sum(int(r[3]) for r in rows.values()) == SAMPLE_CARDS
+    assert rows["flashcard/active/business/customers/personas"] == ["0", "0", "1", "1"]
 
 
 @pytest.mark.parametrize(("now", "due"), [
@@ -117,7 +118,7 @@ def test_due_count_follows_now(cli: Runner, vault: Path, utc: None,
                                now: str, due: str) -> None:
     code, out, _ = cli("scan", str(vault), "--now", now)
     assert code == 0
-    assert _total_row(out) == ["107", due, str(SAMPLE_CARDS)]
+    assert _total_row(out) == ["20", "0", due, str(SAMPLE_CARDS)]
 
 
 @pytest.mark.parametrize("day", ["2026-11-23", "2026-12-01", "2027-01-15"])
@@ -135,7 +136,7 @@ def test_due_count_agrees_with_the_json_schedules(cli: Runner, vault: Path, utc:
                      else s["due"] < next_day + "T04:00:00.000Z")
     code, out, _ = cli("scan", str(vault), "--now", day + "T12:00:00+00:00")
     assert code == 0
-    assert _total_row(out)[1] == str(expected)
+    assert _total_row(out)[2] == str(expected)
 
 
 def test_depth_groups_decks(cli: Runner, vault: Path, utc: None) -> None:
@@ -144,7 +145,7 @@ def test_depth_groups_decks(cli: Runner, vault: Path, utc: None) -> None:
     rows = [line.split()[0] for line in out.strip().splitlines()[1:-1]]
     assert rows == ["flashcard/active/business/customers",
                     "flashcard/active/business/value_proposition"]
-    assert _total_row(out) == ["107", "33", str(SAMPLE_CARDS)]
+    assert _total_row(out) == ["20", "0", "33", str(SAMPLE_CARDS)]
 
 
 def test_no_cards(cli: Runner, tmp_path: Path) -> None:

@@ -142,20 +142,29 @@ def test_new_cards_introduced_today_use_up_the_limit(vault: Path) -> None:
     assert queue.counts()[0] == 15
 
 
-def test_per_deck_limits_are_their_own_groups(vault: Path) -> None:
+def test_a_parent_decks_limit_bounds_its_sub_decks(vault: Path) -> None:
     notes = _notes(vault)
     settings = ReviewSettings(new_per_day=5, deck_limits=((CUSTOMERS, 0),
                                                           (CUSTOMERS + "/customer_jobs", 3)))
     assert settings.group_of(CUSTOMERS + "/customer_jobs") == CUSTOMERS + "/customer_jobs"
     assert settings.group_of(CUSTOMERS + "/personas") == CUSTOMERS
     assert settings.group_of("flashcard/active/business/value_proposition/x") == SHARED
+    assert settings.pools_of(CUSTOMERS + "/customer_jobs") == (
+        CUSTOMERS, CUSTOMERS + "/customer_jobs")
     queue = build_queue(notes, log_state([], CUTOFF), CUTOFF, settings)
-    assert queue.budgets == {SHARED: 5, CUSTOMERS: 0, CUSTOMERS + "/customer_jobs": 3}
-    assert queue.counts()[0] == 5 + 0 + 3
+    # customer_jobs' own 3 are bounded by its parent's 0, as in Anki
+    assert queue.budgets == {SHARED: 5, CUSTOMERS: 0, CUSTOMERS + "/customer_jobs": 0}
+    assert queue.counts()[0] == 5
     tree = deck_tree(queue)
-    assert tree[CUSTOMERS].new == 3  # only customer_jobs may introduce new cards
-    assert tree[CUSTOMERS + "/customer_segments"].new == 0
-    assert tree["flashcard"].new == 8
+    assert tree[CUSTOMERS].new == tree[CUSTOMERS + "/customer_jobs"].new == 0
+    assert tree["flashcard"].new == 5
+    # parent 4, child 3: the child gives at most 3, the parent's sub-decks 4 together
+    settings = ReviewSettings(new_per_day=5, deck_limits=((CUSTOMERS, 4),
+                                                          (CUSTOMERS + "/customer_jobs", 3)))
+    tree = deck_tree(build_queue(notes, log_state([], CUTOFF), CUTOFF, settings))
+    assert tree[CUSTOMERS + "/customer_jobs"].new == 3
+    assert tree[CUSTOMERS].new == 4
+    assert tree["flashcard"].new == 4 + 5
 
 
 def test_bury_suspend_unsuspend_and_undo() -> None:

@@ -30,8 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Lint the vault: SR comments whose entry count differs from the card's "
                     "sibling count, unreadable SR entries, unbalanced cloze markers, "
                     "misplaced separators and SR comments, unreadable notes, colliding card "
-                    "ids. Prints `path:line: severity: message [code]`; exits 1 when an "
-                    "error (not only warnings) was found.")
+                    "ids, leeches (warnings). Prints `path:line: severity: message [code]`; "
+                    "exits 1 when an error (not only warnings) was found.")
     add_vault_arguments(p)
     p.add_argument("--json", action="store_true", help="one JSON object per finding")
     p.add_argument("--errors-only", action="store_true", help="leave warnings out")
@@ -66,7 +66,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                     findings.append(Diagnostic(record.rel, None, ERROR, "id-collision",
                                                f"card id {cid} is also used in {seen[cid]}"))
                 seen.setdefault(cid, record.rel)
+        from flashmark.review.leech import leech_findings
         from flashmark.vault.edit import stray_temps
+
+        findings.extend(leech_findings(result.root, result.settings,
+                                       ((r.rel, r.summary) for r in records),
+                                       all_notes=args.all_notes))
 
         for rel in stray_temps(result.root):
             findings.append(Diagnostic(rel, None, WARNING, "stray-temp",

@@ -1,11 +1,13 @@
-"""`flashmark due`: what is due now, learning and new per deck, and a forecast."""
+"""`flashmark due`: what reviewing shows today per deck (New / Learn / Due, after the
+daily limits), and a forecast."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import sys
-from typing import TextIO
+from collections import defaultdict
+from typing import TYPE_CHECKING, TextIO
 
 from flashmark.cli.common import (
     add_deck_argument,
@@ -18,16 +20,24 @@ from flashmark.cli.common import (
 )
 from flashmark.cli.output import json_line, table
 from flashmark.errors import EXIT_OK
-from flashmark.stats import DeckCounts, DueCutoff, count_decks, group_decks
+from flashmark.stats import NO_DECK, DeckCounts, DueCutoff, group_decks
+
+if TYPE_CHECKING:  # the review package is imported when the command runs
+    from flashmark.review.queue import DeckToday
+    from flashmark.review.today import CardToday
 
 BARS = " ▁▂▃▄▅▆▇█"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "due", help="due / learning / new cards per deck and a forecast of the next days",
-        description="Per deck: review cards due today (overdue included), cards in learning "
-                    "steps, new cards; then how many cards fall due on each of the next days.")
+        "due", help="new / learning / due cards per deck today, and a forecast",
+        description="Per deck, what reviewing it shows today, as the reviewer's deck list "
+                    "does: New (new cards within today's limits), Learn (cards in learning "
+                    "steps due today), Due (review cards due today, overdue included, "
+                    "within the daily review limits); suspended cards, buried cards and "
+                    "siblings of cards reviewed today are not counted. Then how many "
+                    "cards fall due on each of the next days.")
     add_vault_arguments(p)
     add_now_argument(p)
     add_deck_argument(p, "only the decks it selects")
@@ -41,6 +51,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from flashmark.review.queue import deck_counts, today_queue
+    from flashmark.review.today import due_forecast
+
     out = out or sys.stdout
     result = scan_from_args(args, "scanning")
     try:
@@ -48,31 +61,54 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if empty and not args.json:
             return EXIT_OK
         decks = select_decks(result, None if empty else args.deck)
-        cutoff = DueCutoff(parse_now(args.now), result.settings.scheduling.day_boundary)
-        days = max(0, args.days)
-        counts = count_decks((r.tally for r in result.flashcard_notes()), cutoff,
-                             forecast_days=days, decks=decks)
+        now = parse_now(args.now)
+        cutoff = DueCutoff(now, result.settings.scheduling.day_boundary)
+        notes = [(r.rel, r.summary) for r in result.flashcard_notes()]
     finally:
         result.close()
-    grouped, _ = group_decks(counts, args.depth)
-    total = DeckCounts()
-    for c in counts.values():
-        total.add(c)
+    queue, cards = today_queue(result.root, result.settings, now, notes,
+                               all_notes=args.all_notes)
+    days = max(0, args.days)
+    names = [d for d in queue.decks if decks.selects(None if d == NO_DECK else d)]
+    # group_decks picks the depth; the rows are then counted from today's queue
+    stub = {d: DeckCounts() for d in names}
+    _, depth = group_decks(stub, args.depth)
+    rows: dict[str, list[str]] = defaultdict(list)
+    for d in names:
+        rows[d if d == NO_DECK else "/".join(d.split("/")[:depth])].append(d)
+    per_row = {row: deck_counts(queue, members) for row, members in rows.items()}
+    total = deck_counts(queue, names)
+    chosen = set(names)
+    forecast_by_row: dict[str, dict[dt.date, int]] = {}
+    row_of = {d: row for row, members in rows.items() for d in members}
+    by_deck: dict[str, list[CardToday]] = defaultdict(list)
+    for card in cards:
+        name = card.deck or NO_DECK
+        if name in chosen:
+            by_deck[row_of[name]].append(card)
+    for row in rows:
+        forecast_by_row[row] = due_forecast(by_deck[row], cutoff, days)
+    total_forecast: dict[dt.date, int] = defaultdict(int)
+    for f in forecast_by_row.values():
+        for day, n in f.items():
+            total_forecast[day] += n
     window = [cutoff.today + dt.timedelta(days=k) for k in range(days + 1)]
     if args.json:
-        for deck in sorted(grouped):
-            json_line(_as_json(deck, grouped[deck], window), out)
-        json_line(_as_json(None, total, window), out)
+        for row in sorted(per_row):
+            json_line(_as_json(row, per_row[row], forecast_by_row[row], window), out)
+        json_line(_as_json(None, total, total_forecast, window), out)
         return EXIT_OK
-    rows = [["deck", "due", "learning", "new", "total"]]
-    for deck in sorted(grouped):
-        c = grouped[deck]
-        rows.append([deck, str(c.due), str(c.learning), str(c.new), str(c.total)])
-    rows.append([f"total ({len(counts)} decks)", str(total.due), str(total.learning),
-                 str(total.new), str(total.total)])
-    table(rows, {1, 2, 3, 4}, out)
+    header = ["deck", "New", "Learn", "Due", "total"]
+    lines = [header]
+    for row in sorted(per_row):
+        c = per_row[row]
+        lines.append([row, str(c.new), str(c.learning), str(c.due), str(c.total)])
+    lines.append([f"total ({len(names)} decks)", str(total.new), str(total.learning),
+                  str(total.due), str(total.total)])
+    table(lines, {1, 2, 3, 4}, out)
+    out.write(_footnote(total))
     if days:
-        series = [total.forecast.get(day, 0) for day in window]
+        series = [total_forecast.get(day, 0) for day in window]
         # Scale to the coming days: today's backlog would flatten everything else.
         top = max(series[1:], default=0) or max(series) or 1
         spark = "".join(BARS[min(len(BARS) - 1, round(n / top * (len(BARS) - 1)))]
@@ -83,8 +119,24 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return EXIT_OK
 
 
-def _as_json(deck: str | None, c: DeckCounts, window: list[dt.date]) -> dict[str, object]:
-    return {"deck": deck, "due": c.due, "learning": c.learning, "new": c.new, "total": c.total,
+def _footnote(total: DeckToday) -> str:
+    """What the table leaves out: cards beyond today's limits, suspended, buried, leeches."""
+    parts = []
+    if total.due_waiting > total.due or total.new_waiting > total.new:
+        parts.append(f"{total.due_waiting - total.due:,} due and "
+                     f"{total.new_waiting - total.new:,} new beyond today's limits")
+    for n, what in ((total.suspended, "suspended"), (total.buried, "buried"),
+                    (total.leeches, "leeches"), (total.unreadable, "unreadable")):
+        if n:
+            parts.append(f"{n:,} {what}")
+    return f"not counted: {'; '.join(parts)}\n" if parts else ""
+
+
+def _as_json(deck: str | None, c: DeckToday, forecast: dict[dt.date, int],
+             window: list[dt.date]) -> dict[str, object]:
+    return {"deck": deck, "new": c.new, "learning": c.learning, "due": c.due,
+            "total": c.total, "new_waiting": c.new_waiting, "due_waiting": c.due_waiting,
+            "suspended": c.suspended, "buried": c.buried, "leeches": c.leeches,
             "unreadable": c.unreadable,
-            "forecast": [{"date": day.isoformat(), "count": c.forecast.get(day, 0)}
+            "forecast": [{"date": day.isoformat(), "count": forecast.get(day, 0)}
                          for day in window]}

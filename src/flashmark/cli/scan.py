@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
+from collections import defaultdict
 from typing import TextIO
 
 from flashmark.cards import cards_of
@@ -20,7 +22,7 @@ from flashmark.cli.common import (
 from flashmark.cli.output import json_line, table
 from flashmark.decks import DeckSelection
 from flashmark.errors import EXIT_OK
-from flashmark.stats import DeckCounts, DueCutoff, count_decks, group_decks
+from flashmark.stats import NO_DECK, DeckCounts, group_decks
 from flashmark.vault.scan import ScanResult
 
 AUTO_ROWS = 40  # --depth auto: the deepest level that fits in this many rows
@@ -28,11 +30,12 @@ AUTO_ROWS = 40  # --depth auto: the deepest level that fits in this many rows
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
-        "scan", help="count cards per deck (new / due / total), or list them as JSON",
-        description="Read the vault's cards and print, per deck, how many are new, due "
-                    "today and in all. With --json, print one JSON object per card instead "
-                    "(JSON Lines; fields: id, path, line, end_line, type, sibling, deck, "
-                    "front, back, schedule).")
+        "scan", help="count cards per deck (New / Learn / Due / total), or list them as JSON",
+        description="Read the vault's cards and print, per deck, what reviewing it shows "
+                    "today (New / Learn / Due within the daily limits, as `flashmark due` "
+                    "counts them) and its cards in all. With --json, print one JSON object "
+                    "per card instead (JSON Lines; fields: id, path, line, end_line, type, "
+                    "sibling, deck, front, back, schedule).")
     add_vault_arguments(p)
     add_now_argument(p)
     add_deck_argument(p, "only cards of the decks it selects")
@@ -55,9 +58,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         if args.json:
             _print_cards(result, decks, out)
         else:
-            _print_counts(result, DueCutoff(parse_now(args.now),
-                                            result.settings.scheduling.day_boundary),
-                          args.depth, decks, out)
+            _print_counts(result, parse_now(args.now), args.depth, decks, out,
+                          all_notes=args.all_notes)
     finally:
         result.close()
     return EXIT_OK
@@ -75,17 +77,24 @@ def _print_cards(result: ScanResult, decks: DeckSelection, out: TextIO) -> None:
                 json_line(card_json(card), out)
 
 
-def _print_counts(result: ScanResult, cutoff: DueCutoff, depth: int, decks: DeckSelection,
-                  out: TextIO) -> None:
-    counts = count_decks((r.tally for r in result.flashcard_notes()), cutoff, decks=decks)
-    grouped, _ = group_decks(counts, depth, AUTO_ROWS)
-    rows = [["deck", "new", "due", "total"]]
-    for deck in sorted(grouped):
-        c = grouped[deck]
-        rows.append([deck, str(c.new), str(c.due + c.learning), str(c.total)])
-    total = DeckCounts()
-    for c in counts.values():
-        total.add(c)
-    rows.append([f"total ({len(counts)} decks)", str(total.new), str(total.due + total.learning),
-                 str(total.total)])
-    table(rows, {1, 2, 3}, out)
+def _print_counts(result: ScanResult, now: dt.datetime, depth: int, decks: DeckSelection,
+                  out: TextIO, *, all_notes: bool) -> None:
+    """Per deck: what reviewing it shows today (New / Learn / Due after the daily limits,
+    as `flashmark due` and the reviewer's deck list count them), and its cards in all."""
+    from flashmark.review.queue import deck_counts, today_queue
+
+    notes = [(r.rel, r.summary) for r in result.flashcard_notes()]
+    queue, _ = today_queue(result.root, result.settings, now, notes, all_notes=all_notes)
+    names = [d for d in queue.decks if decks.selects(None if d == NO_DECK else d)]
+    _, depth = group_decks({d: DeckCounts() for d in names}, depth, AUTO_ROWS)
+    rows: dict[str, list[str]] = defaultdict(list)
+    for d in names:
+        rows[d if d == NO_DECK else "/".join(d.split("/")[:depth])].append(d)
+    lines = [["deck", "New", "Learn", "Due", "total"]]
+    for row in sorted(rows):
+        c = deck_counts(queue, rows[row])
+        lines.append([row, str(c.new), str(c.learning), str(c.due), str(c.total)])
+    total = deck_counts(queue, names)
+    lines.append([f"total ({len(names)} decks)", str(total.new), str(total.learning),
+                  str(total.due), str(total.total)])
+    table(lines, {1, 2, 3, 4}, out)

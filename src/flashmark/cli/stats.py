@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="days of history and of forecast (default 30)")
     add_deck_argument(p, "only the cards of the decks it selects, and their reviews")
     p.add_argument("--json", action="store_true",
-                   help="one JSON object: today, reviews_per_day, retention, forecast, states")
+                   help="one JSON object: today, reviews_per_day, retention, forecast, states, "
+                        "queue")
     p.set_defaults(run=run)
 
 
@@ -63,13 +64,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     s, r = data.states, data.retention
     today = data.per_day[-1]
     out.write(f"today ({data.today}): {today.total} reviews (again {today.again}, hard "
-              f"{today.hard}, good {today.good}, easy {today.easy}; {today.new} new), "
-              f"{s.due_today:,} due\n")
+              f"{today.hard}, good {today.good}, easy {today.easy}; {today.new} new); "
+              f"left today: New {s.queue_new:,} · Learn {s.queue_learning:,} · "
+              f"Due {s.queue_due:,} (within the daily limits)\n")
     actual = "-" if r.actual is None else f"{r.actual:.1%}"
     out.write(f"retention, last {r.days} days: {actual} actual ({r.passed} of {r.total} "
               f"reviews of cards in review) vs {r.desired:.0%} desired\n")
     out.write(f"cards: {s.new:,} new, {s.learning:,} learning, {s.review:,} review, "
               f"{s.suspended:,} suspended, {s.buried:,} buried"
+              + (f", {s.leeches:,} leeches" if s.leeches else "")
               + (f", {s.unreadable:,} unreadable" if s.unreadable else "")
               + f" ({s.total:,} in all)\n")
     per_day = [d.total for d in data.per_day]

@@ -9,16 +9,31 @@ from pathlib import Path
 
 from flashmark.config import Settings
 from flashmark.decks import DeckSelection
+from flashmark.model import (
+    STATE_LEARNING,
+    STATE_NEW,
+    TODAY_DUE,
+    TODAY_LEARNING,
+    TODAY_SUSPENDED,
+    TODAY_UNREADABLE,
+)
 from flashmark.review.queue import (
     Queue,
     build_queue,
     log_state,
     read_log_events,
     scan_summaries,
+    today_cards,
 )
 from flashmark.review.session import Clock, ReviewSession, ShownCard
 from flashmark.review.settings import ReviewSettings
-from flashmark.stats import NO_DECK, DueCutoff, Report, report
+from flashmark.review.today import (
+    CardToday,
+    due_forecast,
+    note_intervals,
+    note_sibling_groups,
+)
+from flashmark.stats import NO_DECK, DueCutoff, Report, StateCounts, report
 from flashmark.vault.codec import Summary
 from flashmark.vault.reviewlog import LOG_NAME, CardEvent, ReviewLog
 
@@ -44,11 +59,15 @@ def build_queues(root: Path, settings: Settings, review: ReviewSettings, now: dt
                                require_cards=True)
     cutoff = DueCutoff(now, settings.scheduling.day_boundary)
     state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)
-    overview = build_queue(notes, state, cutoff, review)
+    cards = today_cards(notes, state, cutoff, review,
+                        note_sibling_groups(root, settings, all_notes=all_notes))
+    intervals = note_intervals(root, settings, all_notes=all_notes)
+    overview = build_queue(notes, state, cutoff, review, cards=cards, intervals=intervals)
     if deck is None:
         return overview, overview
     DeckSelection(deck).require_known(d for d in overview.decks if d != NO_DECK)
-    return overview, build_queue(notes, state, cutoff, review, deck=deck)
+    return overview, build_queue(notes, state, cutoff, review, deck=deck, cards=cards,
+                                 intervals=intervals)
 
 
 def opened_from(root: Path, settings: Settings, clock: Clock, queues: tuple[Queue, Queue], *,
@@ -75,19 +94,55 @@ def vault_report(root: Path, settings: Settings, now: dt.datetime, *, days: int 
                  deck: str | None = None) -> Report:
     """Reviews per day, retention, forecast and cards per state for the vault, or for
     the cards of the decks the pattern ``deck`` selects (an `UnknownDeckError` when it
-    selects none; reviews then count when their card is in those decks today)."""
+    selects none; reviews then count when their card is in those decks today). Cards per
+    state and the forecast are counted from `review.today`, like every other count."""
     if notes is None:
         notes = scan_summaries(root, settings, use_cache=use_cache, all_notes=all_notes)
     cutoff = DueCutoff(now, settings.scheduling.day_boundary)
     events = ReviewLog(root).events()
     state = log_state(events, cutoff)
-    summaries = [s for _, s in notes]
+    cards = today_cards(notes, state, cutoff, settings.review,
+                        note_sibling_groups(root, settings, all_notes=all_notes))
     if deck is not None:
         selection = DeckSelection(deck)
-        selection.require_known(row[0] for s in summaries for row in s)
-        summaries = [[row for row in s if selection.selects(row[0])] for s in summaries]
-        ids = {row[2] for s in summaries for row in s}
+        selection.require_known(c.deck for c in cards)
+        cards_all = cards
+        cards = [c for c in cards if selection.selects(c.deck)]
+        ids = {c.id for c in cards}
         events = [e for e in events if not isinstance(e, CardEvent) or e.id in ids]
-    return report(summaries, events, cutoff,
-                  settings.scheduling.desired_retention, suspended=state.suspended,
-                  buried=state.buried, days=days)
+    else:
+        cards_all = cards
+    queue = build_queue(notes, state, cutoff, settings.review, deck=deck, cards=cards_all)
+    base = report([], events, cutoff, settings.scheduling.desired_retention, days=days)
+    forecast = due_forecast(cards, cutoff, days)
+    window = [cutoff.today + dt.timedelta(days=k) for k in range(days + 1)]
+    base.forecast = [(day, forecast.get(day, 0)) for day in window]
+    base.states = states_today(cards, queue)
+    return base
+
+
+def states_today(cards: list[CardToday], queue: Queue) -> StateCounts:
+    """Cards per state from `review.today`: suspended and buried cards (hidden siblings
+    included) as such, the others by their schedule's state; and what ``queue`` shows."""
+    out = StateCounts()
+    for card in cards:
+        out.total += 1
+        out.leeches += card.leech
+        status = card.status
+        if status == TODAY_SUSPENDED:
+            out.suspended += 1
+        elif card.is_buried:
+            out.buried += 1
+        elif status == TODAY_UNREADABLE:
+            out.unreadable += 1
+        elif card.state == STATE_NEW:
+            out.new += 1
+        elif card.state == STATE_LEARNING:
+            out.learning += 1
+            out.learning_today += status == TODAY_LEARNING
+        else:
+            out.review += 1
+            out.due_today += status == TODAY_DUE
+    out.queue_new, out.queue_learning, out.queue_due = queue.counts()
+    return out
+

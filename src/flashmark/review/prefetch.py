@@ -37,21 +37,38 @@ def _pack(queue: Queue) -> tuple[object, ...]:
     return (
         _pack_cards(queue.learning), _pack_cards(queue.reviews), _pack_cards(queue.new),
         queue.budgets,
-        {name: (t.group, t.new, t.learning, t.review) for name, t in queue.decks.items()},
-        (st.suspended, st.buried, dict(st.reviewed_today), st.introduced_today),
-        queue.suspended, queue.buried, queue.total)
+        {name: (dict(t.by_status), t.leeches, t.total) for name, t in queue.decks.items()},
+        # the log's events as their JSON (marshal takes no dataclass)
+        ([e.to_json() for e in st.suspended.values()], [e.to_json() for e in st.buried.values()],
+         dict(st.reviewed_today), st.introduced_today, st.due_reviewed_today,
+         [e.to_json() for e in st.leeches.values()]),
+        {g: (r.new, r.review) for g, r in queue.limits.room.items()},
+        queue.held_back, queue.suspended, queue.buried, queue.total, queue.leeches,
+        queue.rated_today)
 
 
 def _unpack(data: tuple[Any, ...], cutoff: DueCutoff, review: ReviewSettings) -> Queue:
-    from flashmark.review.queue import DeckTally, LogState, Queue, QueueCard
+    from flashmark.review.limits import DailyLimits, Room
+    from flashmark.review.queue import LogState, Queue, QueueCard
+    from flashmark.review.today import TodayCounts
+    from flashmark.vault.reviewlog import CardEvent, event_from_json
 
-    learning, reviews, new, budgets, decks, state, suspended, buried, total = data
+    def events(packed: list[Any]) -> dict[str, Any]:
+        found = (event_from_json(obj) for obj in packed)
+        return {e.id: e for e in found if isinstance(e, CardEvent)}
+
+    (learning, reviews, new, budgets, decks, state, room, held_back, suspended, buried,
+     total, leeches, rated_today) = data
+    limits = DailyLimits(review)
+    limits.room = {g: Room(*r) for g, r in room.items()}
     return Queue(
         cutoff, review,
-        LogState(state[0], state[1], Counter(state[2]), state[3]),
+        LogState(events(state[0]), events(state[1]), Counter(state[2]), state[3], state[4],
+                 events(state[5])),
         list(map(QueueCard._make, learning)), list(map(QueueCard._make, reviews)),
         list(map(QueueCard._make, new)), budgets,
-        {name: DeckTally(*t) for name, t in decks.items()}, suspended, buried, total)
+        {name: TodayCounts(Counter(t[0]), t[1], t[2]) for name, t in decks.items()},
+        limits, held_back, suspended, buried, total, leeches, rated_today)
 
 
 class Prefetch:

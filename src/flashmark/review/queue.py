@@ -9,13 +9,13 @@ What is in the queue:
 * learning: cards in (re)learning steps due before the end of the local day, by due
   time (the session shows each when it falls due);
 * reviews: review cards due today (overdue included), in the configured order;
-* new: new cards, in the configured order, as candidates; how many may be introduced
-  today is ``budgets`` (per limit group, see ``review.settings``).
+* new: new cards, in the configured order.
 
-Left out: suspended cards (a ``suspend`` event not followed by ``unsuspend``), buried
-cards (a ``bury`` event whose ``until`` has not passed), unreadable entries. Siblings of
-cards reviewed today are left out by the session, which sees the question when it
-shows a card (the index does not know which cards share a question).
+What each card is today (new, learning, due, suspended, buried, a hidden sibling...) is
+`review.today.cards_today`, the one definition every count shares; the reviews and new
+cards queued are those the daily limits let through (`review.limits`). ``budgets`` says
+how many of the queued new cards each limit group (`ReviewSettings.group_of`) holds, for
+the session's bookkeeping.
 """
 
 from __future__ import annotations
@@ -30,14 +30,36 @@ from typing import NamedTuple
 
 from flashmark.config import Settings
 from flashmark.decks import DeckPattern
-from flashmark.model import LEARNING, NEW_CARD, REVIEW, STATE_LEARNING, QueueKind
+from flashmark.model import (
+    LEARNING,
+    NEW_CARD,
+    REVIEW,
+    STATE_REVIEW,
+    TODAY_DUE,
+    TODAY_LEARNING,
+    TODAY_NEW,
+    QueueKind,
+)
+from flashmark.parallel import gc_paused
+from flashmark.review.limits import DailyLimits
 from flashmark.review.settings import ReviewSettings
+from flashmark.review.today import (
+    CardToday,
+    IntervalReader,
+    SiblingGroups,
+    TodayCounts,
+    cards_today,
+    note_intervals,
+    note_sibling_groups,
+    relative_overdueness,
+)
 from flashmark.stats import NO_DECK, DueCutoff
-from flashmark.vault.codec import NEW, UNREADABLE, Summary, due_key
+from flashmark.vault.codec import NEW, Summary, key_and_state
 from flashmark.vault.reviewlog import (
     LOG_NAME,
     Bury,
     Event,
+    Leech,
     Review,
     Suspend,
     Unsuspend,
@@ -77,6 +99,9 @@ class LogState:
     buried: dict[str, Bury] = field(default_factory=dict)  # id -> event, in effect
     reviewed_today: Counter[str] = field(default_factory=Counter)  # id -> reviews today
     introduced_today: list[str] = field(default_factory=list)  # ids first reviewed today
+    # ids first reviewed today as review cards (what counts against the review limit)
+    due_reviewed_today: list[str] = field(default_factory=list)
+    leeches: dict[str, Leech] = field(default_factory=dict)  # id -> its last leech event
 
 
 def log_state(events: Iterable[Event], cutoff: DueCutoff) -> LogState:
@@ -89,8 +114,14 @@ def log_state(events: Iterable[Event], cutoff: DueCutoff) -> LogState:
             if cutoff.day_of_moment(e.moment) != cutoff.today:
                 continue
             state.reviewed_today[e.id] += 1
-            if due_key(e.before) == NEW:
-                state.introduced_today.append(e.id)
+            if state.reviewed_today[e.id] == 1:
+                key, schedule = key_and_state(e.before)
+                if key == NEW:
+                    state.introduced_today.append(e.id)
+                elif schedule == STATE_REVIEW:
+                    state.due_reviewed_today.append(e.id)
+        elif isinstance(e, Leech):
+            state.leeches[e.id] = e
         elif isinstance(e, Bury):
             if e.until is None:  # no end given: buried for the day it was made
                 if cutoff.day_of_moment(e.moment) != cutoff.today:
@@ -131,12 +162,12 @@ def _utc_days(cutoff: DueCutoff) -> list[str]:
 
 
 _ALWAYS = (b'"event":"bury"', b'"event":"suspend"', b'"event":"unsuspend"',
-           b'"event":"undo"', b'"event":"commit"', b'"event":"abort"')
+           b'"event":"undo"', b'"event":"commit"', b'"event":"abort"', b'"event":"leech"')
 
 
 def read_log_events(path: Path, cutoff: DueCutoff) -> list[Event]:
-    """The events ``log_state`` needs, read fast: every bury, suspend, unsuspend, undo,
-    commit and abort line, and only today's review lines (a long log is mostly old
+    """The events ``log_state`` needs, read fast: every bury, suspend, unsuspend, leech,
+    undo, commit and abort line, and only today's review lines (a long log is mostly old
     reviews, which are not even decoded). Lines are validated like `ReviewLog` does;
     those it would skip are skipped here too."""
     try:
@@ -163,28 +194,24 @@ def read_log_events(path: Path, cutoff: DueCutoff) -> list[Event]:
 
 
 @dataclass(slots=True)
-class DeckTally:
-    """Per deck: cards waiting today (before new-card limits), and its limit group."""
-
-    group: str
-    new: int = 0
-    learning: int = 0
-    review: int = 0
-
-
-@dataclass(slots=True)
 class Queue:
     cutoff: DueCutoff
     settings: ReviewSettings
     state: LogState
     learning: list[QueueCard]
-    reviews: list[QueueCard]
+    reviews: list[QueueCard]  # the due reviews today's limits let through, in order
+    # every new card waiting, in order: the session takes them while ``budgets`` allow,
+    # so that a buried new card gives its place to the next one
     new: list[QueueCard]
-    budgets: dict[str, int]  # limit group -> new cards it may still introduce today
-    decks: dict[str, DeckTally]  # deck (NO_DECK for none) -> what waits in it today
+    budgets: dict[str, int]  # limit group (group_of) -> new cards it may introduce
+    decks: dict[str, TodayCounts]  # deck (NO_DECK for none) -> its cards today
+    limits: DailyLimits
+    held_back: int = 0  # due reviews the review limits leave for another day
     suspended: int = 0  # cards left out because suspended
-    buried: int = 0  # ... because buried
+    buried: int = 0  # ... because buried by hand or as siblings of today's reviews
     total: int = 0  # cards considered (after the deck filter)
+    leeches: int = 0  # of these, leeches
+    rated_today: int = 0  # ratings today of the cards considered (the progress's start)
 
     @property
     def new_today(self) -> int:
@@ -193,70 +220,81 @@ class Queue:
         return sum(min(n, self.budgets.get(g, 0)) for g, n in per_group.items())
 
     def counts(self) -> tuple[int, int, int]:
-        """(new within limits, learning, review) cards waiting today."""
+        """(new within limits, learning, review within limits) cards waiting today."""
         return self.new_today, len(self.learning), len(self.reviews)
+
+
+def _queue_card(card: CardToday, kind: QueueKind) -> QueueCard:
+    return QueueCard(card.id, card.path, card.deck, card.key, kind, card.ordinal)
 
 
 def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,
                 settings: ReviewSettings, *, deck: str | None = None,
-                seed: int | None = None) -> Queue:
+                seed: int | None = None, siblings: SiblingGroups | None = None,
+                cards: list[CardToday] | None = None,
+                intervals: IntervalReader | None = None, lists: bool = True) -> Queue:
     """Today's queue for the cards of ``notes`` ((rel path, summary) pairs, vault order),
     only those of the decks the pattern ``deck`` selects when given (`flashmark.decks`).
 
+    ``siblings`` reads which cards share a question (`review.today`): without it no
+    sibling is hidden. ``intervals`` reads the due cards' intervals for ``order:
+    overdue`` (without it, that order is ``due``). ``cards``: `cards_today` of
+    ``notes``, when already worked out. ``lists=False``: only the per-deck counts and
+    the limits (for `deck_counts`), no card lists.
     ``seed`` fixes the random order (default: the date, so a restart keeps it)."""
+    with gc_paused():  # a tuple per queued card, no cycles
+        return _build_queue(notes, state, cutoff, settings, deck=deck, seed=seed,
+                            siblings=siblings, cards=cards, intervals=intervals, lists=lists)
+
+
+def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,
+                 settings: ReviewSettings, *, deck: str | None, seed: int | None,
+                 siblings: SiblingGroups | None, cards: list[CardToday] | None,
+                 intervals: IntervalReader | None, lists: bool) -> Queue:
+    if cards is None:
+        cards = today_cards(notes, state, cutoff, settings, siblings)
+    by_id = {c.id: c.deck for c in cards} if (state.introduced_today
+                                               or state.due_reviewed_today) else {}
+    limits = DailyLimits(
+        settings,
+        new_done=[by_id[i] for i in state.introduced_today if i in by_id],
+        reviews_done=[by_id[i] for i in state.due_reviewed_today if i in by_id])
     learning: list[QueueCard] = []
     reviews: list[QueueCard] = []
     new: list[QueueCard] = []
-    decks: dict[str, DeckTally] = {}
-    suspended, buried = state.suspended, state.buried
-    introduced = set(state.introduced_today)
-    used: Counter[str] = Counter()
-    end_of_day = cutoff.instant
-    n_suspended = n_buried = total = 0
-    ordinal = 0
-    group_of = settings.group_of
+    decks: dict[str, TodayCounts] = {}
     selected = None if deck is None else DeckPattern(deck).selects
-    for rel, summary in notes:
-        for card_deck, key, cid, st in summary:
-            ordinal += 1
-            if introduced and cid in introduced:
-                used[group_of(card_deck)] += 1
-            if selected is not None and not selected(card_deck):
-                continue
-            total += 1
-            name = card_deck or NO_DECK
-            tally = decks.get(name)
-            if tally is None:  # every deck is listed, even with nothing to do today
-                tally = decks[name] = DeckTally(group_of(card_deck))
-            if key == UNREADABLE:
-                continue
-            if cid in suspended:
-                n_suspended += 1
-                continue
-            if cid in buried:
-                n_buried += 1
-                continue
-            kind: QueueKind
-            if key == NEW:
-                kind = NEW_CARD
-            elif st == STATE_LEARNING:
-                if key >= end_of_day:
-                    continue
-                kind = LEARNING
-            elif cutoff.is_due(key):
-                kind = REVIEW
-            else:
-                continue
-            item = QueueCard(cid, rel, card_deck, key, kind, ordinal)
-            if kind == NEW_CARD:
-                tally.new += 1
-                new.append(item)
-            elif kind == LEARNING:
-                tally.learning += 1
-                learning.append(item)
-            else:
-                tally.review += 1
-                reviews.append(item)
+    reviewed_today = state.reviewed_today
+    rated_today = 0
+    # counted per (deck, status) first: a method call per card would cost more
+    per_status: Counter[tuple[str | None, str]] = Counter()
+    leeches: Counter[str | None] = Counter()
+    for card in cards:
+        if selected is not None and not selected(card.deck):
+            continue
+        if reviewed_today and card.id in reviewed_today:
+            rated_today += reviewed_today[card.id]
+        status = card.status
+        per_status[card.deck, status] += 1
+        if card.leech:
+            leeches[card.deck] += 1
+        if not lists:
+            continue
+        if status == TODAY_NEW:
+            new.append(_queue_card(card, NEW_CARD))
+        elif status == TODAY_LEARNING:
+            learning.append(_queue_card(card, LEARNING))
+        elif status == TODAY_DUE:
+            reviews.append(_queue_card(card, REVIEW))
+    for (card_deck, counted), n in per_status.items():
+        name = card_deck or NO_DECK
+        tally = decks.get(name)
+        if tally is None:  # every deck is listed, even with nothing to do today
+            tally = decks[name] = TodayCounts()
+        tally.by_status[counted] += n
+        tally.total += n
+    for card_deck, n in leeches.items():
+        decks[card_deck or NO_DECK].leeches += n
     learning.sort(key=lambda c: (c.key, c.ordinal))
     order = settings.order
     if order == "random":
@@ -266,11 +304,48 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
     elif order == "deck":
         reviews.sort(key=lambda c: (c.deck or "", c.key, c.ordinal))
         new.sort(key=lambda c: (c.deck or "", c.ordinal))
+    elif order == "overdue" and intervals is not None:
+        reviews = _by_relative_overdueness(reviews, cutoff, intervals)
     else:
         reviews.sort(key=lambda c: (c.key, c.ordinal))
-    budgets = {g: max(0, settings.limit_of(g) - used[g]) for g in settings.groups}
-    return Queue(cutoff, settings, state, learning, reviews, new, budgets, decks,
-                 n_suspended, n_buried, total)
+    due_reviews = len(reviews)
+    reviews, new_taken = limits.gather(reviews, new)
+    # Cards of one limit group share their groups (nested deck patterns), so the session
+    # taking the first ``budgets[g]`` new cards of group g takes exactly ``new_taken``.
+    budgets = dict.fromkeys(settings.groups, 0)
+    for item in new_taken:
+        budgets[settings.group_of(item.deck)] += 1
+    total = TodayCounts()
+    for tally in decks.values():
+        total.merge(tally)
+    return Queue(cutoff, settings, state, learning, reviews, new, budgets, decks, limits,
+                 due_reviews - len(reviews), total.suspended, total.buried, total.total,
+                 total.leeches, rated_today)
+
+
+def _by_relative_overdueness(reviews: list[QueueCard], cutoff: DueCutoff,
+                             intervals: IntervalReader) -> list[QueueCard]:
+    """Most overdue for its interval first (`review.today.relative_overdueness`); ties,
+    and cards whose interval cannot be read (last), oldest due first."""
+    known: dict[str, int] = {}
+    for path in dict.fromkeys(c.path for c in reviews):
+        known.update(intervals(path))
+
+    def weight(c: QueueCard) -> tuple[float, str, int]:
+        interval = known.get(c.id)
+        ratio = 0.0 if interval is None else relative_overdueness(c.key, interval, cutoff)
+        return (-ratio, c.key, c.ordinal)
+
+    return sorted(reviews, key=weight)
+
+
+def today_cards(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,
+                settings: ReviewSettings, siblings: SiblingGroups | None = None
+                ) -> list[CardToday]:
+    """`review.today.cards_today` with what the review log says (``state``)."""
+    return cards_today(notes, cutoff=cutoff, suspended=state.suspended, buried=state.buried,
+                       reviewed_today=state.reviewed_today, leeches=state.leeches,
+                       bury_siblings=settings.bury_siblings, siblings=siblings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,28 +354,53 @@ class DeckNode:
 
     new: int  # within today's limits
     learning: int
-    review: int
+    review: int  # within today's limits
+    leeches: int = 0
+
+
+def limited_counts(limits: DailyLimits, decks: Iterable[tuple[str | None, int, int]]
+                   ) -> tuple[int, int]:
+    """(reviews, new) today's limits let through of ``decks`` ((deck, due reviews, new
+    cards) each): the counts reviewing those decks would show. Cards of one deck share
+    their limit groups, so counting needs no card, only each deck's numbers."""
+    room = {g: [r.new, r.review] for g, r in limits.room.items()}
+    capped = limits.capped
+    decks = list(decks)
+    reviews = new = 0
+    for deck, n_reviews, _ in decks:
+        groups = limits.pools_of(deck)
+        take = min([n_reviews, *(room[g][1] for g in groups)])
+        take = max(0, int(take))
+        reviews += take
+        for g in groups:
+            room[g][1] -= take
+            if capped:
+                room[g][0] = min(room[g][0], room[g][1])
+    for deck, _, n_new in decks:
+        groups = limits.pools_of(deck)
+        take = max(0, int(min([n_new, *(room[g][0] for g in groups)])))
+        new += take
+        for g in groups:
+            room[g][0] -= take
+            if capped:
+                room[g][1] -= take
+    return reviews, new
 
 
 def deck_tree(queue: Queue) -> dict[str, DeckNode]:
-    """Counts for every deck and every parent deck (each tag path prefix): new cards
-    capped by the limit groups' budgets, as reviewing that deck would show them."""
-    learning: Counter[str] = Counter()
-    reviews: Counter[str] = Counter()
-    new_avail: dict[str, Counter[str]] = {}
-    for name, tally in queue.decks.items():
+    """Counts for every deck and every parent deck (each tag path prefix), after today's
+    limits: what reviewing that deck would show."""
+    under: dict[str, list[str]] = {}
+    for name in queue.decks:
         parts = name.split("/") if name != NO_DECK else [NO_DECK]
         for k in range(1, len(parts) + 1):
-            node = "/".join(parts[:k])
-            learning[node] += tally.learning
-            reviews[node] += tally.review
-            if tally.new:
-                new_avail.setdefault(node, Counter())[tally.group] += tally.new
+            under.setdefault("/".join(parts[:k]), []).append(name)
     out = {}
-    for node in learning.keys() | reviews.keys():
-        groups = new_avail.get(node, Counter())
-        shown_new = sum(min(n, queue.budgets.get(g, 0)) for g, n in groups.items())
-        out[node] = DeckNode(shown_new, learning[node], reviews[node])
+    for node, names in under.items():
+        tallies = [(None if n == NO_DECK else n, queue.decks[n]) for n in sorted(names)]
+        reviews, new = limited_counts(queue.limits, [(d, t.due, t.new) for d, t in tallies])
+        out[node] = DeckNode(new, sum(t.learning for _, t in tallies), reviews,
+                             sum(t.leeches for _, t in tallies))
     return out
 
 
@@ -328,4 +428,53 @@ def load_queue(root: Path, settings: Settings, review: ReviewSettings, now: dt.d
     if notes is None:
         notes = scan_summaries(root, settings, use_cache=use_cache, all_notes=all_notes)
     state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)
-    return build_queue(notes, state, cutoff, review, deck=deck)
+    return build_queue(notes, state, cutoff, review, deck=deck,
+                       siblings=note_sibling_groups(root, settings, all_notes=all_notes),
+                       intervals=note_intervals(root, settings, all_notes=all_notes))
+
+
+def today_queue(root: Path, settings: Settings, now: dt.datetime,
+                notes: list[tuple[str, Summary]], *, all_notes: bool = False
+                ) -> tuple[Queue, list[CardToday]]:
+    """Today's queue over every deck of ``notes``, as the deck list shows it, and every
+    card today: what `due` and `scan` count (per deck, after limits: `deck_counts`)."""
+    cutoff = DueCutoff(now, settings.scheduling.day_boundary)
+    state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)
+    cards = today_cards(notes, state, cutoff, settings.review,
+                        note_sibling_groups(root, settings, all_notes=all_notes))
+    return build_queue(notes, state, cutoff, settings.review, cards=cards, lists=False), cards
+
+
+@dataclass(slots=True)
+class DeckToday:
+    """One row of `due` / `scan`: a deck with its sub-decks (or a set of decks)."""
+
+    new: int = 0  # within today's limits
+    learning: int = 0
+    due: int = 0  # within today's limits
+    new_waiting: int = 0  # before the limits
+    due_waiting: int = 0
+    suspended: int = 0
+    buried: int = 0  # by hand or as siblings of today's reviews
+    leeches: int = 0
+    unreadable: int = 0
+    total: int = 0
+
+
+def deck_counts(queue: Queue, decks: list[str]) -> DeckToday:
+    """What reviewing ``decks`` (names of ``queue.decks``) shows today, after limits."""
+    out = DeckToday()
+    rows = []
+    for name in sorted(decks):
+        t = queue.decks[name]
+        rows.append((None if name == NO_DECK else name, t.due, t.new))
+        out.learning += t.learning
+        out.new_waiting += t.new
+        out.due_waiting += t.due
+        out.suspended += t.suspended
+        out.buried += t.buried
+        out.leeches += t.leeches
+        out.unreadable += t.unreadable
+        out.total += t.total
+    out.due, out.new = limited_counts(queue.limits, rows)
+    return out

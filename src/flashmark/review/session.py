@@ -41,6 +41,7 @@ from flashmark.model import (
     ACTION_RATE,
     ACTION_SUSPEND,
     LEARNING,
+    LEECH_SUSPEND,
     NEW_CARD,
     STATE_LEARNING,
     ActionKind,
@@ -50,6 +51,7 @@ from flashmark.model import (
     Rating,
     Sm2Entry,
 )
+from flashmark.review.leech import is_lapse, lapses_after, leech_warning_due
 from flashmark.review.queue import Queue, QueueCard, cutoff_end
 from flashmark.review.rating import CardFinder, Located, RateOutcome, rate_card, undo_last
 from flashmark.review.render import card_sides, heading_trail
@@ -61,6 +63,7 @@ from flashmark.vault.notefile import decode_note
 from flashmark.vault.reviewlog import (
     Bury,
     Event,
+    Leech,
     Review,
     ReviewLog,
     Suspend,
@@ -124,6 +127,7 @@ class _Action:
     event: Review | Bury | Suspend  # the log event written
     requeued: QueueCard | None = None  # the learning step put back in the session
     removed: list[tuple[str, int, QueueCard]] = field(default_factory=list)  # siblings
+    leech_events: list[Leech | Suspend] = field(default_factory=list)  # the rating's leech
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,7 @@ class RateResult:
     rated: bool
     message: str | None = None  # for the user: the note changed, the rating is pending...
     outcome: RateOutcome | None = None
+    leech: str | None = None  # the leech warning, when this lapse made one
 
 
 def editor_command(path: str, line: int, editor: str | None = None) -> list[str]:
@@ -171,6 +176,9 @@ class ReviewSession:
         self.current: ShownCard | None = None
         self.revealed = False
         self.done = 0  # ratings in this session (undo takes one back)
+        # ratings of this deck's cards earlier today (other sessions): the progress counts
+        # the day, so reopening the reviewer keeps its place
+        self.done_before = queue.rated_today
         self.skipped: list[str] = []  # messages about cards that could not be shown
         self._history: list[_Action] = []
         self._shown_at = 0.0
@@ -205,9 +213,14 @@ class ReviewSession:
         return new, learning, review
 
     @property
+    def done_today(self) -> int:
+        """Ratings of this deck's cards today, this session's and earlier ones."""
+        return self.done_before + self.done
+
+    @property
     def total(self) -> int:
-        """Cards done plus cards left: the progress bar's length."""
-        return self.done + sum(self.counts())
+        """Ratings today plus cards left: the progress bar's length."""
+        return self.done_today + sum(self.counts())
 
     def warm(self) -> None:
         """Read the review log once (a rating re-reads only its new tail): call it in the
@@ -365,11 +378,36 @@ class ReviewSession:
             for k in range(len(self.new) - 1, -1, -1):
                 if self.new[k].id in siblings:
                     action.removed.append(("new", k, self._take_new(k)))
+        leech = self._note_leech(cur, rating, outcome, action)
         self._history.append(action)
         self.done += 1
         self.current = None
         self.revealed = False
-        return RateResult(True, message, outcome)
+        return RateResult(True, message or leech, outcome, leech=leech)
+
+    def _note_leech(self, cur: ShownCard, rating: Rating, outcome: RateOutcome,
+                    action: _Action) -> str | None:
+        """After a lapse: log a `Leech` (and suspend the card with ``leech_action:
+        suspend``) when its lapses reach the threshold or another half of it
+        (`review.leech`). Returns the reviewer's warning."""
+        threshold = self.review.leech_threshold
+        if not threshold or not is_lapse(rating.value, outcome.before):
+            return None
+        with self._lock:
+            lapses = lapses_after(outcome.after, cur.id, self.finder.log.events())
+        if not leech_warning_due(lapses, threshold):
+            return None
+        when = srcodec.iso_ms(self.clock())
+        action.leech_events.append(self._log_event(
+            Leech(time=when, id=cur.id, path=cur.path, lapses=lapses)))
+        if self.review.leech_action == LEECH_SUSPEND:
+            action.leech_events.append(self._log_event(
+                Suspend(time=when, id=cur.id, path=cur.path)))
+            if action.requeued is not None and action.requeued in self.learning:
+                self.learning.remove(action.requeued)
+                action.requeued = None
+            return f"Leech: forgotten {lapses} times; suspended (! on the deck list lists it)"
+        return f"Leech: forgotten {lapses} times; consider rewriting or splitting it"
 
     # -- bury, suspend, undo ------------------------------------------------------------
 
@@ -410,6 +448,9 @@ class ReviewSession:
         if action.kind == ACTION_RATE:
             with self._lock:
                 self._undo_rating(action)
+            for event in reversed(action.leech_events):  # the lapse is taken back too
+                self._log_event(Undo(time=srcodec.iso_ms(self.clock()), of=event.uid,
+                                     id=action.item.id, path=action.item.path))
         else:
             self._log_event(Undo(time=srcodec.iso_ms(self.clock()), of=action.event.uid,
                                  id=action.item.id, path=action.item.path))

@@ -3,21 +3,28 @@
 ```yaml
 review:
   new_per_day: 20          # new cards a day for every deck without a limit of its own
-  decks:                   # a deck (with its sub-decks) gets its own daily new-card limit
-    flashcard/active/general/eng: 5
-    flashcard/active/special: 0     # 0: no new cards from this deck for now
+  max_reviews_per_day: 200 # review cards a day, likewise (default: none)
+  new_ignores_review_limit: false   # Anki's option of that name
+  decks:                   # a deck (with its sub-decks) gets its own daily limits
+    flashcard/active/general/eng: 5   # a number: its new cards a day
+    flashcard/active/special: {new_per_day: 0, max_reviews_per_day: 50}
   bury_siblings: true      # the other cards of a question wait for the next day
-  order: due               # due (oldest due first, new cards in note order) | random | deck
+  order: due               # due (oldest due first, new cards in note order) | overdue
+                           # (relative overdueness, as Anki) | random | deck
   learn_ahead: 20m         # when nothing else is left, show learning cards due this soon
   math: unicode            # unicode (LaTeX shown as Unicode text) | source (as LaTeX)
+  leech_threshold: 8       # lapses that make a card a leech (0: never)
+  leech_action: tag        # tag | suspend
 ```
 
-Limits: every card belongs to one *limit group*, the most specific deck pattern under
+Limits (`review.limits`, as Anki's): a card is bounded by every deck pattern under
 `decks:` that selects it (a deck pattern as for `--deck`, see `flashmark.decks`: a deck
-with its sub-decks, `*`/`?` globs, `::` for `/`, any case; most specific = matching the
-deck itself or its nearest parent, then most literal characters), or else the shared
-group limited by `new_per_day`. Each group introduces at most its limit of new cards
-per local day (counted from the review log), whichever deck is being reviewed.
+with its sub-decks, `*`/`?` globs, `::` for `/`, any case), so a parent deck's limits
+bound its sub-decks; or else by the shared limits `new_per_day` / `max_reviews_per_day`.
+Each group's limits hold for the local day (counted from the review log), whichever deck
+is being reviewed. ``group_of`` (the most specific pattern: matching the deck itself or
+its nearest parent, then most literal characters) names the group a new card's budget is
+kept in by the session.
 
 The keys, their types and ranges are declared with the rest of the settings schema in
 ``flashmark.config`` (``ReviewSettings`` lives there and is re-exported here), so every

@@ -166,13 +166,18 @@ class DeckScreen(Screen[None]):
         new, learning, review = overview.counts()
         reviewed = sum(overview.state.reviewed_today.values())
         extra = []
+        if overview.held_back:
+            extra.append(f"{_fmt(overview.held_back)} due beyond the limits")
         if overview.suspended:
             extra.append(f"{_fmt(overview.suspended)} suspended")
         if overview.buried:
             extra.append(f"{_fmt(overview.buried)} buried")
+        if overview.leeches:
+            extra.append(f"{_fmt(overview.leeches)} leeches")
         self.query_one("#totals", Static).update(Text.assemble(
-            ("Today: ", "bold"), (_fmt(new), "bold"), " new · ", (_fmt(learning), "bold"),
-            " learning · ", (_fmt(review), "bold"), " due · ", (_fmt(reviewed), "bold"),
+            ("Today: ", "bold"), "New ", (_fmt(new), "bold"), " · Learn ",
+            (_fmt(learning), "bold"), " · Due ", (_fmt(review), "bold"), " · ",
+            (_fmt(reviewed), "bold"),
             " reviewed" + ("" if not extra else " · " + " · ".join(extra))))
 
     def _fill(self, keep: str | None = None) -> None:
@@ -453,7 +458,7 @@ class ReviewScreen(Screen[None]):
         self.query_one("#count-new", Label).update(_fmt(new))
         self.query_one("#count-learn", Label).update(_fmt(learning))
         self.query_one("#count-due", Label).update(_fmt(review))
-        self.query_one("#progress", ProgressLine).show(session.done, session.total)
+        self.query_one("#progress", ProgressLine).show(session.done_today, session.total)
 
     def _layout_answer(self, revealed: bool) -> None:
         self.query_one("#show").display = not revealed
@@ -511,9 +516,13 @@ class ReviewScreen(Screen[None]):
             self.notify("Show the answer first (space).", timeout=2)
             return
         result = session.rate(Rating(name))
+        if result.leech and result.message != result.leech:
+            self.notify(result.leech, title="Leech", severity="warning", timeout=8)
         if result.message:
-            self.notify(result.message, severity="warning" if not result.rated else "information",
-                        timeout=6)
+            leech = result.message == result.leech
+            self.notify(result.message, title="Leech" if leech else "",
+                        severity="warning" if leech or not result.rated else "information",
+                        timeout=8 if leech else 6)
         await self.show_current()
 
     async def action_undo(self) -> None:
@@ -632,7 +641,8 @@ class StatsScreen(Screen[None]):
         if today and today.total:
             lines.append(f" (again {today.again}, hard {today.hard}, good {today.good}, "
                          f"easy {today.easy}; {today.new} new)")
-        lines.append(f" · {_fmt(s.due_today)} due\n")
+        lines.append(f" · left: New {_fmt(s.queue_new)} · Learn {_fmt(s.queue_learning)}"
+                     f" · Due {_fmt(s.queue_due)}\n")
         lines.append("Retention ", "bold")
         lines.append(f"(last {r.days} days): actual {actual}")
         lines.append(f" of {r.total} review{'s' if r.total != 1 else ''}" if r.total else "")
@@ -642,6 +652,8 @@ class StatsScreen(Screen[None]):
                      f" · {_fmt(s.suspended)} suspended · {_fmt(s.buried)} buried")
         if s.unreadable:
             lines.append(f" · {_fmt(s.unreadable)} unreadable")
+        if s.leeches:
+            lines.append(f" · {_fmt(s.leeches)} leeches")
         lines.append(f" · {_fmt(s.total)} in all")
         self.query_one("#stats-summary", Static).update(lines)
         coming = data.forecast[1:]

@@ -51,7 +51,7 @@ RATINGS = ("again", "hard", "good", "easy")
 
 EventKind = Literal["review", "pending", "external", "undo", "commit", "abort", "bury",
                     "suspend", "unsuspend", "orphan", "renamed",
-                    "anki_review"]
+                    "anki_review", "leech"]
 
 
 class LogError(FlashmarkError):
@@ -191,6 +191,16 @@ class Unsuspend(CardEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Leech(CardEvent):
+    """The card's lapses reached the leech threshold (``review.leech_threshold``), or
+    another half of it past that (Anki's repeat warnings): ``lapses`` is the count then.
+    A card is a leech from its first such line on (`review.today`)."""
+
+    kind: ClassVar[EventKind] = "leech"
+    lapses: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Orphan(Event):
     """A schedule that `generate` could not give to any new card of a section."""
 
@@ -235,7 +245,7 @@ class AnkiReview(CardEvent):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls for cls in (Review, Pending, External, Undo, Commit, Abort, Bury, Suspend,
                               Unsuspend, Orphan, Renamed,
-                              AnkiReview)}
+                              AnkiReview, Leech)}
 
 
 # --- validation ------------------------------------------------------------------------
@@ -495,7 +505,7 @@ def reviews(events: Iterable[Event]) -> list[Review]:
 
 
 __all__ = ["EVENT_TYPES", "Abort", "AnkiReview", "Bury", "CardEvent", "Commit", "EditRecord",
-           "Event", "EventKind", "External", "LogError", "Orphan", "Pending",
+           "Event", "EventKind", "External", "Leech", "LogError", "Orphan", "Pending",
            "Renamed", "Review", "ReviewLog", "Suspend", "Undo", "Unsuspend",
            "event_from_json", "follow_renames", "in_effect", "joined_histories",
            "open_intents", "parse_line", "rename_map", "reviews"]
