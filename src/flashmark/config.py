@@ -260,6 +260,32 @@ PRESETS: dict[str, ParserSettings] = {
 }
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def easy_days(value: object) -> tuple[float, ...]:
+    """``scheduling.easy_days``: weekday name -> a number from 0 to 1 (unnamed days: 1);
+    stored as seven numbers, Monday first."""
+    if not isinstance(value, dict):
+        raise Invalid(f"must map weekdays to a share of a normal day's load, like "
+                      f"{{saturday: 0.5, sunday: 0}}, got {value!r}")
+    shares = [1.0] * 7
+    for day, share in value.items():
+        name = str(day).strip().lower()
+        if name not in WEEKDAYS:
+            raise Invalid(f"{day!r} is not a weekday (monday .. sunday)", standalone=True)
+        try:
+            shares[WEEKDAYS.index(name)] = number(ge=0)(share)
+        except Invalid as exc:
+            exc.subkey = name
+            raise
+        if shares[WEEKDAYS.index(name)] > 1:
+            bad = Invalid(f"must be a number from 0 to 1, got {share!r}")
+            bad.subkey = name
+            raise bad
+    return tuple(shares)
+
+
 @dataclass(frozen=True, slots=True)
 class SchedulingSettings:
     # what the vault's plugin is set to
@@ -282,6 +308,11 @@ class SchedulingSettings:
     # "learner" (days as above) or "utc" (the plugin's rule: UTC calendar days), for the
     # scheduler's elapsed days
     elapsed_days: str = setting("learner", one_of("learner", "utc"))
+    # Load balancing (scheduling.load_balance): among the days fuzz allows, prefer those
+    # with fewer reviews due (the plugin's `loadBalance`); easy_days: weekday -> share of
+    # a normal day's reviews (1 normal, 0 as few as possible, between: reduced).
+    load_balance: bool = setting(False, boolean)
+    easy_days: tuple[float, ...] = setting((1.0,) * 7, easy_days)
 
 
 ORDERS = ("due", "random", "deck")
@@ -326,6 +357,9 @@ class ReviewSettings:
     learn_ahead: dt.timedelta = setting(dt.timedelta(minutes=20), duration_or_zero)  # noqa: RUF009
     # how LaTeX is shown: as Unicode text, or as its source
     math: str = setting("unicode", one_of(*MATH_MODES))
+    # the longest time one answer counts for in the log and the day's study time (Anki's
+    # "maximum answer seconds")
+    max_answer_seconds: int = setting(60, whole(ge=1, le=3600))
 
     def group_of(self, deck: str | None) -> str:
         """The limit group of a card's deck: of the configured deck patterns that select it
@@ -383,6 +417,7 @@ _OSR_KEYS: dict[str, tuple[str | None, Check]] = {
     "fsrsDesiredRetention": ("scheduling.desired_retention", number(gt=0, lt=1)),
     "maximumInterval": ("scheduling.maximum_interval", whole(ge=1)),
     "noteFoldersToIgnore": ("ignore", strings),
+    "loadBalance": ("scheduling.load_balance", boolean),
     # Not used by flashmark, but it writes the SM-2 entries the plugin schedules with
     # them (state_format: sm2): a broken value is reported, not passed on.
     "baseEase": (None, number(gt=0)),
