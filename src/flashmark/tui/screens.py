@@ -301,6 +301,7 @@ class ReviewScreen(Screen[None]):
         self.deck = deck
         self.session = session
         self._painted = False
+        self._info = Text()  # the card line without the timer (redrawn every second)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
@@ -331,6 +332,7 @@ class ReviewScreen(Screen[None]):
             button.display = False
         self.query_one("#show").display = False
         self.set_interval(1.0, self._check_disk)
+        self.set_interval(1.0, self._tick)
         if self.session is not None:
             await self.show_current()
 
@@ -436,8 +438,25 @@ class ReviewScreen(Screen[None]):
             kind = "one-sided"
         state = {NEW_CARD: "new card", LEARNING: "learning"}.get(cur.item.kind, "review")
         deck = (cur.item.deck or "no deck")
-        info = Text.assemble((state, "bold"), " · ", kind, " · ", (deck, "dim"))
-        info.truncate(max(10, self.size.width - 2), overflow="ellipsis")
+        self._info = Text.assemble((state, "bold"), " · ", kind, " · ", (deck, "dim"))
+        self._tick()
+
+    def _tick(self) -> None:
+        """The card line with the answer timer and today's studied cards and time (the
+        session's clock: a fixed `--now` keeps the timer still)."""
+        session = self.session
+        if session is None or session.current is None:
+            return
+        width = max(10, self.size.width - 2)
+        seconds = int(session.answer_seconds())
+        minutes = session.studied_ms // 60000
+        studied = session.studied_today
+        right = (f"{seconds // 60}:{seconds % 60:02d} · today {studied} "
+                 f"card{'s' if studied != 1 else ''}, {minutes} min")
+        info = self._info.copy()
+        info.truncate(max(10, width - len(right) - 2), overflow="ellipsis")
+        info.append(" " * max(2, width - len(info.plain) - len(right)))
+        info.append(right, "dim")
         self.query_one("#cardinfo", Static).update(info)
 
     def _update_counts(self) -> None:
@@ -506,6 +525,23 @@ class ReviewScreen(Screen[None]):
             self.notify("Show the answer first (space).", timeout=2)
             return
         result = session.rate(Rating(name))
+        if result.conflict:
+            rating = Rating(name)
+
+            async def decided(rate_anyway: bool | None) -> None:
+                if session.current is None:
+                    return
+                if rate_anyway:
+                    again = session.rate(rating, force=True)
+                    if again.message:
+                        self.notify(again.message, severity="warning", timeout=6)
+                else:
+                    session.skip()
+                    self.notify("Skipped: it was rated elsewhere.", timeout=3)
+                await self.show_current()
+
+            self.app.push_screen(RatedElsewhereScreen(result.message or ""), decided)
+            return
         if result.message:
             self.notify(result.message, severity="warning" if not result.rated else "information",
                         timeout=6)
@@ -670,6 +706,28 @@ class HelpScreen(ModalScreen[None]):
         text.append("esc closes", "dim")
         with VerticalScroll(id="help-box"):
             yield Static(text, id="help-text")
+
+
+class RatedElsewhereScreen(ModalScreen[bool]):
+    """Asked when the card on screen was rated by another program since it was shown."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "choose(True)", "Rate anyway"),
+        Binding("s,escape", "choose(False)", "Skip"),
+    ]
+
+    def __init__(self, message: str) -> None:
+        super().__init__(id="rated-elsewhere")
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        text = Text.assemble((self.message + "\n\n", "bold"),
+                             "r: rate it anyway (a second review)   s, esc: skip it")
+        with VerticalScroll(id="help-box"):
+            yield Static(text, id="rated-elsewhere-text")
+
+    def action_choose(self, rate_anyway: bool) -> None:
+        self.dismiss(rate_anyway)
 
 
 # --- suspended cards -----------------------------------------------------------------
