@@ -33,6 +33,28 @@ def balancer_from_summaries(notes: Iterable[tuple[str, Summary]], settings: Sett
     """The histogram of the review cards of ``notes`` ((rel, summary) pairs), from the
     learner day of ``now`` on."""
     cutoff = DueCutoff(now, settings.scheduling.day_boundary)
+    easy = dict(enumerate(settings.scheduling.easy_days))
+    return LoadBalancer(_review_days(notes, cutoff), start=cutoff.today, easy_days=easy)
+
+
+def vault_balancer(root: Path, settings: Settings, now: dt.datetime, *,
+                   all_notes: bool = False) -> LoadBalancer:
+    """The histogram of the vault at ``root``, read (a scan: the index answers when
+    warm) only when a rating first needs it: most long intervals are never balanced."""
+    from flashmark.review.queue import scan_summaries
+
+    cutoff = DueCutoff(now, settings.scheduling.day_boundary)
+
+    def load() -> list[tuple[str, dt.date]]:
+        notes = scan_summaries(root, settings, all_notes=all_notes)
+        return _review_days(notes, cutoff)
+
+    return LoadBalancer(load, start=cutoff.today,
+                        easy_days=dict(enumerate(settings.scheduling.easy_days)))
+
+
+def _review_days(notes: Iterable[tuple[str, Summary]], cutoff: DueCutoff
+                 ) -> list[tuple[str, dt.date]]:
     due: list[tuple[str, dt.date]] = []
     for _rel, summary in notes:
         for _deck, key, card_id, state in summary:
@@ -40,17 +62,7 @@ def balancer_from_summaries(notes: Iterable[tuple[str, Summary]], settings: Sett
                 day = cutoff.day_of(key)
                 if day is not None and day >= cutoff.today:
                     due.append((card_id, day))
-    easy = dict(enumerate(settings.scheduling.easy_days))
-    return LoadBalancer(due, start=cutoff.today, easy_days=easy)
-
-
-def vault_balancer(root: Path, settings: Settings, now: dt.datetime, *,
-                   all_notes: bool = False) -> LoadBalancer:
-    """The histogram of the vault at ``root`` (a scan: the index answers when warm)."""
-    from flashmark.review.queue import scan_summaries
-
-    notes = scan_summaries(root, settings, all_notes=all_notes)
-    return balancer_from_summaries(notes, settings, now)
+    return due
 
 
 def record_rating(balancer: LoadBalancer, settings: Settings, card_id: str,

@@ -253,7 +253,9 @@ class ReviewSession:
         background after the first card is shown."""
         with self._lock:
             self.finder.log.events()
-            self._balancer_locked()
+            balancer = self._balancer_locked()
+            if balancer is not None:
+                balancer.count(balancer.start)  # read the histogram now, not at a rating
 
     def _balancer_locked(self) -> LoadBalancer | None:
         """The load balancer's histogram of the vault (None: not balancing), built from

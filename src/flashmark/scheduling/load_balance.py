@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 __all__ = [
@@ -152,24 +152,47 @@ class Choice:
 class LoadBalancer:
     """Review cards per learner day, and the choice of a day for a new interval."""
 
-    def __init__(self, due: Iterable[tuple[str, dt.date]], *, start: dt.date,
+    def __init__(self, due: Iterable[tuple[str, dt.date]]
+                 | Callable[[], Iterable[tuple[str, dt.date]]], *, start: dt.date,
                  easy_days: Mapping[int, float] | None = None) -> None:
-        """``due``: (card id, learner day it is due) of the review cards; days before
-        ``start`` or ``HORIZON_DAYS`` after it are not kept (never asked for)."""
+        """``due``: (card id, learner day it is due) of the review cards, or a function
+        giving them, called when a day is first needed (a rating whose interval is not
+        balanced never reads the vault's histogram). Days before ``start`` or
+        ``HORIZON_DAYS`` after it are not kept (never asked for)."""
         self.start = start
         self.end = start + dt.timedelta(days=HORIZON_DAYS)
         self.easy_days: dict[int, float] = dict(easy_days or {})
         self._cards: dict[dt.date, set[str]] = {}
         self._day_of: dict[str, dt.date] = {}
+        self._load = due if callable(due) else None
+        if not callable(due):
+            self._add_all(due)
+
+    def _add_all(self, due: Iterable[tuple[str, dt.date]]) -> None:
         for card_id, day in due:
-            self.add(card_id, day)
+            self._move(card_id, day)
+
+    @property
+    def loaded(self) -> bool:
+        return self._load is None
+
+    def _ensure(self) -> None:
+        if self._load is not None:
+            load, self._load = self._load, None
+            self._add_all(load())
 
     def count(self, day: dt.date) -> int:
+        self._ensure()
         return len(self._cards.get(day, ()))
 
     def add(self, card_id: str, day: dt.date | None) -> None:
         """Record that ``card_id`` is now due on ``day`` (None: not a review card any
-        more), forgetting the day it had."""
+        more), forgetting the day it had. Before the histogram is loaded there is nothing
+        to update: the load will read the card as it is then."""
+        if self._load is None:
+            self._move(card_id, day)
+
+    def _move(self, card_id: str, day: dt.date | None) -> None:
         old = self._day_of.pop(card_id, None)
         if old is not None:
             self._cards[old].discard(card_id)
@@ -188,6 +211,7 @@ class LoadBalancer:
         days = [today + dt.timedelta(days=d) for d in range(lower, upper + 1)]
         if today < self.start or days[-1] >= self.end:
             return None  # outside what the histogram holds (a session past midnight...)
+        self._ensure()
         sibling_ids = set(siblings)
         counts = [self.count(day) for day in days]
         near = [bool(sibling_ids & self._cards.get(day, set())) for day in days]
