@@ -63,7 +63,7 @@ from flashmark.review.rating import (
 )
 from flashmark.review.render import card_sides, heading_trail
 from flashmark.syntax import parse_note, srcodec
-from flashmark.vault.codec import NEW, due_key, key_and_state
+from flashmark.vault.codec import NEW, UNREADABLE, due_key, key_and_state
 from flashmark.vault.edit import NoteWriteError
 from flashmark.vault.lock import vault_lock
 from flashmark.vault.notefile import decode_note
@@ -662,7 +662,7 @@ def _describe_entry(entry: str | None) -> str:
     if entry is None:
         return "its schedule was removed"
     key = due_key(entry)
-    if key in (NEW, "?"):
+    if key in (NEW, UNREADABLE):
         return "its schedule was reset" if key == NEW else "its entry is now unreadable"
     return f"now due {key[:10]}"
 
