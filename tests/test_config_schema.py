@@ -197,7 +197,8 @@ def test_a_real_process_exits_3_not_70(tmp_path: Path) -> None:
 
 CORPUS_SETTINGS = Settings(
     parser=ParserSettings(flashcard_tags=("flashcard/active",)),
-    scheduling=SchedulingSettings(maximum_interval=36524),
+    # load_balance: the plugin's `loadBalance: true` (read since issue 12)
+    scheduling=SchedulingSettings(maximum_interval=36524, load_balance=True),
     ignore=("**/*.excalidraw.md",),
     sources=(str(OSR_DATA_JSON),),
     # burySiblingCards: false; flashcardCardOrder: NewFirstRandom (config.plugin_order)

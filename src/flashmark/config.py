@@ -260,6 +260,32 @@ PRESETS: dict[str, ParserSettings] = {
 }
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def easy_days(value: object) -> tuple[float, ...]:
+    """``scheduling.easy_days``: weekday name -> a number from 0 to 1 (unnamed days: 1);
+    stored as seven numbers, Monday first."""
+    if not isinstance(value, dict):
+        raise Invalid(f"must map weekdays to a share of a normal day's load, like "
+                      f"{{saturday: 0.5, sunday: 0}}, got {value!r}")
+    shares = [1.0] * 7
+    for day, share in value.items():
+        name = str(day).strip().lower()
+        if name not in WEEKDAYS:
+            raise Invalid(f"{day!r} is not a weekday (monday .. sunday)", standalone=True)
+        try:
+            shares[WEEKDAYS.index(name)] = number(ge=0)(share)
+        except Invalid as exc:
+            exc.subkey = name
+            raise
+        if shares[WEEKDAYS.index(name)] > 1:
+            bad = Invalid(f"must be a number from 0 to 1, got {share!r}")
+            bad.subkey = name
+            raise bad
+    return tuple(shares)
+
+
 @dataclass(frozen=True, slots=True)
 class SchedulingSettings:
     # what the vault's plugin is set to
@@ -282,6 +308,11 @@ class SchedulingSettings:
     # "learner" (days as above) or "utc" (the plugin's rule: UTC calendar days), for the
     # scheduler's elapsed days
     elapsed_days: str = setting("learner", one_of("learner", "utc"))
+    # Load balancing (scheduling.load_balance): among the days fuzz allows, prefer those
+    # with fewer reviews due (the plugin's `loadBalance`); easy_days: weekday -> share of
+    # a normal day's reviews (1 normal, 0 as few as possible, between: reduced).
+    load_balance: bool = setting(False, boolean)
+    easy_days: tuple[float, ...] = setting((1.0,) * 7, easy_days)
 
 
 ORDERS = ("due", "random", "deck", "overdue")
@@ -373,6 +404,9 @@ class ReviewSettings:
     # lapses that make a card a leech (0: never), and what then happens to it
     leech_threshold: int = setting(8, whole(ge=0))
     leech_action: str = setting("tag", one_of(*LEECH_ACTIONS))
+    # the longest time one answer counts for in the log and the day's study time (Anki's
+    # "maximum answer seconds")
+    max_answer_seconds: int = setting(60, whole(ge=1, le=3600))
 
     def group_of(self, deck: str | None) -> str:
         """The limit group of a card's deck: of the configured deck patterns that select it
@@ -456,6 +490,7 @@ _OSR_KEYS: dict[str, tuple[str | None, Check]] = {
     # The plugin's card and deck order, read together into review.order (below).
     "flashcardCardOrder": (None, text),
     "flashcardDeckOrder": (None, text),
+    "loadBalance": ("scheduling.load_balance", boolean),
     # Not used by flashmark, but it writes the SM-2 entries the plugin schedules with
     # them (state_format: sm2): a broken value is reported, not passed on.
     "baseEase": (None, number(gt=0)),

@@ -278,9 +278,17 @@ def test_note_changed_in_the_card_is_re_read(vault: Path) -> None:
     path.write_bytes(path.read_bytes().replace(entry.encode(), b"2026-12-30,30,250", 1))
     session.reveal()
     result = session.rate(Rating.GOOD)
-    assert not result.rated and result.message and "re-read" in result.message
+    # issue 12: not rated a second time unasked; the UI asks (rate anyway / skip)
+    assert not result.rated and result.conflict
+    assert result.message and "rated elsewhere" in result.message and "2026-12-30" in result.message
     assert session.current is not None and session.current.card.entry_text == "2026-12-30,30,250"
     assert not reviews(_events(vault))
+    # asked again: still a conflict; forced: rated from the entry the note has now
+    assert session.rate(Rating.GOOD).conflict
+    forced = session.rate(Rating.GOOD, force=True)
+    assert forced.rated and forced.outcome is not None
+    assert forced.outcome.before == "2026-12-30,30,250"
+    assert len(reviews(_events(vault))) == 1
 
 
 def test_card_text_edited_gets_its_new_id(vault: Path) -> None:

@@ -17,6 +17,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flashmark.cards import Card, cards_of
 from flashmark.config import Settings
@@ -46,6 +47,10 @@ from flashmark.vault.reviewlog import (
 )
 from flashmark.vault.scan import _fingerprint, scan_vault
 from flashmark.vault.srwrite import sr_edit
+
+if TYPE_CHECKING:
+    from flashmark.scheduling import FsrsScheduler
+    from flashmark.scheduling.load_balance import LoadBalancer
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,22 +301,85 @@ def reconcile(root: Path, settings: Settings, log: ReviewLog, now: dt.datetime,
 
 def rate_card(root: Path, settings: Settings, card_id: str, rating: Rating, now: dt.datetime,
               *, duration_ms: int | None = None, all_notes: bool = False,
-              finder: CardFinder | None = None) -> RateOutcome:
-    """Rate one card: schedule it, write its entry into the note, log the review."""
+              finder: CardFinder | None = None, balancer: LoadBalancer | None = None,
+              expect_entry: tuple[str | None] | None = None) -> RateOutcome:
+    """Rate one card: schedule it, write its entry into the note, log the review.
+
+    With load balancing on (``review.balance.balancing``) the interval's day is chosen by
+    ``balancer`` (built from the index when not given) and the balancer learns the new
+    due day. ``expect_entry``: (the entry the card had when it was shown,): under the
+    lock, a card whose entry is another now raises `RatedElsewhereError` (nothing is
+    written), so two reviewers never rate one card twice unknowingly."""
     time_text = _now_utc(now)
     finder = finder or CardFinder(root, settings, all_notes=all_notes)
     with vault_lock(root):
         reconcile(root, settings, finder.log, now, all_notes=all_notes)
         return _rate_locked(root, settings, card_id, rating, now, time_text, duration_ms,
-                            all_notes, finder)
+                            all_notes, finder, balancer, expect_entry)
+
+
+class RatedElsewhereError(FlashmarkError):
+    """The card's entry changed since the card was shown: another program (a second
+    reviewer, the plugin, `flashmark rate`) rated it meanwhile."""
+
+    def __init__(self, message: str, entry: str | None) -> None:
+        super().__init__(message)
+        self.entry = entry
+
+
+def scheduler_for(settings: Settings) -> FsrsScheduler:
+    from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+
+    return FsrsScheduler(SchedulerConfig.from_settings(settings.scheduling))
+
+
+def schedule(scheduler: FsrsScheduler, settings: Settings, card: Card, rating: Rating,
+             now: dt.datetime, balancer: LoadBalancer | None = None,
+             siblings: tuple[str, ...] = ()) -> str:
+    """The entry text ``card`` gets when rated ``rating`` at ``now``."""
+    from flashmark.scheduling.load_balance import Balance
+
+    before = card.entry_text
+    entry = srcodec.parse_entry(before) if before is not None else None
+    if isinstance(entry, RawEntry):
+        raise FlashmarkError(f"the SR entry '!{entry.text}' of card {card.id} cannot be read "
+                             f"({entry.reason})")
+    assert entry is None or isinstance(entry, Sm2Entry | FsrsEntry)
+    balance = Balance(balancer, siblings) if balancer is not None else None
+    key = int(card.id, 16)
+    if settings.scheduling.state_format == "sm2":
+        return scheduler.review_as_sm2(entry, rating, now, key, balance).text
+    return scheduler.review(entry, rating, now, key, balance).text
+
+
+def keep_pending(root: Path, settings: Settings, log: ReviewLog, card: Card, rel: str,
+                 rating: Rating, now: dt.datetime, *, duration_ms: int | None,
+                 reason: str) -> Pending:
+    """Log a rating that cannot be written (the card left its note, the note cannot be
+    written) as `pending`, so it is not lost: what `rate_card` does when its write fails."""
+    scheduler = scheduler_for(settings)
+    try:
+        after = schedule(scheduler, settings, card, rating, now)
+    except FlashmarkError:
+        after = card.entry_text or ""
+    with vault_lock(root):
+        return log.append(Pending(time=_now_utc(now), id=card.id, path=rel,
+                                  sibling=card.sibling, rating=rating.value,
+                                  duration_ms=duration_ms, before=card.entry_text,
+                                  after=after, scheduler=scheduler.version, reason=reason))
 
 
 def _rate_locked(root: Path, settings: Settings, card_id: str, rating: Rating,
                  now: dt.datetime, time_text: str, duration_ms: int | None,
-                 all_notes: bool, finder: CardFinder) -> RateOutcome:
-    from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+                 all_notes: bool, finder: CardFinder, balancer: LoadBalancer | None,
+                 expect_entry: tuple[str | None] | None) -> RateOutcome:
+    from flashmark.review.balance import balancing, record_rating, vault_balancer
 
     loc = finder.find(card_id)
+    if expect_entry is not None and loc.card.entry_text != expect_entry[0]:
+        raise RatedElsewhereError(
+            f"card {loc.card.id} was rated elsewhere since it was shown (its entry is now "
+            f"{loc.card.entry_text or 'empty'})", loc.card.entry_text)
     card = loc.card
     before = card.entry_text
     entry = srcodec.parse_entry(before) if before is not None else None
@@ -321,13 +389,13 @@ def _rate_locked(root: Path, settings: Settings, card_id: str, rating: Rating,
             f"cannot be read ({entry.reason}); flashmark will not overwrite it",
             hint="fix the entry by hand or delete it to start the card anew")
     assert entry is None or isinstance(entry, Sm2Entry | FsrsEntry)
-    scheduler = FsrsScheduler(SchedulerConfig.from_settings(settings.scheduling))
-    key = int(card.id, 16)
-    if settings.scheduling.state_format == "sm2":
-        new_entry: Sm2Entry | FsrsEntry = scheduler.review_as_sm2(entry, rating, now, key)
-    else:
-        new_entry = scheduler.review(entry, rating, now, key)
-    after = new_entry.text
+    scheduler = scheduler_for(settings)
+    if balancer is None and balancing(settings):
+        balancer = vault_balancer(root, settings, now, all_notes=all_notes)
+    if not balancing(settings):
+        balancer = None
+    siblings = tuple(i for i in card_ids(loc.question, loc.rel) if i != card.id)
+    after = schedule(scheduler, settings, card, rating, now, balancer, siblings)
     log = finder.log
     events = log.events()
     known, last = _last_known(events, card.id)
@@ -376,6 +444,8 @@ def _rate_locked(root: Path, settings: Settings, card_id: str, rating: Rating,
     done = _record(applied.edits[0])
     log.append(Commit(time=time_text, of=staged.uid,
                       edit=done if done != staged.edit else None))
+    if balancer is not None:
+        record_rating(balancer, settings, card.id, after, now)
     event = dataclasses.replace(staged, staged=False, edit=done)
     return RateOutcome(card, loc.rel, before, after, applied, event)
 

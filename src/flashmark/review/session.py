@@ -20,12 +20,12 @@ uid); ratings and their undo are logged by ``review.rating``.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import difflib
 import os
 import shlex
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,16 +51,26 @@ from flashmark.model import (
     Rating,
     Sm2Entry,
 )
+from flashmark.review.balance import balancing, record_rating, vault_balancer
 from flashmark.review.leech import is_lapse, lapses_after, leech_warning_due
-from flashmark.review.queue import Queue, QueueCard, cutoff_end
-from flashmark.review.rating import CardFinder, Located, RateOutcome, rate_card, undo_last
+from flashmark.review.queue import Queue, QueueCard, cutoff_end, read_log_events
+from flashmark.review.rating import (
+    CardFinder,
+    Located,
+    RatedElsewhereError,
+    RateOutcome,
+    keep_pending,
+    rate_card,
+    undo_last,
+)
 from flashmark.review.render import card_sides, heading_trail
 from flashmark.syntax import parse_note, srcodec
-from flashmark.vault.codec import due_key, key_and_state
+from flashmark.vault.codec import NEW, UNREADABLE, due_key, key_and_state
 from flashmark.vault.edit import NoteWriteError
 from flashmark.vault.lock import vault_lock
 from flashmark.vault.notefile import decode_note
 from flashmark.vault.reviewlog import (
+    LOG_NAME,
     Bury,
     Event,
     Leech,
@@ -75,6 +85,7 @@ from flashmark.vault.reviewlog import (
 
 if TYPE_CHECKING:  # importing the scheduler imports py-fsrs: only when answering
     from flashmark.scheduling import FsrsScheduler
+    from flashmark.scheduling.load_balance import LoadBalancer
 
 Clock = Callable[[], dt.datetime]
 E = TypeVar("E", bound=Event)
@@ -95,6 +106,9 @@ class ShownCard:
     back: str
     trail: tuple[str, ...]  # the headings above the card in its note
     stamp: tuple[int, int]  # the note's (mtime_ns, size) when it was read
+    # The card's entry when it was first shown: a rating finding another one in the note
+    # learns that the card was rated elsewhere meanwhile (and asks before rating again).
+    asked_entry: str | None = None
 
     @property
     def id(self) -> str:
@@ -136,6 +150,9 @@ class RateResult:
     message: str | None = None  # for the user: the note changed, the rating is pending...
     outcome: RateOutcome | None = None
     leech: str | None = None  # the leech warning, when this lapse made one
+    # The card was rated elsewhere since it was shown: nothing was written; the UI asks
+    # whether to rate it anyway (``rate(..., force=True)``) or skip it (``skip``).
+    conflict: bool = False
 
 
 def editor_command(path: str, line: int, editor: str | None = None) -> list[str]:
@@ -156,13 +173,15 @@ def editor_command(path: str, line: int, editor: str | None = None) -> list[str]
 class ReviewSession:
     def __init__(self, root: Path, settings: Settings, queue: Queue, *,
                  clock: Clock, finder: CardFinder | None = None, all_notes: bool = False,
-                 timer: Callable[[], float] = time.monotonic) -> None:
+                 timer: Callable[[], float] | None = None) -> None:
         self.root = root
         self.settings = settings
         self.review = queue.settings
         self.cutoff = queue.cutoff
         self.clock = clock
-        self.timer = timer
+        # Seconds, for the answer timer: the injected clock's by default, so that a fixed
+        # `--now` (the tests) shows a timer that stands still.
+        self.timer = timer if timer is not None else (lambda: clock().timestamp())
         self.all_notes = all_notes
         self.finder = finder or CardFinder(root, settings, all_notes=all_notes)
         self.learning: list[QueueCard] = list(queue.learning)  # by due time
@@ -184,6 +203,26 @@ class ReviewSession:
         self._shown_at = 0.0
         self._scheduler: FsrsScheduler | None = None
         self._lock = threading.Lock()  # the review log's reader is not thread-safe
+        self._balancer: LoadBalancer | None = None  # built once, on first need (warm)
+        # Today's studied cards and time (the header), from the log, then this session.
+        self.studied_today, self.studied_ms = self._studied_so_far()
+
+    def _studied_so_far(self) -> tuple[int, int]:
+        cap = self.review.max_answer_seconds * 1000
+        count = total = 0
+        path = self.root / ".flashmark" / LOG_NAME
+        for e in in_effect(read_log_events(path, self.cutoff)):
+            if isinstance(e, Review) and self.cutoff.day_of_moment(e.moment) == self.cutoff.today:
+                count += 1
+                total += min(e.duration_ms or 0, cap)
+        return count, total
+
+    def answer_seconds(self) -> float:
+        """How long the card on screen has been shown, capped at review.max_answer_seconds
+        (what the rating will log)."""
+        if self.current is None:
+            return 0.0
+        return min(max(0.0, self.timer() - self._shown_at), float(self.review.max_answer_seconds))
 
     # -- counts ---------------------------------------------------------------------
 
@@ -227,6 +266,17 @@ class ReviewSession:
         background after the first card is shown."""
         with self._lock:
             self.finder.log.events()
+            balancer = self._balancer_locked()
+            if balancer is not None:
+                balancer.count(balancer.start)  # read the histogram now, not at a rating
+
+    def _balancer_locked(self) -> LoadBalancer | None:
+        """The load balancer's histogram of the vault (None: not balancing), built from
+        the index once per session; ratings keep it current. Call with ``_lock`` held."""
+        if self._balancer is None and balancing(self.settings):
+            self._balancer = vault_balancer(self.root, self.settings, self.clock(),
+                                            all_notes=self.all_notes)
+        return self._balancer
 
     # -- choosing and showing cards ---------------------------------------------------
 
@@ -292,16 +342,49 @@ class ReviewSession:
                 and any(self.reviewed_today[s] for s in self._siblings(loc))):
             self._give_back_budget(item)
             return None
+        key, state = key_and_state(loc.card.entry_text)
+        if key != item.key:
+            # The entry changed since the queue was built: another program (the plugin,
+            # `flashmark rate`, a second reviewer) reviewed the card meanwhile.
+            still = self._still_due(item, key, state, loc)
+            if still is None:
+                return None
+            item = still
         self.current = self._shown(item, loc)
         self.revealed = False
         self._shown_at = self.timer()
         return self.current
 
+    def _still_due(self, item: QueueCard, key: str, state: str,
+                   loc: Located) -> QueueCard | None:
+        """The queue entry of a card whose entry changed since it was queued, when it is
+        still to be asked now; else None (put back for later today, or skipped with a
+        notice in ``skipped``)."""
+        if key == NEW:
+            return item._replace(key=key, kind=NEW_CARD)
+        if state == STATE_LEARNING and key < self.cutoff.instant:
+            again = item._replace(key=key, kind=LEARNING)
+            if not self._due(again, self.clock() + self.review.learn_ahead):
+                self._give_back_budget(item)
+                bisect.insort(self.learning, again, key=lambda c: (c.key, c.ordinal))
+                return None
+            return again
+        if state != STATE_LEARNING and self.cutoff.is_due(key):
+            return item._replace(key=key)
+        self._give_back_budget(item)
+        when = self.cutoff.day_of(key)
+        self.skipped.append(
+            f"{loc.rel}:{loc.question.span.line + 1}: card {item.id} skipped: it was "
+            f"reviewed elsewhere since the queue was built"
+            + (f" (next due {when.isoformat()})" if when is not None else ""))
+        return None
+
     def _shown(self, item: QueueCard, loc: Located) -> ShownCard:
         front, back = card_sides(loc.card)
         text = decode_note(loc.rel, loc.data).text
         trail = tuple(heading_trail(text, loc.question.span.line))
-        return ShownCard(item, loc.card, loc, front, back, trail, _stamp(loc.path))
+        return ShownCard(item, loc.card, loc, front, back, trail, _stamp(loc.path),
+                         loc.card.entry_text)
 
     @staticmethod
     def _siblings(loc: Located) -> list[str]:
@@ -333,37 +416,55 @@ class ReviewSession:
         entry = srcodec.parse_entry(text) if text is not None else None
         if entry is not None and not isinstance(entry, Sm2Entry | FsrsEntry):
             return None
-        return self.scheduler().preview(entry, self.clock(), int(cur.card.id, 16))
+        from flashmark.scheduling.load_balance import Balance
 
-    def rate(self, rating: Rating) -> RateResult:
-        """Rate the card on screen: note and log are written before this returns."""
+        with self._lock:
+            balancer = self._balancer_locked()
+        balance = (Balance(balancer, tuple(self._siblings(cur.located)))
+                   if balancer is not None else None)
+        return self.scheduler().preview(entry, self.clock(), int(cur.card.id, 16), balance)
+
+    def rate(self, rating: Rating, *, force: bool = False) -> RateResult:
+        """Rate the card on screen: note and log are written before this returns.
+
+        Checked first, against the note as it is now: a card gone from its note keeps the
+        rating as a `pending` log line; a card whose entry changed since it was shown
+        (rated elsewhere) is not rated but reported (``conflict``), unless ``force``."""
         cur = self._require()
         message = None
+        duration = round(self.answer_seconds() * 1000)
         if self.note_changed():
             message = self.reread()
             now_shown = self.current
-            if now_shown is None or (now_shown.front, now_shown.back,
-                                     now_shown.card.entry_text) != (
-                    cur.front, cur.back, cur.card.entry_text):
+            if now_shown is None:
+                return self._keep_pending(cur, rating, duration, message)
+            if (now_shown.front, now_shown.back) != (cur.front, cur.back):
                 return RateResult(False, message)
             cur = now_shown
         now = self.clock()
-        duration = max(0, round((self.timer() - self._shown_at) * 1000))
         try:
             with self._lock:
                 outcome = rate_card(self.root, self.settings, cur.id, rating, now,
                                     duration_ms=duration, all_notes=self.all_notes,
-                                    finder=self.finder)
+                                    finder=self.finder, balancer=self._balancer_locked(),
+                                    expect_entry=None if force else (cur.asked_entry,))
+        except RatedElsewhereError as exc:
+            return RateResult(False, f"This card was rated elsewhere since it was shown "
+                                     f"({_describe_entry(exc.entry)}).", conflict=True)
         except (ConflictError, NoteWriteError) as exc:
             # rate_card logged the rating as `pending`: it is kept, not lost.
             self.current = None
             return RateResult(False, f"{exc.message} (the rating is kept in the review log "
                                      "as pending)")
+        except CardNotFoundError:
+            return self._keep_pending(cur, rating, duration, None)
         except FlashmarkError as exc:
             self.current = None
             self.skipped.append(f"{cur.path}:{cur.line}: {exc.message}")
             return RateResult(False, exc.message)
         self.reviewed_today[cur.id] += 1
+        self.studied_today += 1
+        self.studied_ms += duration
         action = _Action(ACTION_RATE, cur.item, outcome.event)
         key, state = key_and_state(outcome.after)
         if state == STATE_LEARNING and key < self.cutoff.instant:
@@ -408,6 +509,31 @@ class ReviewSession:
                 action.requeued = None
             return f"Leech: forgotten {lapses} times; suspended (! on the deck list lists it)"
         return f"Leech: forgotten {lapses} times; consider rewriting or splitting it"
+
+    def _keep_pending(self, cur: ShownCard, rating: Rating, duration: int,
+                      message: str | None) -> RateResult:
+        """The card left its note before its rating could be written: log the rating as
+        `pending` (as `flashmark rate` does), say so, go on with the next card."""
+        reason = "the card is no longer in its note"
+        with self._lock:
+            keep_pending(self.root, self.settings, self.finder.log, cur.card, cur.path,
+                         rating, self.clock(), duration_ms=duration, reason=reason)
+        gone = f"{cur.path}:{cur.line}: the card is no longer in the note"
+        if gone in self.skipped:
+            self.skipped.remove(gone)  # said once, below
+        self.current = None
+        self._give_back_budget(cur.item)
+        return RateResult(False, f"{cur.path}:{cur.line}: the card is no longer in its note; "
+                                 f"the {rating.value} rating is kept in the review log as "
+                                 "pending" + (f" ({message})" if message else ""))
+
+    def skip(self) -> None:
+        """Leave the card on screen without rating it (after a conflict): it is not
+        asked again in this session."""
+        cur = self._require()
+        self._give_back_budget(cur.item)
+        self.current = None
+        self.revealed = False
 
     # -- bury, suspend, undo ------------------------------------------------------------
 
@@ -473,6 +599,13 @@ class ReviewSession:
     def _undo_rating(self, action: _Action) -> None:
         undo_last(self.root, self.settings, self.clock(), log=self.finder.log,
                   all_notes=self.all_notes, expect=action.event.uid)
+        assert isinstance(action.event, Review)
+        if self._balancer is not None:
+            record_rating(self._balancer, self.settings, action.event.id,
+                          action.event.before, self.clock())
+        self.studied_today -= 1
+        self.studied_ms -= min(action.event.duration_ms or 0,
+                               self.review.max_answer_seconds * 1000)
         self.reviewed_today[action.item.id] -= 1
         if action.requeued is not None and action.requeued in self.learning:
             self.learning.remove(action.requeued)
@@ -515,19 +648,23 @@ class ReviewSession:
         except FlashmarkError:
             loc = None
         if loc is not None:
-            shown = self._shown(cur.item, loc)
+            shown = dataclasses.replace(self._shown(cur.item, loc),
+                                        asked_entry=cur.asked_entry)
             self.current = shown
             if (shown.front, shown.back, shown.card.entry_text) == (
                     cur.front, cur.back, cur.card.entry_text):
                 return None if shown.located.data == cur.located.data else (
                     f"{what}; the card was re-read (it is unchanged)")
+            if (shown.front, shown.back) == (cur.front, cur.back):
+                return (f"{what}: this card was rated elsewhere since it was shown "
+                        f"({_describe_entry(shown.card.entry_text)}); rating it asks first")
             return f"{what}; the card was re-read"
         moved = self._relocate(cur)
         if moved is None:
             self.current = None
             self.skipped.append(f"{cur.path}:{cur.line}: the card is no longer in the note")
             return f"{what} and the card is no longer there: going on with the next card"
-        self.current = moved
+        self.current = dataclasses.replace(moved, asked_entry=cur.asked_entry)
         return f"{what}; the card's text changed (new id {moved.id})"
 
     def _relocate(self, cur: ShownCard) -> ShownCard | None:
@@ -559,6 +696,16 @@ class ReviewSession:
         self.finder._places[card.id] = cur.path
         item = cur.item._replace(id=card.id, key=due_key(card.entry_text))
         return self._shown(item, loc)
+
+
+def _describe_entry(entry: str | None) -> str:
+    """What an entry says, in words: "now due 2026-12-01"."""
+    if entry is None:
+        return "its schedule was removed"
+    key = due_key(entry)
+    if key in (NEW, UNREADABLE):
+        return "its schedule was reset" if key == NEW else "its entry is now unreadable"
+    return f"now due {key[:10]}"
 
 
 def _stamp(path: str) -> tuple[int, int]:

@@ -29,6 +29,7 @@ from flashmark import days
 from flashmark.config import SchedulingSettings
 from flashmark.errors import ConfigError
 from flashmark.model import FsrsEntry, Rating, Sm2Entry
+from flashmark.scheduling.load_balance import Balance
 from flashmark.syntax import srcodec
 
 __all__ = [
@@ -365,8 +366,8 @@ class FsrsScheduler:
 
     # -- reviewing
 
-    def _review_card(self, card: fsrs.Card, rating: Rating, when: dt.datetime,
-                     card_key: int) -> fsrs.Card:
+    def _py_review(self, card: fsrs.Card, rating: Rating, when: dt.datetime,
+                   card_key: int) -> fsrs.Card:
         fsrs_rating = _FSRS_RATING[Rating(rating)]
         if self.config.enable_fuzzing:
             with _seeded_fuzz(fuzz_seed(card_key, when)):
@@ -375,8 +376,55 @@ class FsrsScheduler:
             new_card, _log = self._scheduler.review_card(card, fsrs_rating, when)
         return new_card
 
+    def _review_card(self, card: fsrs.Card, rating: Rating, when: dt.datetime,
+                     card_key: int, balance: Balance | None = None) -> fsrs.Card:
+        """py-fsrs's review, then two corrections of a whole-day interval: the load
+        balancer's choice of day (with ``balance`` and fuzz on: it replaces the fuzz, as
+        in Anki), and, for a card that was in review, Hard < Good < Easy in days (py-fsrs
+        fuzzes each rating on its own, so Hard and Good could land on one day; Anki keeps
+        each at least a day above the one before)."""
+        new_card = self._py_review(card, rating, when, card_key)
+        if new_card.state != fsrs.State.Review:
+            return new_card
+        rating = Rating(rating)
+        ordered = card.state == fsrs.State.Review and rating in (Rating.GOOD, Rating.EASY)
+        balancing = balance is not None and self.config.enable_fuzzing
+        if not (ordered or balancing):
+            return new_card
+        interval = self._interval_days(card, rating, new_card, when, card_key, balance)
+        new_card = copy.copy(new_card)
+        new_card.due = when + dt.timedelta(days=interval)
+        return new_card
+
+    def _interval_days(self, card: fsrs.Card, rating: Rating, new_card: fsrs.Card,
+                       when: dt.datetime, card_key: int, balance: Balance | None) -> int:
+        minimum = 1
+        if card.state == fsrs.State.Review and rating in (Rating.GOOD, Rating.EASY):
+            below = Rating.HARD if rating is Rating.GOOD else Rating.GOOD
+            below_card = self._py_review(card, below, when, card_key)
+            minimum = self._interval_days(card, below, below_card, when, card_key,
+                                          balance) + 1
+        maximum = self.config.maximum_interval
+        if balance is not None and self.config.enable_fuzzing:
+            stability = _reviewed_memory(new_card)[0]
+            choice = balance.balancer.choose(
+                self.interval_of(stability), minimum, maximum,
+                today=days.learner_day(when, self.config.day_boundary),
+                seed=fuzz_seed(card_key, when), siblings=balance.siblings)
+            if choice is not None:
+                return choice.interval
+        fuzzed = (new_card.due - when).days
+        return min(max(fuzzed, min(minimum, maximum)), maximum)
+
+    def interval_of(self, stability: float) -> float:
+        """The interval in days (unrounded, unfuzzed) after which recall falls to the
+        desired retention: the inverse of :func:`stability_for_interval`."""
+        decay, factor = _decay_and_factor(self._weights)
+        return stability / factor * (float(self.config.desired_retention ** (1.0 / decay))
+                                     - 1.0)
+
     def review(self, entry: SchedulableEntry, rating: Rating, now: dt.datetime,
-               card_key: int) -> FsrsEntry:
+               card_key: int, balance: Balance | None = None) -> FsrsEntry:
         """Rate the card at ``now`` (timezone-aware) and return its new FSRS entry.
 
         The interval field is the whole days from ``now`` to the new due time (0 for a
@@ -387,7 +435,7 @@ class FsrsScheduler:
         when = _aware_utc(now)
         card = self.to_fsrs_card(entry, card_key, when)
         was_review = card.state == fsrs.State.Review
-        new_card = self._review_card(card, rating, when, card_key)
+        new_card = self._review_card(card, rating, when, card_key, balance)
         reps, lapses = (entry.reps, entry.lapses) if isinstance(entry, FsrsEntry) else (0, 0)
         due: dt.datetime = new_card.due
         step = new_card.step
@@ -405,7 +453,7 @@ class FsrsScheduler:
         )
 
     def review_as_sm2(self, entry: SchedulableEntry, rating: Rating, now: dt.datetime,
-                      card_key: int) -> Sm2Entry:
+                      card_key: int, balance: Balance | None = None) -> Sm2Entry:
         """Rate with FSRS and write the legacy ``DATE,IVL,EASE`` triple (state_format sm2).
 
         - DATE: the due date in ``now``'s timezone (pass a local ``now`` for local dates).
@@ -419,7 +467,7 @@ class FsrsScheduler:
         when = _aware_utc(now)
         local_tz = now.tzinfo or dt.UTC  # never None here: _aware_utc checked it
         card = self.to_fsrs_card(entry, card_key, when)
-        new_card = self._review_card(card, rating, when, card_key)
+        new_card = self._review_card(card, rating, when, card_key, balance)
         due: dt.datetime = new_card.due
         due_date = due.astimezone(local_tz).date()
         interval = max(1, (due_date - now.date()).days)
@@ -430,13 +478,13 @@ class FsrsScheduler:
         return srcodec.sm2_entry(due_date, interval, ease)
 
     def preview(self, entry: SchedulableEntry, now: dt.datetime,
-                card_key: int) -> dict[Rating, dt.timedelta]:
+                card_key: int, balance: Balance | None = None) -> dict[Rating, dt.timedelta]:
         """Time until due for each rating if the card were rated at ``now``."""
         when = _aware_utc(now)
         card = self.to_fsrs_card(entry, card_key, when)
         out: dict[Rating, dt.timedelta] = {}
         for rating in Rating:
-            due: dt.datetime = self._review_card(card, rating, when, card_key).due
+            due: dt.datetime = self._review_card(card, rating, when, card_key, balance).due
             out[rating] = due - when
         return out
 

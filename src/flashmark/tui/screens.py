@@ -27,7 +27,7 @@ from flashmark.model import (
 )
 from flashmark.review.card_view import CardImages, MathMode, card_renderable, first_cloze_line
 from flashmark.review.queue import Queue, deck_tree
-from flashmark.review.session import ReviewSession, ShownCard, editor_command
+from flashmark.review.session import RateResult, ReviewSession, ShownCard, editor_command
 from flashmark.stats import NO_DECK, Report
 from flashmark.tui.decktree import DeckRow, deck_rows, initially_expanded
 from flashmark.tui.images import image_drawer
@@ -307,6 +307,7 @@ class ReviewScreen(Screen[None]):
         self.deck = deck
         self.session = session
         self._painted = False
+        self._info = Text()  # the card line without the timer (redrawn every second)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
@@ -337,6 +338,7 @@ class ReviewScreen(Screen[None]):
             button.display = False
         self.query_one("#show").display = False
         self.set_interval(1.0, self._check_disk)
+        self.set_interval(1.0, self._tick)
         if self.session is not None:
             await self.show_current()
 
@@ -446,8 +448,25 @@ class ReviewScreen(Screen[None]):
             kind = "one-sided"
         state = {NEW_CARD: "new card", LEARNING: "learning"}.get(cur.item.kind, "review")
         deck = (cur.item.deck or "no deck")
-        info = Text.assemble((state, "bold"), " · ", kind, " · ", (deck, "dim"))
-        info.truncate(max(10, self.size.width - 2), overflow="ellipsis")
+        self._info = Text.assemble((state, "bold"), " · ", kind, " · ", (deck, "dim"))
+        self._tick()
+
+    def _tick(self) -> None:
+        """The card line with the answer timer and today's studied cards and time (the
+        session's clock: a fixed `--now` keeps the timer still)."""
+        session = self.session
+        if session is None or session.current is None:
+            return
+        width = max(10, self.size.width - 2)
+        seconds = int(session.answer_seconds())
+        minutes = session.studied_ms // 60000
+        studied = session.studied_today
+        right = (f"{seconds // 60}:{seconds % 60:02d} · today {studied} "
+                 f"card{'s' if studied != 1 else ''}, {minutes} min")
+        info = self._info.copy()
+        info.truncate(max(10, width - len(right) - 2), overflow="ellipsis")
+        info.append(" " * max(2, width - len(info.plain) - len(right)))
+        info.append(right, "dim")
         self.query_one("#cardinfo", Static).update(info)
 
     def _update_counts(self) -> None:
@@ -516,6 +535,27 @@ class ReviewScreen(Screen[None]):
             self.notify("Show the answer first (space).", timeout=2)
             return
         result = session.rate(Rating(name))
+        if result.conflict:
+            rating = Rating(name)
+
+            async def decided(rate_anyway: bool | None) -> None:
+                if session.current is None:
+                    return
+                if rate_anyway:
+                    self._tell_rated(session.rate(rating, force=True))
+                else:
+                    session.skip()
+                    self.notify("Skipped: it was rated elsewhere.", timeout=3)
+                await self.show_current()
+
+            self.app.push_screen(RatedElsewhereScreen(result.message or ""), decided)
+            return
+        self._tell_rated(result)
+        await self.show_current()
+
+    def _tell_rated(self, result: RateResult) -> None:
+        """The rating's messages: the leech warning (its own toast when the rating also
+        had another message), what went wrong, what else happened."""
         if result.leech and result.message != result.leech:
             self.notify(result.leech, title="Leech", severity="warning", timeout=8)
         if result.message:
@@ -523,7 +563,6 @@ class ReviewScreen(Screen[None]):
             self.notify(result.message, title="Leech" if leech else "",
                         severity="warning" if leech or not result.rated else "information",
                         timeout=8 if leech else 6)
-        await self.show_current()
 
     async def action_undo(self) -> None:
         session = self.session
@@ -686,6 +725,28 @@ class HelpScreen(ModalScreen[None]):
         text.append("esc closes", "dim")
         with VerticalScroll(id="help-box"):
             yield Static(text, id="help-text")
+
+
+class RatedElsewhereScreen(ModalScreen[bool]):
+    """Asked when the card on screen was rated by another program since it was shown."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "choose(True)", "Rate anyway"),
+        Binding("s,escape", "choose(False)", "Skip"),
+    ]
+
+    def __init__(self, message: str) -> None:
+        super().__init__(id="rated-elsewhere")
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        text = Text.assemble((self.message + "\n\n", "bold"),
+                             "r: rate it anyway (a second review)   s, esc: skip it")
+        with VerticalScroll(id="help-box"):
+            yield Static(text, id="rated-elsewhere-text")
+
+    def action_choose(self, rate_anyway: bool) -> None:
+        self.dismiss(rate_anyway)
 
 
 # --- suspended cards -----------------------------------------------------------------
