@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         rate,
         review,
         scan,
+        search,
         show,
         stats,
     )
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     merge_driver.register(sub)
     completion.register(sub)
     show.register(sub)
+    search.register(sub)
     return parser
 
 
