@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         generate,
         git_setup,
         import_anki,
+        info,
         merge_driver,
         optimize,
         rate,
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     completion.register(sub)
     show.register(sub)
     search.register(sub)
+    info.register(sub)
     return parser
 
 

@@ -46,6 +46,7 @@ HELP = [
         ("-", "bury: leave the card until tomorrow"),
         ("!", "suspend: leave it out until un-suspended"),
         ("e", "edit the note at the card in $EDITOR, then re-read it"),
+        ("i", "card info: schedule, state, review history"),
         ("↑ ↓ pgup pgdn", "scroll a long card"),
         ("s, esc", "statistics, the deck list"),
     ]),
@@ -291,6 +292,7 @@ class ReviewScreen(Screen[None]):
         Binding("minus", "bury", "Bury", key_display="-"),
         Binding("exclamation_mark", "suspend", "Suspend", key_display="!"),
         Binding("e", "edit", "Edit"),
+        Binding("i", "info", "Info", show=False),
         Binding("s", "stats", "Stats"),
         Binding("question_mark", "help", "Keys", key_display="?"),
         Binding("escape", "decks", "Decks"),
@@ -576,6 +578,23 @@ class ReviewScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
+
+    def action_info(self) -> None:
+        from flashmark.review.cardinfo import card_info
+        from flashmark.tui.cardinfo_screen import CardInfoScreen
+        from flashmark.vault.reviewlog import ReviewLog
+
+        session = self.session
+        if session is None or session.current is None:
+            return
+        ctx = _app(self).ctx
+        try:
+            info = card_info(ctx.root, ctx.settings, session.current.located,
+                             ReviewLog(ctx.root).events(), ctx.clock())
+        except FlashmarkError as exc:
+            self.notify(str(exc), severity="warning", timeout=5)
+            return
+        self.app.push_screen(CardInfoScreen(info))
 
     def action_decks(self) -> None:
         _app(self).show_decks()
