@@ -42,6 +42,7 @@ Cards live in your notes; flashmark's own state is in the vault's .flashmark/ fo
 
 def build_parser() -> argparse.ArgumentParser:
     from flashmark.cli import (
+        actions,
         check,
         completion,
         due,
@@ -83,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.register(sub)
     search.register(sub)
     info.register(sub)
+    actions.register(sub)
     return parser
 
 

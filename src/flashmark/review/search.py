@@ -376,7 +376,6 @@ def log_facts(events: Iterable[object], cutoff: DueCutoff) -> LogFacts:
     evs = [e for e in events if isinstance(e, rl.Event)]
     state = log_state(evs, cutoff)
     facts = LogFacts(cutoff, set(state.suspended), set(state.buried))
-    flag_kind = getattr(rl, "Flag", None)
     for e in rl.in_effect(rl.follow_renames(evs)):
         if isinstance(e, rl.Review | rl.AnkiReview):
             day = cutoff.day_of_moment(e.moment)
@@ -389,8 +388,8 @@ def log_facts(events: Iterable[object], cutoff: DueCutoff) -> LogFacts:
                          else e.before is not None and _key_state(e.before)[1] == STATE_REVIEW)
             if in_review and e.rating == "again":
                 facts.again_in_review[e.id] += 1
-        elif flag_kind is not None and isinstance(e, flag_kind):
-            flag = int(e.flag)
+        elif isinstance(e, rl.Flag):
+            flag = e.flag
             if flag:
                 facts.flags[e.id] = flag
             else:
