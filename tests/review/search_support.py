@@ -13,6 +13,7 @@ from flashmark.vault.reviewlog import Bury, Review, ReviewLog, Suspend
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
+# ruff: noqa: E501 (an SR comment is one line)
 NOTE_A = """---
 tags:
   - flashcard/a

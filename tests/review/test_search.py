@@ -136,7 +136,8 @@ MATCHES = [
     ("rated:4:1", ["leech card"]),
     ("rated:3:1", []),
     ("introduced:1", ["learning fsrs"]),
-    ("flag:0 deck:flashcard/a", ["new one", "due legacy", "later fsrs", "learning fsrs", "leech card"]),
+    ("flag:0 deck:flashcard/a", ["new one", "due legacy", "later fsrs", "learning fsrs",
+                                 "leech card"]),
     ("flag:1", []),
 ]
 
