@@ -62,3 +62,27 @@ def test_search_equals_the_selection_from_scan(
         wanted = {c["id"]: c for c in scanned}
         assert all({k: c[k] for k in wanted[c["id"]]} == wanted[c["id"]]  # type: ignore[index]
                    for c in found[:200])
+
+
+def test_fast_retrievability_is_the_adapters_on_the_vault(
+        tmp_path: Path, writable_copy: Callable[[Path, Path], Path], utc: None) -> None:
+    import random
+
+    from flashmark.config import load_settings
+    from flashmark.model import FsrsEntry, Sm2Entry
+    from flashmark.review.search import search_vault
+    from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+    from flashmark.syntax import srcodec
+
+    root = writable_copy(CORPUS, tmp_path / "vault")
+    settings = load_settings(root)
+    now = dt.datetime.fromisoformat(NOW)
+    result = search_vault(root, settings, "-is:new", now)
+    scheduler = FsrsScheduler(SchedulerConfig.from_settings(settings.scheduling))
+    for row in random.Random(5).sample(result.rows, 3000):
+        entry = srcodec.parse_entry(row.entry_text) if row.entry_text else None
+        if not isinstance(entry, Sm2Entry | FsrsEntry):
+            continue
+        expected = scheduler.retrievability(entry, now)
+        got = result.recall(row)
+        assert got == (None if expected is None else pytest.approx(expected, abs=1e-12))

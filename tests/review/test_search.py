@@ -228,3 +228,30 @@ def test_a_bad_query_is_a_usage_error_in_a_real_process(sample: Path) -> None:
     assert done.stderr.startswith("flashmark: search 'prop:ivl>x', column 10: 'x' is not "
                                   "a number")
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("days_later", [0, 1, 13, 400])
+def test_fast_retrievability_is_the_adapters(sample: Path, days_later: int) -> None:
+    import datetime as dt
+
+    from flashmark.model import FsrsEntry, Sm2Entry
+    from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+    from flashmark.syntax import srcodec
+
+    settings = load_settings(sample)
+    now = NOW + dt.timedelta(days=days_later, hours=7)
+    result = search_vault(sample, settings, "", now)
+    scheduler = FsrsScheduler(SchedulerConfig.from_settings(settings.scheduling))
+    compared = 0
+    for row in result.rows:
+        entry = srcodec.parse_entry(row.entry_text) if row.entry_text else None
+        assert entry is None or isinstance(entry, Sm2Entry | FsrsEntry)
+        expected = scheduler.retrievability(entry, now)
+        got = result.recall(row)
+        assert (got is None) == (expected is None)
+        if got is not None:
+            assert got == pytest.approx(expected, abs=1e-12)
+            compared += 1
+        memory = scheduler.memory_state(entry) if entry is not None else None
+        assert result.memory(row) == (None if memory is None else pytest.approx(memory))
+    assert compared == 8  # every card reviewed once: 7 in review, 1 learning

@@ -582,31 +582,64 @@ class SearchResult:
 
 
 def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recall]:
-    """A card's (S, D) and its retrievability at ``now``, by the FSRS adapter (legacy
-    entries get the memory state the adapter derives from interval and ease)."""
-    from flashmark.model import FsrsEntry, Sm2Entry
-    from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+    """A card's (S, D) and its retrievability at ``now``, as the FSRS adapter sees its
+    entry (legacy entries: the memory state the adapter derives from interval and ease).
+
+    Retrievability is computed here with FSRS-6's forgetting curve, ``(1 + F * t / S) **
+    -w20``, over the adapter's elapsed days: what `FsrsScheduler.retrievability` returns
+    (py-fsrs's `get_card_retrievability`), at a hundredth of its cost, which a search of
+    every card needs; tests/review/test_search.py checks both agree."""
+    from flashmark.days import elapsed_days
+    from flashmark.model import Sm2Entry
+    from flashmark.scheduling import FsrsScheduler, SchedulerConfig, stability_for_interval
     from flashmark.syntax import srcodec
 
     scheduler = FsrsScheduler(SchedulerConfig.from_settings(settings.scheduling))
+    config = scheduler.config
+    weights = config.parameters
+    decay = -float(weights[20])
+    factor = float(0.9 ** (1.0 / decay)) - 1.0
 
-    def entry_of(row: CardRow) -> FsrsEntry | Sm2Entry | None:
-        if row.entry_text is None or row.key in (NEW, UNREADABLE):
+    def legacy(row: CardRow) -> Sm2Entry | None:
+        if row.entry_text is None or row.key in (NEW, UNREADABLE) or row.stability is not None:
             return None
         entry = srcodec.parse_entry(row.entry_text)
-        return entry if isinstance(entry, FsrsEntry | Sm2Entry) else None
+        return entry if isinstance(entry, Sm2Entry) and not entry.is_new else None
 
     def memory(row: CardRow) -> tuple[float, float] | None:
         if row.stability is not None and row.difficulty is not None:
-            return row.stability, row.difficulty
-        entry = entry_of(row)
+            if not row.stability > 0 or _fsrs_state(row) == "0":
+                return None  # the plugin's Reset: a new card to the scheduler
+            return row.stability, min(max(row.difficulty, 1.0), 10.0)
+        entry = legacy(row)
         return None if entry is None else scheduler.memory_state(entry)
 
     def recall(row: CardRow) -> float | None:
-        entry = entry_of(row)
-        return None if entry is None else scheduler.retrievability(entry, now)
+        last: dt.datetime | dt.date
+        if row.stability is not None:
+            if (not row.stability > 0 or row.last_review is None
+                    or _fsrs_state(row) == "0"):
+                return None
+            stability = row.stability
+            last = dt.datetime.fromisoformat(row.last_review)
+        else:
+            entry = legacy(row)
+            if entry is None:
+                return None
+            interval = max(1, entry.interval)
+            stability = stability_for_interval(interval, config.desired_retention, weights)
+            last = entry.due - dt.timedelta(days=min(interval, (entry.due - dt.date.min).days))
+        days = elapsed_days(last, now, day_boundary=config.day_boundary,
+                            rule=config.elapsed_days)
+        return float((1 + factor * days / stability) ** decay)
 
     return memory, recall
+
+
+def _fsrs_state(row: CardRow) -> str:
+    """The state field of an FSRS entry ("0" new ... "3" relearning)."""
+    parts = (row.entry_text or "").split(",")
+    return parts[5] if len(parts) > 5 else ""
 
 
 def _cheap_first(node: Node) -> Node:
