@@ -47,6 +47,7 @@ HELP = [
         ("!", "suspend: leave it out until un-suspended"),
         ("e", "edit the note at the card in $EDITOR, then re-read it"),
         ("i", "card info: schedule, state, review history"),
+        ("b", "browse cards: search, sort, act on them (also from the deck list)"),
         ("↑ ↓ pgup pgdn", "scroll a long card"),
         ("s, esc", "statistics, the deck list"),
     ]),
@@ -125,6 +126,7 @@ class DeckScreen(Screen[None]):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "stats", "Stats"),
         Binding("exclamation_mark", "suspended", "Suspended", key_display="!"),
+        Binding("b", "browse", "Browse", show=False),
         Binding("question_mark", "help", "Keys", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -275,6 +277,11 @@ class DeckScreen(Screen[None]):
     def action_suspended(self) -> None:
         self.app.push_screen(SuspendedScreen())
 
+    def action_browse(self) -> None:
+        from flashmark.tui.browser_screen import BrowserScreen
+
+        self.app.push_screen(BrowserScreen())
+
 
 # --- reviewing -------------------------------------------------------------------------
 
@@ -293,6 +300,7 @@ class ReviewScreen(Screen[None]):
         Binding("exclamation_mark", "suspend", "Suspend", key_display="!"),
         Binding("e", "edit", "Edit"),
         Binding("i", "info", "Info", show=False),
+        Binding("b", "browse", "Browse", show=False),
         Binding("s", "stats", "Stats"),
         Binding("question_mark", "help", "Keys", key_display="?"),
         Binding("escape", "decks", "Decks"),
@@ -595,6 +603,11 @@ class ReviewScreen(Screen[None]):
             self.notify(str(exc), severity="warning", timeout=5)
             return
         self.app.push_screen(CardInfoScreen(info))
+
+    def action_browse(self) -> None:
+        from flashmark.tui.browser_screen import BrowserScreen
+
+        self.app.push_screen(BrowserScreen())
 
     def action_decks(self) -> None:
         _app(self).show_decks()
