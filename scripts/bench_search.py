@@ -43,6 +43,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--vault", type=Path, default=HERE.parent / "shared/corpus/information")
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--browser", action="store_true",
+                    help="also: open the reviewer's browser on a query matching 10,000+ "
+                         "cards (in-process, Pilot at 120x40)")
     args = ap.parse_args()
     fm = [sys.executable, "-m", "flashmark"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -72,7 +75,44 @@ def main() -> int:
                                                  if "--json" in cmd else "")
             print(f"| {label} | {matches} | {statistics.median(times):.3f} | "
                   f"{min(times):.3f} |")
+        if args.browser:
+            for query in ("-is:new", "deck:flashcard/active/general/*"):
+                print(f"\nbrowser opened on {query!r}: {browser_seconds(vault, query):.2f} s "
+                      "from the key to the table drawn")
     return 0
+
+
+def browser_seconds(vault: Path, query: str) -> float:
+    """Seconds from pressing `b` on the deck list (the query typed in first) to the
+    browser's table filled and painted."""
+    import asyncio
+    import datetime as dt
+
+    from flashmark.config import load_settings
+    from flashmark.review.settings import load_review_settings
+    from flashmark.tui.app import Context, FlashmarkApp
+    from flashmark.tui.browser_screen import BrowserScreen
+
+    ctx = Context(vault, load_settings(vault), load_review_settings(vault),
+                  lambda: dt.datetime.now().astimezone())
+    app = FlashmarkApp(ctx, start="decks")
+    took = 0.0
+
+    async def main() -> None:
+        nonlocal took
+        async with app.run_test(size=(120, 40)) as pilot:
+            while not app.ready:
+                await pilot.pause(0.05)
+            app.ready = False
+            start = time.perf_counter()
+            await app.push_screen(BrowserScreen(query))
+            while not app.ready:
+                await pilot.pause(0.01)
+            await pilot.pause()
+            took = time.perf_counter() - start
+
+    asyncio.run(main())
+    return took
 
 
 if __name__ == "__main__":

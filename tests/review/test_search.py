@@ -115,6 +115,9 @@ MATCHES = [
     ("answer*five", ["leech card"]),
     ("answer_two", ["due legacy"]),  # _ is any one character, a space too
     ("answer\\_two", []),
+    ("the\\\\*cell", []),  # an escaped backslash, then a wildcard
+    ("POWER*cell", ["The [...] is the powerhouse of the cell."]),
+    ("powerhouse", ["The [...] is the powerhouse of the cell."]),
     ("deck:a", []),  # a deck pattern is a whole tag path from its start
     ('"answer two"', ["due legacy"]),
     ("answer -answer", []),
