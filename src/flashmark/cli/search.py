@@ -77,7 +77,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             lines.append([row.id, row.deck or "", _due(row), "" if row.interval is None
                           else str(row.interval), f"{row.path}:{row.line}",
                           front[:50] + ("…" if len(front) > 50 else "")])
-        table(lines, {3}, out)
+        if rows:
+            table(lines, {3}, out)
         sys.stderr.write(f"flashmark: {len(result.rows)} of {result.total} cards match\n")
     return EXIT_OK
 
