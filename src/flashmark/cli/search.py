@@ -17,6 +17,7 @@ from flashmark.cli.output import json_line, table
 from flashmark.errors import EXIT_OK
 from flashmark.review.search import SORT_KEYS, LogFacts, card_states, lapses_of
 from flashmark.vault.cardtable import CardRow
+from flashmark.vault.codec import NEW, UNREADABLE
 
 SEARCH_HELP = ("an Anki-style query: free text, deck:PATTERN, tag:PATTERN, path:GLOB, "
                "type:cloze, is:new|learn|review|due|suspended|buried|leech, flag:N, "
@@ -84,8 +85,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 def _due(row: CardRow) -> str:
-    if row.key == "":
+    if row.key == NEW:
         return "new"
-    if row.key == "?":
+    if row.key == UNREADABLE:
         return "unreadable"
     return row.key[:16].replace("T", " ")

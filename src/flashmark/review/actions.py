@@ -57,8 +57,8 @@ from flashmark.vault.reviewlog import (
 )
 from flashmark.vault.srwrite import sr_edit
 
-LOG_ACTIONS = ("suspend", "unsuspend", "bury", "flag")
-WRITE_ACTIONS = ("forget", "set_due")
+LOG_ACTIONS = (Suspend.kind, Unsuspend.kind, Bury.kind, Flag.kind)
+WRITE_ACTIONS = (Forget.kind, SetDue.kind)
 MAX_DAYS = 36500
 
 
@@ -121,12 +121,12 @@ def log_action(root: Path, settings: Settings, action: str, cards: Sequence[Targ
             out.append(Outcome(card.id, card.path, None, action, changed, detail=detail))
             if not changed:
                 continue
-            if action == "suspend":
+            if action == Suspend.kind:
                 events.append(Suspend(time=time_text, id=card.id, path=card.path, batch=batch))
-            elif action == "unsuspend":
+            elif action == Unsuspend.kind:
                 events.append(Unsuspend(time=time_text, id=card.id, path=card.path,
                                         batch=batch))
-            elif action == "bury":
+            elif action == Bury.kind:
                 events.append(Bury(time=time_text, id=card.id, path=card.path, batch=batch))
             else:
                 events.append(Flag(time=time_text, id=card.id, path=card.path, flag=flag,
@@ -137,11 +137,11 @@ def log_action(root: Path, settings: Settings, action: str, cards: Sequence[Targ
 
 
 def _changes(action: str, card_id: str, facts: LogFacts, flag: int) -> tuple[bool, str | None]:
-    if action == "suspend":
+    if action == Suspend.kind:
         return card_id not in facts.suspended, None
-    if action == "unsuspend":
+    if action == Unsuspend.kind:
         return card_id in facts.suspended, None
-    if action == "bury":
+    if action == Bury.kind:
         return card_id not in facts.buried, None
     old = facts.flags.get(card_id, 0)
     return old != flag, f"flag {old} -> {flag}"

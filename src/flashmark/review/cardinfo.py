@@ -37,6 +37,8 @@ from flashmark.vault.reviewlog import (
 )
 
 _FSRS_STATES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
+NOTE_ENTRY = "note"  # a history line made from an SR entry, not from a log event
+RATED = (Review.kind, AnkiReview.kind, NOTE_ENTRY)  # the history lines that are ratings
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +125,10 @@ def card_info(root: Path, settings: Settings, loc: Located, events: list[Event],
     for e in mine:
         if isinstance(e, Review):
             ivl, s, d = _entry_numbers(e.after)
-            history.append(HistoryItem(e.time, "review", e.rating, ivl, s, d, e.duration_ms))
+            history.append(HistoryItem(e.time, e.kind, e.rating, ivl, s, d, e.duration_ms))
         elif isinstance(e, AnkiReview):
             ivl = e.interval if e.interval is not None and e.interval >= 0 else 0
-            history.append(HistoryItem(e.time, "anki_review", e.rating, ivl,
+            history.append(HistoryItem(e.time, e.kind, e.rating, ivl,
                                        duration_ms=e.duration_ms, detail=e.anki_type))
         elif isinstance(e, Bury):
             history.append(HistoryItem(e.time, "bury", detail=e.until))
@@ -143,10 +145,10 @@ def card_info(root: Path, settings: Settings, loc: Located, events: list[Event],
         ivl0, s0, d0 = _entry_numbers(first.before)
         when = _last_review_of(first.before)
         if when is not None:
-            history.insert(0, HistoryItem(when, "note", None, ivl0, s0, d0,
+            history.insert(0, HistoryItem(when, NOTE_ENTRY, None, ivl0, s0, d0,
                                           detail="the SR entry before flashmark's first "
                                                  "rating"))
-    ratings = [h for h in history if h.event in ("review", "anki_review")]
+    ratings = [h for h in history if h.event in RATED[:2]]
     source = "log" if ratings else "none"
     ivl, stability, difficulty = _entry_numbers(card.entry_text)
     sd = memory(row)
@@ -157,7 +159,7 @@ def card_info(root: Path, settings: Settings, loc: Located, events: list[Event],
         # Reviewed before flashmark kept a log (the Obsidian plugin): the entry is the
         # one review known.
         source = "note"
-        history.insert(0, HistoryItem(last_review, "note", None, ivl, stability, difficulty,
+        history.insert(0, HistoryItem(last_review, NOTE_ENTRY, None, ivl, stability, difficulty,
                                       detail="the SR entry in the note (reviewed before "
                                              "flashmark's log)"))
     # The ratings the log holds; an FSRS entry counts the plugin's too; a legacy entry
@@ -173,8 +175,7 @@ def card_info(root: Path, settings: Settings, loc: Located, events: list[Event],
         type=loc.question.type.value, sibling=card.sibling, front=card.front,
         back=card.back, entry=card.entry_text, state=state,
         added=mine[0].time if mine else None,
-        first_review=next((h.time for h in history if h.event in ("review", "anki_review",
-                                                                  "note")), None),
+        first_review=next((h.time for h in history if h.event in RATED), None),
         latest_review=ratings[-1].time if ratings else last_review,
         due=_due_text(entry), interval=ivl, stability=stability, difficulty=difficulty,
         retrievability=recall(row), reps=reps, lapses=lapses_of(row, facts),

@@ -108,8 +108,13 @@ def _num(x: float) -> str:
     return str(int(x)) if x == int(x) else repr(x)
 
 
-IS_STATES = ("new", "learn", "review", "due", "suspended", "buried", "leech")
-PROPS = ("ivl", "due", "lapses", "reps", "s", "d", "r")
+# The words of Anki's is: and prop: searches (their own vocabularies, named once here).
+IS_NEW, IS_LEARN, IS_REVIEW, IS_DUE = "new", "learn", "review", "due"
+IS_SUSPENDED, IS_BURIED, IS_LEECH = "suspended", "buried", "leech"
+IS_STATES = (IS_NEW, IS_LEARN, IS_REVIEW, IS_DUE, IS_SUSPENDED, IS_BURIED, IS_LEECH)
+PROP_IVL, PROP_DUE, PROP_LAPSES, PROP_REPS = "ivl", "due", "lapses", "reps"
+PROP_S, PROP_D, PROP_R = "s", "d", "r"  # FSRS stability, difficulty, retrievability
+PROPS = (PROP_IVL, PROP_DUE, PROP_LAPSES, PROP_REPS, PROP_S, PROP_D, PROP_R)
 TYPES = tuple(t.value for t in QuestionType)
 FIELDS = ("deck", "tag", "path", "type", "id", "is", "flag", "prop", "rated", "introduced")
 _CMP = re.compile(r"(<=|>=|!=|=|<|>)")
@@ -431,23 +436,23 @@ def has_state(row: CardRow, word: str, facts: LogFacts) -> bool:
     """Does ``is:word`` hold for ``row`` today? (review/queue.py's rules: a suspended or
     buried card is neither due nor in the queue; unreadable entries are in no state.)"""
     key = row.key
-    if word == "new":
+    if word == IS_NEW:
         return key == NEW
-    if word == "learn":
+    if word == IS_LEARN:
         return key not in (NEW, UNREADABLE) and row.state == STATE_LEARNING
-    if word == "review":
+    if word == IS_REVIEW:
         return key not in (NEW, UNREADABLE) and row.state == STATE_REVIEW
-    if word == "suspended":
+    if word == IS_SUSPENDED:
         return row.id in facts.suspended
-    if word == "buried":
+    if word == IS_BURIED:
         return row.id in facts.buried
-    if word == "due":
+    if word == IS_DUE:
         if key in (NEW, UNREADABLE) or row.id in facts.suspended or row.id in facts.buried:
             return False
         if row.state == STATE_LEARNING:
             return key < facts.cutoff.instant
         return facts.cutoff.is_due(key)
-    if word == "leech":
+    if word == IS_LEECH:
         return lapses_of(row, facts) >= LEECH_LAPSES
     raise ValueError(f"unknown card state {word!r}")
 
@@ -565,20 +570,20 @@ def _prop(node: Node, facts: LogFacts, memory: Memory, recall: Recall
     def value(row: CardRow) -> float | None:
         if row.key in (NEW, UNREADABLE):
             return None
-        if name == "ivl":
+        if name == PROP_IVL:
             return row.interval
-        if name == "due":
+        if name == PROP_DUE:
             return _due_days(row, cutoff)
-        if name == "lapses":
+        if name == PROP_LAPSES:
             return lapses_of(row, facts)
-        if name == "reps":
+        if name == PROP_REPS:
             return row.reps if row.reps is not None else len(facts.rated.get(row.id, ()))
-        if name == "r":
+        if name == PROP_R:
             return recall(row)
         sd = memory(row)
         if sd is None:
             return None
-        return sd[0] if name == "s" else sd[1]
+        return sd[0] if name == PROP_S else sd[1]
 
     def test(row: CardRow) -> bool:
         v = value(row)
@@ -593,7 +598,7 @@ STATE_NAMES = {STATE_NEW: "new", STATE_LEARNING: "learning", STATE_REVIEW: "revi
 
 # --- running a search over a vault -----------------------------------------------------
 
-SORT_KEYS = ("vault", "due", "ivl", "lapses", "reps", "s", "d", "r", "deck", "path")
+SORT_KEYS = ("vault", *PROPS, "deck", "path")
 
 
 @dataclass(slots=True)
@@ -678,7 +683,7 @@ def _cheap_first(node: Node) -> Node:
 
 
 def _cost(node: Node) -> int:
-    if node.uses("prop", "r") or node.uses("prop", "s") or node.uses("prop", "d"):
+    if any(node.uses("prop", p) for p in (PROP_R, PROP_S, PROP_D)):
         return 2
     return 1 if node.uses_text() else 0
 
@@ -749,18 +754,18 @@ def sort_rows(rows: list[CardRow], by: str, facts: LogFacts, memory: Memory,
             return row.path
         if row.key in (NEW, UNREADABLE):
             return None
-        if by == "due":
+        if by == PROP_DUE:
             return _due_days(row, cutoff)
-        if by == "ivl":
+        if by == PROP_IVL:
             return row.interval
-        if by == "lapses":
+        if by == PROP_LAPSES:
             return lapses_of(row, facts)
-        if by == "reps":
+        if by == PROP_REPS:
             return row.reps if row.reps is not None else len(facts.rated.get(row.id, ()))
-        if by == "r":
+        if by == PROP_R:
             return recall(row)
         sd = memory(row)
-        return None if sd is None else sd[0] if by == "s" else sd[1]
+        return None if sd is None else sd[0] if by == PROP_S else sd[1]
 
     keyed = [(value(r), r.ordinal, r) for r in rows]
     present = sorted(((v, o, r) for v, o, r in keyed if v is not None),

@@ -25,7 +25,14 @@ from flashmark.config import ParserSettings
 from flashmark.errors import NoteReadError
 from flashmark.model import FsrsEntry, ParsedNote, Sm2Entry
 from flashmark.syntax import parse_note, srcodec
-from flashmark.vault.codec import DamagedBlobError, key_and_state, seal, unseal
+from flashmark.vault.codec import (
+    NEW,
+    UNREADABLE,
+    DamagedBlobError,
+    key_and_state,
+    seal,
+    unseal,
+)
 from flashmark.vault.index import Index, default_index_path, digest
 from flashmark.vault.notefile import read_note
 
@@ -87,7 +94,7 @@ def _facts_of(note: ParsedNote, rel: str) -> tuple[tuple[str, ...], list[_Facts]
         for card in cards_of(q, rel):
             key, state = key_and_state(card.entry_text)
             ivl = s = d = reps = lapses = last = None
-            if card.entry_text is not None and key not in ("", "?"):
+            if card.entry_text is not None and key not in (NEW, UNREADABLE):
                 entry = srcodec.parse_entry(card.entry_text)
                 if isinstance(entry, FsrsEntry):
                     ivl, s, d = entry.interval, entry.stability, entry.difficulty
