@@ -351,10 +351,12 @@ def _has_wildcard(raw: str) -> bool:
 
 
 def text_finder(raw: str) -> Callable[[str], bool]:
-    """A free-text term (as written, escapes and all) as a test on case-folded text: a
+    """A free-text term (as written, escapes and all) as a test on lower-cased text: a
     substring test when it has no wildcard (far quicker than a case-insensitive regex
-    over a vault's worth of text), else a regex."""
-    folded = raw.casefold()
+    over a vault's worth of text), else a regex. (`str.lower`, not `casefold`: it is
+    several times quicker on the vault's text, and differs only for a few letters
+    such as ß.)"""
+    folded = raw.lower()
     if not _has_wildcard(folded):
         literal = _unescape(folded)
         return lambda text: literal in text
@@ -526,7 +528,7 @@ def matcher(tree: Node, facts: LogFacts, *, memory: Memory, recall: Recall
             return lambda r: not inner(r)
         if op == "text":
             found = text_finder(node.value)
-            return lambda r: found(r.front.casefold()) or found(r.back.casefold())
+            return lambda r: found(r.front.lower()) or found(r.back.lower())
         if op == "deck":
             selects = DeckPattern(node.value).selects
             return lambda r: selects(r.deck)
@@ -720,13 +722,17 @@ TextPredicate = Callable[[str], bool]  # a note's cards' texts, joined -> may ma
 
 
 def text_prefilter(tree: Node) -> TextPredicate | None:
-    """Like `note_prefilter`, over all the texts of a note's cards at once: one regex
-    search per note instead of two per card, and most notes hold no match."""
+    """Like `note_prefilter`, over all the texts of a note's cards at once, lower-cased
+    (`vault.cardtable` keeps them so): one search per term and note instead of two per
+    card, and most notes hold no match."""
+    return _folded_prefilter(tree)
+
+
+def _folded_prefilter(tree: Node) -> TextPredicate | None:
     if tree.op == "text":
-        found = text_finder(tree.value)
-        return lambda text: found(text.casefold())
+        return text_finder(tree.value)
     if tree.op in ("and", "or"):
-        parts = [text_prefilter(c) for c in tree.children]
+        parts = [_folded_prefilter(c) for c in tree.children]
         if tree.op == "and":
             known = [p for p in parts if p is not None]
             if not known:

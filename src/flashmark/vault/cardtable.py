@@ -36,7 +36,7 @@ from flashmark.vault.codec import (
 from flashmark.vault.index import Index, default_index_path, digest
 from flashmark.vault.notefile import read_note
 
-TABLE_VERSION = 1
+TABLE_VERSION = 2  # 2: the lower-cased texts of each note (``lowered``)
 
 
 _Facts = tuple[str, int, int, str, int, str | None, str | None, str, str, int | None,
@@ -134,9 +134,12 @@ class CardTable:
         self.fingerprint = f"{TABLE_VERSION}.{self._index.fingerprint}"
         self.db: sqlite3.Connection | None = self._index.db
         try:
+            columns = [r[1] for r in self.db.execute("PRAGMA table_info(search_cards)")]
+            if columns and "lowered" not in columns:  # an older layout: made again
+                self.db.execute("DROP TABLE search_cards")
             self.db.execute(
                 "CREATE TABLE IF NOT EXISTS search_cards (path TEXT PRIMARY KEY, "
-                "digest BLOB, fingerprint TEXT, facts BLOB, texts BLOB)")
+                "digest BLOB, fingerprint TEXT, facts BLOB, texts BLOB, lowered TEXT)")
         except sqlite3.Error:
             self.db = None  # go on reading the notes
 
@@ -151,13 +154,18 @@ class CardTable:
         """Every card of ``notes`` ((rel, file path) in vault order), from the table
         where it is current, from the note (and then stored) where it is not. With
         ``text_test`` (and ``texts``), the cards of a note only when it is true of all
-        the note's fronts and backs joined (by NUL: no match spans two of them)."""
+        the note's fronts and backs joined (by NUL: no match spans two of them) and
+        lower-cased (kept so in the table: lower-casing a vault's text costs more than
+        searching it)."""
         stored = self._stored(texts)
         out: list[CardRow] = []
-        upserts: list[tuple[str, bytes, str, bytes, bytes]] = []
+        upserts: list[tuple[str, bytes, str, bytes, bytes, str]] = []
         ordinal = 0
         for rel, path in notes:
             got = stored.get(rel)
+            if (text_test is not None and got is not None and got[2] is not None
+                    and not text_test(got[2])):
+                continue  # no card of this note can match: its texts stay undecoded
             decoded = _decode(got, texts) if got is not None else None
             if decoded is None:
                 try:
@@ -166,15 +174,14 @@ class CardTable:
                     continue  # the scan reported it
                 note = parse_note(note_text.text, parser, all_notes=all_notes)
                 tags, facts, text_list = _facts_of(note, rel)
+                lowered = _lowered(text_list)
                 upserts.append((rel, digest(note_text.data), self.fingerprint,
                                 seal(marshal.dumps((tags, facts))),
-                                seal(marshal.dumps(text_list))))
+                                seal(marshal.dumps(text_list)), lowered))
                 decoded = tags, facts, (text_list if texts else None)
+                if text_test is not None and not text_test(lowered):
+                    continue
             tags, facts, kept_texts = decoded
-            if (text_test is not None and kept_texts is not None
-                    and not text_test("\0".join(t for pair in kept_texts for t in pair))):
-                ordinal += len(facts)
-                continue
             for k, f in enumerate(facts):
                 ordinal += 1
                 row = _row(rel, tags, f, ordinal)
@@ -184,26 +191,28 @@ class CardTable:
         self._store(upserts)
         return out
 
-    def _stored(self, texts: bool) -> dict[str, tuple[bytes, bytes | None]]:
-        """The current rows: rel -> (facts blob, texts blob when asked for)."""
+    def _stored(self, texts: bool) -> dict[str, tuple[bytes, bytes | None, str | None]]:
+        """The current rows: rel -> (facts blob, texts blob and lower-cased texts when
+        asked for)."""
         if self.db is None:
             return {}
-        column = "s.texts" if texts else "NULL"
+        columns = "s.texts, s.lowered" if texts else "NULL, NULL"
         try:
-            return {rel: (facts, text_blob) for rel, facts, text_blob in self.db.execute(
-                f"SELECT s.path, s.facts, {column} FROM search_cards s JOIN notes n "
+            return {rel: (facts, text_blob, lowered)
+                    for rel, facts, text_blob, lowered in self.db.execute(
+                f"SELECT s.path, s.facts, {columns} FROM search_cards s JOIN notes n "
                 "ON n.path = s.path WHERE s.digest = n.digest AND s.fingerprint = ?",
                 (self.fingerprint,))}
         except sqlite3.Error:
             return {}
 
-    def _store(self, upserts: list[tuple[str, bytes, str, bytes, bytes]]) -> None:
+    def _store(self, upserts: list[tuple[str, bytes, str, bytes, bytes, str]]) -> None:
         if self.db is None or not upserts:
             return
         db = self.db
         try:
             db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO search_cards VALUES (?, ?, ?, ?, ?)",
+            db.executemany("INSERT OR REPLACE INTO search_cards VALUES (?, ?, ?, ?, ?, ?)",
                            upserts)
             db.execute("DELETE FROM search_cards WHERE path NOT IN (SELECT path FROM notes)")
             db.execute("COMMIT")
@@ -212,7 +221,11 @@ class CardTable:
                 db.execute("ROLLBACK")  # a cache that could not be saved: read again
 
 
-def _decode(got: tuple[bytes, bytes | None], texts: bool
+def _lowered(texts: list[tuple[str, str]]) -> str:
+    return "\0".join(t for pair in texts for t in pair).lower()
+
+
+def _decode(got: tuple[bytes, bytes | None, str | None], texts: bool
             ) -> tuple[tuple[str, ...], list[_Facts], list[tuple[str, str]] | None] | None:
     """A stored row's contents, None when it is damaged (the note is read again)."""
     try:
