@@ -90,6 +90,8 @@ MAGIC_ALLOWED = {
     ("config.py", "{'review': data}"),  # a settings section's name
     ("config.py", "'check' in f.metadata"),  # a dataclass field's metadata key
     ("stats.py", "e.anki_type == 'review'"),  # Anki's revlog kinds (AnkiReview)
+    ("review/search.py", "e.anki_type == 'review'"),  # Anki's revlog kinds (AnkiReview)
+    ("review/search.py", "c == '?'"),  # a glob's wildcard (path:)
     ("review/card_view.py", "name in ('b', 'strong')"),  # HTML tags
 }
 

@@ -6,11 +6,9 @@ scheduler computes for that card at the test's fixed time.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import stat
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,6 @@ from textual.widgets import DataTable, Input, Static
 
 from flashmark.model import Rating
 from flashmark.review.card_view import card_renderable, render_text
-from flashmark.review.session import ReviewSession, ShownCard
 from flashmark.scheduling import format_interval
 from flashmark.tui.app import FlashmarkApp
 from flashmark.tui.screens import DeckScreen, HelpScreen, ReviewScreen, StatsScreen
@@ -35,32 +32,7 @@ from flashmark.vault.reviewlog import (
     Unsuspend,
     reviews,
 )
-from tests.tui.tui_support import NOW, SIZE, Clock, make_app, ready
-
-
-def drive(vault: Path, steps: Callable[[Pilot[Any], FlashmarkApp], Awaitable[None]],
-          **kwargs: Any) -> FlashmarkApp:
-    app = make_app(vault, **kwargs)
-
-    async def main() -> None:
-        async with app.run_test(size=SIZE) as pilot:
-            await ready(pilot)
-            await steps(pilot, app)
-
-    asyncio.run(main())
-    return app
-
-
-def _session(app: FlashmarkApp) -> ReviewSession:
-    screen = app.screen
-    assert isinstance(screen, ReviewScreen) and screen.session is not None
-    return screen.session
-
-
-def _shown(app: FlashmarkApp) -> ShownCard:
-    card = _session(app).current
-    assert card is not None
-    return card
+from tests.tui.tui_support import NOW, Clock, drive, ready, review_session, shown
 
 
 def _events(vault: Path) -> list[Event]:
@@ -100,8 +72,8 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
     monkeypatch.delenv("VISUAL", raising=False)
 
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
-        session = _session(app)
-        card = _shown(app)
+        session = review_session(app)
+        card = shown(app)
         # the first card: a cloze front with its hint
         assert card.is_cloze and "mass market, [narrow], segmented" in " ".join(
             _drawn(app, "front").split())
@@ -110,7 +82,7 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
 
         # reveal, then each of the four buttons
         for key, rating in zip("1234", Rating, strict=True):
-            card = _shown(app)
+            card = shown(app)
             await pilot.press("space")
             await pilot.pause()
             assert session.revealed
@@ -127,14 +99,14 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
             last = _effective(vault)[-1]
             assert isinstance(last, Review)
             assert (last.id, last.rating, last.after) == (card.id, rating.value, after)
-            assert _shown(app).id != card.id
+            assert shown(app).id != card.id
         assert session.done == 4
 
         # undo (u): the Easy rating is taken back, note and log
         easy = reviews(_effective(vault))[-1]
         await pilot.press("u")
         await pilot.pause()
-        assert _shown(app).id == easy.id and not session.revealed
+        assert shown(app).id == easy.id and not session.revealed
         assert (vault / easy.path).read_bytes() == unrated  # the exact bytes again
         undo = next(e for e in reversed(_events(vault)) if isinstance(e, Undo))
         assert undo.of == easy.uid and easy not in _effective(vault)
@@ -151,29 +123,29 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
 
         # bury (-) and suspend (!): only the log changes, never a note
         notes_before = _notes(vault)
-        card = _shown(app)
+        card = shown(app)
         await pilot.press("minus")
         await pilot.pause()
         bury = _events(vault)[-1]
         assert isinstance(bury, Bury)
         assert (bury.id, bury.until) == (card.id, "2026-11-24T04:00:00.000Z")  # day boundary 4
-        assert _shown(app).id != card.id
+        assert shown(app).id != card.id
 
         # suspend (!)
-        card = _shown(app)
+        card = shown(app)
         await pilot.press("exclamation_mark")
         await pilot.pause()
         suspend = _events(vault)[-1]
         assert isinstance(suspend, Suspend) and suspend.id == card.id
-        assert _shown(app).id != card.id
+        assert shown(app).id != card.id
         assert _notes(vault) == notes_before
 
         # edit (e): the fake editor changes the card's text; the card is re-read
-        card = _shown(app)
+        card = shown(app)
         before_edit = (vault / card.path).read_text().split("\n")[card.line - 1]
         await pilot.press("e")
         await pilot.pause()
-        edited = _shown(app)
+        edited = shown(app)
         after_edit = (vault / card.path).read_text().split("\n")[card.line - 1]
         assert after_edit != before_edit and "edited " in after_edit
         assert "edited" in edited.front + edited.back
@@ -201,7 +173,7 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
 
 def test_note_changed_while_shown_is_re_read(vault: Path) -> None:
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
-        card = _shown(app)
+        card = shown(app)
         path = vault / card.path
         entry = card.card.entry_text
         assert entry is not None
@@ -210,7 +182,7 @@ def test_note_changed_while_shown_is_re_read(vault: Path) -> None:
         assert isinstance(screen, ReviewScreen)
         await screen._check_disk()  # what the one-second timer does
         await pilot.pause()
-        assert _shown(app).card.entry_text == "2026-12-30,30,250"
+        assert shown(app).card.entry_text == "2026-12-30,30,250"
         assert any("changed on disk" in str(n.message) for n in app._notifications)
 
     drive(vault, steps)
@@ -220,14 +192,14 @@ def test_learning_card_comes_back_in_the_session(vault: Path) -> None:
     clock = Clock()
 
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
-        first = _shown(app)
+        first = shown(app)
         await pilot.press("space", "1")  # Again: back in 10 minutes
         await pilot.pause()
-        assert _shown(app).id != first.id
+        assert shown(app).id != first.id
         clock.now = NOW + dt.timedelta(minutes=10)
         await pilot.press("space", "3")
         await pilot.pause()
-        assert _shown(app).id == first.id
+        assert shown(app).id == first.id
 
     drive(vault, steps, clock=clock)
 
@@ -268,7 +240,7 @@ def test_deck_screen_navigation_filter_and_review(vault: Path) -> None:
             if isinstance(app.screen, ReviewScreen) and app.screen.session is not None:
                 break
             await pilot.pause(0.01)
-        card = _shown(app)
+        card = shown(app)
         assert card.item.deck == "flashcard/active/business/customers/customer_jobs"
         await pilot.press("escape")
         await pilot.pause()
@@ -299,7 +271,7 @@ def test_stats_and_help_screens(vault: Path) -> None:
 
 def test_unsuspend_from_the_deck_list(vault: Path) -> None:
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
-        card = _shown(app)
+        card = shown(app)
         await pilot.press("exclamation_mark")
         await pilot.press("escape")
         await pilot.pause()

@@ -5,13 +5,11 @@ one vault; and the answer timer under an injected clock."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import stat
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,41 +19,11 @@ from textual.widgets import Static
 from flashmark.config import load_settings
 from flashmark.model import Rating
 from flashmark.review.overview import open_review
-from flashmark.review.session import ReviewSession, ShownCard
 from flashmark.review.settings import load_review_settings
-from flashmark.tui.app import Context, FlashmarkApp
+from flashmark.tui.app import FlashmarkApp
 from flashmark.tui.screens import RatedElsewhereScreen, ReviewScreen
 from flashmark.vault.reviewlog import Event, Pending, ReviewLog, in_effect, reviews
-from tests.tui.tui_support import NOW, SIZE, Clock, ready
-
-Steps = Callable[[Pilot[Any], FlashmarkApp], Awaitable[None]]
-
-
-def drive(vault: Path, steps: Steps, clock: Clock | None = None) -> FlashmarkApp:
-    ctx = Context(vault, load_settings(vault), load_review_settings(vault), clock or Clock())
-    app = FlashmarkApp(ctx, start="review")
-
-    async def main() -> None:
-        async with app.run_test(size=SIZE) as pilot:
-            await ready(pilot)
-            await steps(pilot, app)
-
-    asyncio.run(main())
-    return app
-
-
-def _session(app: FlashmarkApp) -> ReviewSession:
-    screen = app.screen
-    if isinstance(screen, RatedElsewhereScreen):
-        screen = app.screen_stack[-2]
-    assert isinstance(screen, ReviewScreen) and screen.session is not None
-    return screen.session
-
-
-def _shown(app: FlashmarkApp) -> ShownCard:
-    current = _session(app).current
-    assert current is not None
-    return current
+from tests.tui.tui_support import NOW, Clock, drive, review_session, shown
 
 
 def _events(vault: Path) -> list[Event]:
@@ -75,7 +43,7 @@ def test_edit_of_the_note_while_shown(vault: Path) -> None:
     """Another part of the note is edited while the card is up: the card is re-read,
     the rating lands in the edited note (the edit kept), one review."""
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
-        card = _shown(app)
+        card = shown(app)
         path = vault / card.path
         edited = path.read_bytes() + b"\nA line added by another editor.\n"
         path.write_bytes(edited)
@@ -100,7 +68,7 @@ def test_card_rated_by_another_process_while_shown(vault: Path) -> None:
     review: the reviewer tells and asks; s skips (one review in the log), and for the
     next such card r rates anyway (a second review, from the note's new entry)."""
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
-        card = _shown(app)
+        card = shown(app)
         _flashmark_rate(vault, card.id)
         assert len(reviews(_events(vault))) == 1
         await pilot.press("space", "3")
@@ -110,10 +78,10 @@ def test_card_rated_by_another_process_while_shown(vault: Path) -> None:
         await pilot.press("s")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
-        assert _shown(app).id != card.id
+        assert shown(app).id != card.id
         assert [r.id for r in reviews(_events(vault))] == [card.id]
 
-        second = _shown(app)
+        second = shown(app)
         _flashmark_rate(vault, second.id, "hard")
         await pilot.press("space", "4")
         await pilot.pause()
@@ -131,15 +99,15 @@ def test_card_reviewed_elsewhere_since_queued_is_skipped(vault: Path) -> None:
     """Cards rated by another process after the queue was built and before they are
     shown are skipped with a notice (they are no longer due)."""
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
-        session = _session(app)
+        session = review_session(app)
         upcoming = session.reviews[:2]
         assert len(upcoming) == 2
         for item in upcoming:
             _flashmark_rate(vault, item.id, "easy")
         await pilot.press("space", "3")
         await pilot.pause()
-        shown = _shown(app)
-        assert shown.id not in {item.id for item in upcoming}
+        on_screen = shown(app)
+        assert on_screen.id not in {item.id for item in upcoming}
         notices = [m for m in _messages(app) if "reviewed elsewhere" in m]
         assert len(notices) == 2
         ids = [r.id for r in reviews(_events(vault))]
@@ -150,7 +118,7 @@ def test_card_reviewed_elsewhere_since_queued_is_skipped(vault: Path) -> None:
 
 def test_card_deleted_then_rated_keeps_the_rating_as_pending(vault: Path) -> None:
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
-        card = _shown(app)
+        card = shown(app)
         path = vault / card.path
         data = path.read_bytes()
         start, end = card.card.question.span.start, card.card.question.span.end
@@ -162,7 +130,7 @@ def test_card_deleted_then_rated_keeps_the_rating_as_pending(vault: Path) -> Non
         assert [(p.id, p.rating) for p in pending] == [(card.id, "hard")]
         assert pending[0].before == card.card.entry_text and pending[0].after
         assert not reviews(_events(vault))
-        assert _shown(app).id != card.id
+        assert shown(app).id != card.id
 
     drive(vault, steps)
 
@@ -173,7 +141,7 @@ def test_read_only_note_is_never_replaced(vault: Path) -> None:
     holder: dict[str, Any] = {}
 
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
-        card = _shown(app)
+        card = shown(app)
         path = vault / card.path
         before = path.read_bytes()
         inode = path.stat().st_ino
@@ -199,7 +167,7 @@ def test_two_sessions_on_one_vault(vault: Path) -> None:
     """A second reviewer (the same session code the other window runs) rates the card
     this one shows: this one asks before rating it again; skipping writes nothing."""
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
-        card = _shown(app)
+        card = shown(app)
         other = open_review(vault, load_settings(vault), load_review_settings(vault), Clock())
         assert other.first is not None and other.first.id == card.id
         other.session.reveal()
@@ -213,7 +181,7 @@ def test_two_sessions_on_one_vault(vault: Path) -> None:
         assert [r.id for r in reviews(_events(vault))] == [card.id]
         # the card the other session shows next is rated here first: it asks there too
         nxt = other.session.next_card()
-        assert nxt is not None and nxt.id == _shown(app).id
+        assert nxt is not None and nxt.id == shown(app).id
         await pilot.press("space", "3")
         await pilot.pause()
         other.session.reveal()
@@ -248,7 +216,7 @@ def test_timer_and_todays_study_in_the_header(vault: Path) -> None:
         screen._tick()
         assert "0:00 · today 1 card, 1 min" in str(info.render())
 
-    drive(vault, steps, clock)
+    drive(vault, steps, clock=clock)
     # a new session counts today's study from the log
     reopened = open_review(vault, load_settings(vault), load_review_settings(vault), clock)
     assert (reopened.session.studied_today, reopened.session.studied_ms) == (1, 60000)

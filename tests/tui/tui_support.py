@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from textual.pilot import Pilot
 from textual.worker import WorkerState
 
 from flashmark.config import load_settings
+from flashmark.review.session import ReviewSession, ShownCard
 from flashmark.review.settings import load_review_settings
 from flashmark.tui.app import Context, FlashmarkApp, StartScreen
 
@@ -49,3 +52,38 @@ async def ready(pilot: Pilot[Any], *, rounds: int = 200) -> None:
             await pilot.pause()
             return
     raise AssertionError("the app's workers did not finish")
+
+
+Steps = Callable[[Pilot[Any], FlashmarkApp], Awaitable[None]]
+
+
+def drive(vault: Path, steps: Steps, **kwargs: Any) -> FlashmarkApp:
+    """Run the app on ``vault`` (`make_app`'s keywords) at `SIZE`, once its workers are
+    done, through ``steps``."""
+    app = make_app(vault, **kwargs)
+
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            await steps(pilot, app)
+
+    asyncio.run(main())
+    return app
+
+
+def review_session(app: FlashmarkApp) -> ReviewSession:
+    """The session of the review screen (under a question put over it, if any)."""
+    from flashmark.tui.screens import ReviewScreen
+
+    for screen in reversed(app.screen_stack):
+        if isinstance(screen, ReviewScreen):
+            assert screen.session is not None
+            return screen.session
+    raise AssertionError("no review screen")
+
+
+def shown(app: FlashmarkApp) -> ShownCard:
+    """The card on the review screen."""
+    card = review_session(app).current
+    assert card is not None
+    return card

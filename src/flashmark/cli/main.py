@@ -42,6 +42,7 @@ Cards live in your notes; flashmark's own state is in the vault's .flashmark/ fo
 
 def build_parser() -> argparse.ArgumentParser:
     from flashmark.cli import (
+        actions,
         check,
         completion,
         due,
@@ -49,11 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
         generate,
         git_setup,
         import_anki,
+        info,
         merge_driver,
         optimize,
         rate,
         review,
         scan,
+        search,
         show,
         stats,
     )
@@ -79,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     merge_driver.register(sub)
     completion.register(sub)
     show.register(sub)
+    search.register(sub)
+    info.register(sub)
+    actions.register(sub)
     return parser
 
 

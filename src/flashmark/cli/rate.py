@@ -34,10 +34,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_now_argument(p)
     p.set_defaults(run=run_rate)
 
-    u = sub.add_parser("undo", help="revert the last rating (note and log)",
-                       description="Put back the exact bytes the note had before the newest "
-                                   "rating that is not undone yet, and log the undo. Repeat "
-                                   "to go further back.")
+    u = sub.add_parser("undo", help="revert the last rating or action (note and log)",
+                       description="Take back the newest rating or action that is not undone "
+                                   "yet (forget, set-due, bury, suspend, unsuspend, flag; all "
+                                   "the cards of one command together): a note gets back the "
+                                   "exact bytes it had, and the undo is logged. Repeat to go "
+                                   "further back.")
     u.add_argument("vault", nargs="?", default=".", metavar="VAULT",
                    help="the vault folder (default: the current folder)")
     u.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -74,14 +76,22 @@ def _describe(entry_text: str) -> str:
 
 def run_undo(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    from flashmark.review.rating import undo_last
+    from flashmark.review.actions import undo_newest
+    from flashmark.vault.reviewlog import Review
 
     root, settings = open_settings(args.vault)
-    result = undo_last(root, settings, parse_now(args.now))
-    e = result.event
-    if args.json:
-        json_line({"undone": e.uid, "id": e.id, "path": e.path,
-                   "rating": e.rating, "restored": e.before}, out)
-    else:
-        out.write(f"undid {e.rating} of card {e.id} in {e.path}\n")
+    undone = undo_newest(root, settings, parse_now(args.now))
+    for e in undone:
+        card_id, path = getattr(e, "id", None), getattr(e, "path", None)
+        if args.json:
+            obj = {"undone": e.uid, "event": e.kind, "id": card_id, "path": path}
+            if isinstance(e, Review):
+                obj.update(rating=e.rating, restored=e.before)
+            elif hasattr(e, "before"):
+                obj["restored"] = getattr(e, "before", None)
+            json_line(obj, out)
+        elif isinstance(e, Review):
+            out.write(f"undid {e.rating} of card {card_id} in {path}\n")
+        else:
+            out.write(f"undid {e.kind.replace('_', '-')} of card {card_id} in {path}\n")
     return EXIT_OK

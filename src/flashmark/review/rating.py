@@ -35,10 +35,13 @@ from flashmark.vault.reviewlog import (
     EditRecord,
     Event,
     External,
+    Forget,
     Pending,
     Renamed,
     Review,
     ReviewLog,
+    ScheduleWrite,
+    SetDue,
     Undo,
     follow_renames,
     in_effect,
@@ -276,12 +279,12 @@ def reconcile(root: Path, settings: Settings, log: ReviewLog, now: dt.datetime,
     for intent in intents:
         reason = None
         try:
-            if isinstance(intent, Review):
+            if isinstance(intent, Review | Forget | SetDue):
                 found, entry = _entry_of(root, settings, intent.path, intent.id, all_notes)
                 done, undone = entry == intent.after, entry == intent.before
             else:
                 target = by_uid.get(intent.of)
-                if not isinstance(target, Review):
+                if not isinstance(target, Review | Forget | SetDue):
                     raise FlashmarkError("the undone rating is not in the log")
                 found, entry = _entry_of(root, settings, target.path, target.id, all_notes)
                 done, undone = entry == target.before, entry == target.after
@@ -480,44 +483,58 @@ def undo_last(root: Path, settings: Settings, now: dt.datetime, log: ReviewLog |
             raise FlashmarkError("the newest rating in the review log is not this session's "
                                  "(another program rated a card since)",
                                  hint="`flashmark undo` reverts ratings newest first")
-        if review.edit is None:
-            raise FlashmarkError(f"the newest rating (card {review.id}) has no record of what "
-                                 "it wrote; it cannot be undone")
-        path = note_path(root, review.path)
-        try:
-            data = read_bytes(path, review.path)
-            reverse = _undo_edits(path, data, review, settings, all_notes)
-        except ConflictError as exc:
-            raise _undo_conflict(review, exc) from None
-        staged = log.append(Undo(time=_now_utc(now), of=review.uid, id=review.id,
-                                 path=review.path, staged=True))
-
-        def relocate(current: bytes) -> list[Edit] | None:
-            try:
-                return _undo_edits(path, current, review, settings, all_notes)
-            except ConflictError:
-                return None
-
-        try:
-            applied = apply_edits(path, review.path, reverse, relocate, basis=data, root=root,
-                                  in_place=settings.write_in_place)
-        except Exception as exc:
-            log.append(Abort(time=_now_utc(now), of=staged.uid,
-                             reason=getattr(exc, "message", None) or str(exc)))
-            if isinstance(exc, ConflictError):
-                raise _undo_conflict(review, exc) from None
-            raise
-        log.append(Commit(time=_now_utc(now), of=staged.uid))
+        applied = revert_write_locked(root, settings, log, review, now, all_notes=all_notes)
     return UndoOutcome(review, applied)
 
 
-def _undo_conflict(review: Review, exc: ConflictError) -> ConflictError:
-    return ConflictError(f"cannot undo the rating of card {review.id} in {review.path}: "
-                         f"{exc.message}", hint="the card or its SR comment changed since "
-                                                "it was rated; edit the SR comment by hand")
+def revert_write_locked(root: Path, settings: Settings, log: ReviewLog,
+                        review: ScheduleWrite, now: dt.datetime, *, all_notes: bool = False
+                        ) -> Applied:
+    """Put back the bytes ``review`` (a rating, a forget, a set-due) replaced, staged and
+    committed like the write itself. Call with the vault lock held, after `reconcile`."""
+    if review.edit is None:
+        raise FlashmarkError(f"the {_what(review)} of card {review.id} has no record of what "
+                             "it wrote; it cannot be undone")
+    path = note_path(root, review.path)
+    try:
+        data = read_bytes(path, review.path)
+        reverse = _undo_edits(path, data, review, settings, all_notes)
+    except ConflictError as exc:
+        raise _undo_conflict(review, exc) from None
+    staged = log.append(Undo(time=_now_utc(now), of=review.uid, id=review.id,
+                             path=review.path, staged=True))
+
+    def relocate(current: bytes) -> list[Edit] | None:
+        try:
+            return _undo_edits(path, current, review, settings, all_notes)
+        except ConflictError:
+            return None
+
+    try:
+        applied = apply_edits(path, review.path, reverse, relocate, basis=data, root=root,
+                              in_place=settings.write_in_place)
+    except Exception as exc:
+        log.append(Abort(time=_now_utc(now), of=staged.uid,
+                         reason=getattr(exc, "message", None) or str(exc)))
+        if isinstance(exc, ConflictError):
+            raise _undo_conflict(review, exc) from None
+        raise
+    log.append(Commit(time=_now_utc(now), of=staged.uid))
+    return applied
 
 
-def _undo_edits(path: str, data: bytes, review: Review, settings: Settings,
+def _what(event: ScheduleWrite) -> str:
+    return {"review": "rating", "forget": "forget", "set_due": "set-due"}[event.kind]
+
+
+def _undo_conflict(review: ScheduleWrite, exc: ConflictError) -> ConflictError:
+    return ConflictError(f"cannot undo the {_what(review)} of card {review.id} in "
+                         f"{review.path}: {exc.message}",
+                         hint="the card or its SR comment changed since; edit the SR comment "
+                              "by hand")
+
+
+def _undo_edits(path: str, data: bytes, review: ScheduleWrite, settings: Settings,
                 all_notes: bool) -> list[Edit]:
     """The edit that puts back what ``review`` replaced, found by the card's identity in
     the note as it is now (never by offsets alone: the note may have changed, and two

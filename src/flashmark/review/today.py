@@ -154,17 +154,23 @@ def _hide_siblings(cards: list[CardToday], start: int, end: int, groups: list[li
                    reviewed: set[str]) -> None:
     """Mark the new and due cards of ``cards[start:end]`` whose question has another card
     reviewed today (learning cards keep their steps, as with Anki's defaults)."""
-    hidden: set[str] = set()
-    for group in groups:
-        done = [cid for cid in group if cid in reviewed]
-        if done:
-            hidden.update(cid for cid in group if cid not in done)
+    hidden = hidden_siblings(groups, reviewed)
     if not hidden:
         return
     for k in range(start, end):
         card = cards[k]
         if card.id in hidden and card.status in (TODAY_NEW, TODAY_DUE):
             cards[k] = card._replace(status=TODAY_SIBLING)
+
+
+def hidden_siblings(groups: list[list[str]], reviewed: set[str]) -> set[str]:
+    """The cards of a note's sibling ``groups`` that another card of their question,
+    reviewed today, hides until tomorrow (if they are new or due)."""
+    hidden: set[str] = set()
+    for group in groups:
+        if any(cid in reviewed for cid in group):
+            hidden.update(cid for cid in group if cid not in reviewed)
+    return hidden
 
 
 def note_sibling_groups(root: Path, settings: Settings, *,

@@ -47,6 +47,8 @@ HELP = [
         ("-", "bury: leave the card until tomorrow"),
         ("!", "suspend: leave it out until un-suspended"),
         ("e", "edit the note at the card in $EDITOR, then re-read it"),
+        ("i", "card info: schedule, state, review history"),
+        ("b", "browse cards: search, sort, act on them (also from the deck list)"),
         ("↑ ↓ pgup pgdn", "scroll a long card"),
         ("s, esc", "statistics, the deck list"),
     ]),
@@ -125,6 +127,7 @@ class DeckScreen(Screen[None]):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "stats", "Stats"),
         Binding("exclamation_mark", "suspended", "Suspended", key_display="!"),
+        Binding("b", "browse", "Browse", show=False),
         Binding("question_mark", "help", "Keys", key_display="?"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -280,6 +283,11 @@ class DeckScreen(Screen[None]):
     def action_suspended(self) -> None:
         self.app.push_screen(SuspendedScreen())
 
+    def action_browse(self) -> None:
+        from flashmark.tui.browser_screen import BrowserScreen
+
+        self.app.push_screen(BrowserScreen())
+
 
 # --- reviewing -------------------------------------------------------------------------
 
@@ -297,6 +305,8 @@ class ReviewScreen(Screen[None]):
         Binding("minus", "bury", "Bury", key_display="-"),
         Binding("exclamation_mark", "suspend", "Suspend", key_display="!"),
         Binding("e", "edit", "Edit"),
+        Binding("i", "info", "Info", show=False),
+        Binding("b", "browse", "Browse", show=False),
         Binding("s", "stats", "Stats"),
         Binding("question_mark", "help", "Keys", key_display="?"),
         Binding("escape", "decks", "Decks"),
@@ -629,6 +639,28 @@ class ReviewScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
+
+    def action_info(self) -> None:
+        from flashmark.review.cardinfo import card_info
+        from flashmark.tui.cardinfo_screen import CardInfoScreen
+        from flashmark.vault.reviewlog import ReviewLog
+
+        session = self.session
+        if session is None or session.current is None:
+            return
+        ctx = _app(self).ctx
+        try:
+            info = card_info(ctx.root, ctx.settings, session.current.located,
+                             ReviewLog(ctx.root).events(), ctx.clock())
+        except FlashmarkError as exc:
+            self.notify(str(exc), severity="warning", timeout=5)
+            return
+        self.app.push_screen(CardInfoScreen(info))
+
+    def action_browse(self) -> None:
+        from flashmark.tui.browser_screen import BrowserScreen
+
+        self.app.push_screen(BrowserScreen())
 
     def action_decks(self) -> None:
         _app(self).show_decks()

@@ -51,7 +51,7 @@ RATINGS = ("again", "hard", "good", "easy")
 
 EventKind = Literal["review", "pending", "external", "undo", "commit", "abort", "bury",
                     "suspend", "unsuspend", "orphan", "renamed",
-                    "anki_review", "leech"]
+                    "anki_review", "leech", "flag", "forget", "set_due"]
 
 
 class LogError(FlashmarkError):
@@ -88,6 +88,8 @@ class Event:
             value = getattr(self, f.name)
             if f.name == "staged" and not value:
                 continue  # absent means committed as written
+            if f.name == "batch" and value is None:
+                continue  # absent: an action on one card
             out[f.name] = value.to_json() if isinstance(value, EditRecord) else value
         return out
 
@@ -174,20 +176,69 @@ class Abort(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Bury(CardEvent):
-    """The card stays out of the queue until ``until`` (None: the end of that day)."""
+    """The card stays out of the queue until ``until`` (None: the end of that day).
+    ``batch`` (on this and the other actions): the events one command made together,
+    which `undo` takes back together."""
 
     kind: ClassVar[EventKind] = "bury"
     until: str | None = None
+    batch: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Suspend(CardEvent):
     kind: ClassVar[EventKind] = "suspend"
+    batch: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unsuspend(CardEvent):
     kind: ClassVar[EventKind] = "unsuspend"
+    batch: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flag(CardEvent):
+    """The card's flag is now ``flag`` (1-7, Anki's colours; 0 takes it off)."""
+
+    kind: ClassVar[EventKind] = "flag"
+    flag: int
+    batch: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Forget(CardEvent):
+    """The card was made new again: its entry ``before`` became ``after`` (written into
+    the note like a rating: staged, then committed)."""
+
+    kind: ClassVar[EventKind] = "forget"
+    sibling: int
+    before: str | None
+    after: str
+    edit: EditRecord | None = None
+    staged: bool = False
+    batch: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetDue(CardEvent):
+    """The card's due date was set by hand (``days``: the spec given, Anki's syntax);
+    written into the note like a rating."""
+
+    kind: ClassVar[EventKind] = "set_due"
+    sibling: int
+    days: str
+    before: str | None
+    after: str
+    edit: EditRecord | None = None
+    staged: bool = False
+    batch: str | None = None
+
+
+# The events that write a card's SR entry into its note (staged, then committed).
+ScheduleWrite = Review | Forget | SetDue
+# The events `undo` takes back (the others are bookkeeping or observations).
+UNDOABLE = (Review, Forget, SetDue, Bury, Suspend, Unsuspend, Flag)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -245,7 +296,7 @@ class AnkiReview(CardEvent):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls for cls in (Review, Pending, External, Undo, Commit, Abort, Bury, Suspend,
                               Unsuspend, Orphan, Renamed,
-                              AnkiReview, Leech)}
+                              AnkiReview, Leech, Flag, Forget, SetDue)}
 
 
 # --- validation ------------------------------------------------------------------------
@@ -440,7 +491,7 @@ def in_effect(events: Sequence[Event]) -> list[Event]:
     for e in events:
         if isinstance(e, Undo | Commit | Abort) or e.uid in undone:
             continue
-        if isinstance(e, Review) and e.staged:
+        if isinstance(e, Review | Forget | SetDue) and e.staged:
             commit = commits.get(e.uid)
             if commit is None:
                 continue
@@ -449,11 +500,13 @@ def in_effect(events: Sequence[Event]) -> list[Event]:
     return out
 
 
-def open_intents(events: Sequence[Event]) -> list[Review | Undo]:
-    """Staged reviews and undos with neither a commit nor an abort (a writer died)."""
+def open_intents(events: Sequence[Event]) -> list[Review | Forget | SetDue | Undo]:
+    """Staged note writes (reviews, forgets, set-dues) and undos with neither a commit
+    nor an abort (a writer died)."""
     settled = {e.of for e in events if isinstance(e, Commit | Abort)}
     return [e for e in events
-            if isinstance(e, Review | Undo) and e.staged and e.uid not in settled]
+            if isinstance(e, Review | Forget | SetDue | Undo) and e.staged
+            and e.uid not in settled]
 
 
 def rename_map(events: Iterable[Event]) -> dict[str, str]:
@@ -504,8 +557,9 @@ def reviews(events: Iterable[Event]) -> list[Review]:
     return [e for e in events if isinstance(e, Review)]
 
 
-__all__ = ["EVENT_TYPES", "Abort", "AnkiReview", "Bury", "CardEvent", "Commit", "EditRecord",
-           "Event", "EventKind", "External", "Leech", "LogError", "Orphan", "Pending",
-           "Renamed", "Review", "ReviewLog", "Suspend", "Undo", "Unsuspend",
+__all__ = ["EVENT_TYPES", "UNDOABLE", "Abort", "AnkiReview", "Bury", "CardEvent", "Commit",
+           "EditRecord", "Event", "EventKind", "External", "Flag", "Forget", "Leech", "LogError",
+           "Orphan", "Pending", "Renamed", "Review", "ReviewLog", "ScheduleWrite", "SetDue",
+           "Suspend", "Undo", "Unsuspend",
            "event_from_json", "follow_renames", "in_effect", "joined_histories",
            "open_intents", "parse_line", "rename_map", "reviews"]

@@ -1,0 +1,327 @@
+"""The card browser (key `b`): a search box, a sortable table of the cards the query
+matches, the selected card drawn beside it, and the actions of `review.actions` on the
+marked cards (or the one under the cursor). Every action is logged and `u` undoes it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.rule import Rule
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, Static
+
+from flashmark.errors import FlashmarkError
+from flashmark.review.search import SearchResult
+from flashmark.tui.widgets import KeyBar
+from flashmark.vault.cardtable import CardRow
+
+if TYPE_CHECKING:
+    from flashmark.tui.app import FlashmarkApp
+
+MAX_ROWS = 10_000  # drawn in the table; the count says how many matched
+# The deck last: tag paths are long, and the numbers should fit in 80 columns.
+COLUMNS = (("front", "Front"), ("due", "Due"), ("ivl", "Ivl"), ("d", "D"),
+           ("lapses", "Lapses"), ("deck", "Deck"))
+FRONT_WIDTH = 28
+BROWSER_KEYS = [("/", "Search"), ("␣", "Mark"), ("!", "Suspend"), ("-", "Bury"),
+                ("0-7", "Flag"), ("F", "Forget"), ("D", "Due"), ("u", "Undo"), ("i", "Info"),
+                ("esc", "Back")]
+
+
+def _app(screen: Screen[Any]) -> FlashmarkApp:
+    return screen.app  # type: ignore[return-value]
+
+
+class BrowserScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("slash", "focus_search", "Search", key_display="/"),
+        Binding("space", "mark", "Mark", show=False),
+        Binding("exclamation_mark", "suspend", "Suspend", key_display="!"),
+        Binding("minus", "bury", "Bury", key_display="-"),
+        *[Binding(str(n), f"flag({n})", f"Flag {n}", show=False) for n in range(8)],
+        Binding("F", "forget", "Forget"),
+        Binding("D", "set_due", "Set due"),
+        Binding("u", "undo", "Undo"),
+        Binding("i", "info", "Info", show=False),
+    ]
+    DEFAULT_CSS = """
+    BrowserScreen #browser-search { height: 3; }
+    BrowserScreen #browser-body { height: 1fr; }
+    BrowserScreen #browser-table { width: 3fr; }
+    BrowserScreen #browser-card { width: 2fr; border-left: solid $primary; padding: 0 1; }
+    BrowserScreen #browser-status { height: 1; color: $text-muted; }
+    BrowserScreen #browser-days { height: 3; display: none; }
+    """
+
+    def __init__(self, query: str = "is:due") -> None:
+        super().__init__(id="browser")
+        self.query_text = query
+        self.result: SearchResult | None = None
+        self.rows: dict[str, CardRow] = {}
+        self.marked: set[str] = set()
+        self._sort: tuple[str, bool] = ("", False)
+        self.shown_card: RenderableType = ""  # what the card pane draws
+
+    def compose(self) -> ComposeResult:
+        yield Input(self.query_text, placeholder="search: deck:… is:due tag:… (Anki's syntax)",
+                    id="browser-search")
+        with Horizontal(id="browser-body"):
+            table: DataTable[Any] = DataTable(id="browser-table", cursor_type="row")
+            for key, label in COLUMNS:
+                table.add_column(label, key=key)
+            yield table
+            with VerticalScroll(id="browser-card"):
+                yield Static("", id="browser-card-text")
+        yield Input(placeholder="due in days: 0, 3, 3-7, 3-7! (enter applies, esc cancels)",
+                    id="browser-days")
+        yield Static("", id="browser-status")
+        yield KeyBar(BROWSER_KEYS)
+
+    def on_mount(self) -> None:
+        self.run_search(self.query_text)
+        self.query_one("#browser-table").focus()
+
+    # -- searching ----------------------------------------------------------------------
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "browser-days":
+            event.input.display = False
+            self._set_due(event.value)
+            return
+        self.query_text = event.value
+        self.run_search(event.value)
+        self.query_one("#browser-table").focus()
+
+    @work(thread=True, exclusive=True, group="browser")
+    def run_search(self, query: str) -> None:
+        from flashmark.review.search import search_vault
+
+        ctx = _app(self).ctx
+        try:
+            result = search_vault(ctx.root, ctx.settings, query, ctx.clock(), texts=True,
+                                  use_cache=ctx.use_cache, all_notes=ctx.all_notes)
+        except FlashmarkError as exc:
+            self.app.call_from_thread(self._status, str(exc).splitlines()[0])
+            return
+        self.app.call_from_thread(self._show, result)
+
+    def _status(self, text: str) -> None:
+        self.query_one("#browser-status", Static).update(text)
+
+    def _show(self, result: SearchResult) -> None:
+        self.result = result
+        table = self.query_one("#browser-table", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        self.rows = {}
+        shown = result.rows[:MAX_ROWS]
+        for row in shown:
+            self.rows[row.id] = row
+            table.add_row(*self._cells(row), key=row.id)
+        self.marked &= set(self.rows)
+        if shown:
+            table.move_cursor(row=min(cursor, len(shown) - 1))
+        more = f" (the first {MAX_ROWS:,} shown)" if len(result.rows) > MAX_ROWS else ""
+        self._status(f"{len(result.rows):,} of {result.total:,} cards match{more}; "
+                     f"{len(self.marked)} marked")
+        self._draw_card()
+
+    def _cells(self, row: CardRow) -> list[Any]:
+        assert self.result is not None
+        mark = "● " if row.id in self.marked else ""
+        front = " ".join(row.front.split())
+        memory = self.result.memory(row)
+        due = "new" if row.key == "" else row.key[:10]
+        if len(front) > FRONT_WIDTH:
+            front = front[:FRONT_WIDTH - 1] + "…"
+        return [Text(mark + front), due, "" if row.interval is None else row.interval,
+                "" if memory is None else round(memory[1], 1),
+                "" if row.key == "" else (row.lapses if row.lapses is not None else 0),
+                row.deck or ""]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._draw_card()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        key = str(event.column_key.value)
+        reverse = self._sort == (key, False)
+        self._sort = (key, reverse)
+        table = self.query_one("#browser-table", DataTable)
+        table.sort(key, key=_sort_key, reverse=reverse)
+
+    def _current(self) -> CardRow | None:
+        table = self.query_one("#browser-table", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return self.rows.get(str(key.value))
+
+    def _draw_card(self) -> None:
+        from flashmark.review.card_view import card_renderable
+        from flashmark.review.render import prepare
+
+        row = self._current()
+        widget = self.query_one("#browser-card-text", Static)
+        if row is None:
+            widget.update("")
+            return
+        parts: list[RenderableType] = [
+            Text(f"{row.path}:{row.line}", style="dim"),
+            card_renderable(prepare(row.front)), Rule(style="dim"),
+            card_renderable(prepare(row.back))]
+        self.shown_card = Group(*parts)
+        widget.update(self.shown_card)
+
+    # -- acting -------------------------------------------------------------------------
+
+    def _targets(self) -> list[Any]:
+        from flashmark.review.actions import Target
+
+        chosen = [self.rows[i] for i in self.rows if i in self.marked]
+        if not chosen:
+            row = self._current()
+            chosen = [row] if row is not None else []
+        return [Target(r.id, r.path) for r in chosen]
+
+    def action_mark(self) -> None:
+        row = self._current()
+        if row is None:
+            return
+        self.marked ^= {row.id}
+        table = self.query_one("#browser-table", DataTable)
+        table.update_cell(row.id, "front", self._cells(row)[0])
+        table.action_cursor_down()
+        assert self.result is not None
+        self._status(f"{len(self.result.rows):,} of {self.result.total:,} cards match; "
+                     f"{len(self.marked)} marked")
+
+    def _log(self, action: str, flag: int = 0) -> None:
+        from flashmark.review.actions import log_action
+
+        ctx = _app(self).ctx
+        targets = self._targets()
+        if not targets:
+            return
+        try:
+            done = log_action(ctx.root, ctx.settings, action, targets, ctx.clock(), flag=flag)
+        except FlashmarkError as exc:
+            self.notify(str(exc), severity="warning", timeout=5)
+            return
+        self._after(action, sum(o.changed for o in done), len(done))
+
+    def _after(self, action: str, changed: int, total: int) -> None:
+        self.notify(f"{action}: {changed} of {total} card{'' if total == 1 else 's'} "
+                    "changed (u undoes)", timeout=3)
+        self.marked.clear()
+        self.run_search(self.query_text)
+
+    def action_suspend(self) -> None:
+        row = self._current()
+        if row is None or self.result is None:
+            return
+        suspended = row.id in self.result.facts.suspended
+        self._log("unsuspend" if suspended else "suspend")
+
+    def action_bury(self) -> None:
+        self._log("bury")
+
+    def action_flag(self, flag: int) -> None:
+        self._log("flag", flag)
+
+    def action_forget(self) -> None:
+        self._write("forget")
+
+    def action_set_due(self) -> None:
+        days = self.query_one("#browser-days", Input)
+        days.display = True
+        days.value = ""
+        days.focus()
+
+    def _set_due(self, text: str) -> None:
+        from flashmark.review.actions import parse_days
+
+        try:
+            spec = parse_days(text)
+        except FlashmarkError as exc:
+            self.notify(str(exc).splitlines()[0], severity="warning", timeout=5)
+            return
+        self.query_one("#browser-table").focus()
+        self._write("set_due", spec)
+
+    def _write(self, action: str, spec: Any = None) -> None:
+        from flashmark.review.actions import write_action
+
+        ctx = _app(self).ctx
+        targets = self._targets()
+        if not targets:
+            return
+        try:
+            done = write_action(ctx.root, ctx.settings, action, targets, ctx.clock(),
+                                spec=spec, all_notes=ctx.all_notes)
+        except FlashmarkError as exc:
+            self.notify(str(exc), severity="warning", timeout=5)
+            return
+        self._after(action.replace("_", "-"), sum(o.changed for o in done), len(done))
+
+    def action_undo(self) -> None:
+        from flashmark.review.actions import undo_newest
+
+        ctx = _app(self).ctx
+        try:
+            undone = undo_newest(ctx.root, ctx.settings, ctx.clock(),
+                                 all_notes=ctx.all_notes)
+        except FlashmarkError as exc:
+            self.notify(str(exc), severity="warning", timeout=5)
+            return
+        kind = undone[0].kind.replace("_", "-") if undone else "nothing"
+        self.notify(f"Undid the {kind} ({len(undone)} card{'' if len(undone) == 1 else 's'})",
+                    timeout=3)
+        self.run_search(self.query_text)
+
+    def action_info(self) -> None:
+        from flashmark.review.cardinfo import card_info
+        from flashmark.review.rating import CardFinder
+        from flashmark.tui.cardinfo_screen import CardInfoScreen
+
+        row = self._current()
+        if row is None:
+            return
+        ctx = _app(self).ctx
+        try:
+            finder = CardFinder(ctx.root, ctx.settings, all_notes=ctx.all_notes)
+            info = card_info(ctx.root, ctx.settings, finder.find(row.id),
+                             finder.log.events(), ctx.clock())
+        except FlashmarkError as exc:
+            self.notify(str(exc), severity="warning", timeout=5)
+            return
+        self.app.push_screen(CardInfoScreen(info))
+
+    def action_focus_search(self) -> None:
+        self.query_one("#browser-search").focus()
+
+    def action_back(self) -> None:
+        days = self.query_one("#browser-days", Input)
+        if days.display:
+            days.display = False
+            self.query_one("#browser-table").focus()
+            return
+        self.app.pop_screen()
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    """Empty cells last; numbers as numbers; text as text."""
+    if value == "" or value is None:
+        return (2, "")
+    if isinstance(value, int | float):
+        return (0, value)
+    return (1, str(value).casefold())
