@@ -175,17 +175,19 @@ class _Memory:
         return float(card.stability), float(card.difficulty), r
 
 
-def _entry_state(entry: Sm2Entry | FsrsEntry) -> ReviewState:
+def _is_new(entry: Sm2Entry | FsrsEntry) -> bool:
+    """Never reviewed: the placeholder date, or the plugin's FSRS Reset without a memory
+    state (the adapter schedules both as new cards)."""
     if isinstance(entry, Sm2Entry):
-        if entry.is_new:
-            return "new"
-        return "mature" if entry.interval >= MATURE_DAYS else "young"
-    if entry.state == 1:
-        return "learning"
-    if entry.state == 3:
-        return "relearning"
-    if entry.state == 0 and not entry.stability > 0:
+        return entry.is_new
+    return entry.state == 0 and not entry.stability > 0
+
+
+def _entry_state(entry: Sm2Entry | FsrsEntry) -> ReviewState:
+    if _is_new(entry):
         return "new"
+    if isinstance(entry, FsrsEntry) and entry.state in (1, 3):
+        return "learning" if entry.state == 1 else "relearning"
     return "mature" if entry.interval >= MATURE_DAYS else "young"
 
 
@@ -429,7 +431,7 @@ def statistics(cards: Sequence[CardFact], events: Sequence[Event], cutoff: DueCu
             card_lapses = max(card_lapses, entry.lapses)
         if card_lapses >= LEECH_LAPSES:
             leeches += 1
-        if entry is None or state == "new":
+        if entry is None or _is_new(entry):
             continue
         intervals.add(entry.interval)
         memory = memory or _Memory(settings, cutoff.now)
