@@ -88,13 +88,4 @@ def test_math_card_light_theme(vault: Path, snap_compare: Snap) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-def test_stats_screen(vault: Path, snap_compare: Snap) -> None:
-    async def run_before(pilot: Pilot[Any]) -> None:
-        await ready(pilot)
-        for keys in (("space", "3"), ("space", "1"), ("space", "4"), ("space", "2")):
-            await pilot.press(*keys)
-        await pilot.press("s")
-        await ready(pilot)
-        await settle(pilot)
-
-    assert snap_compare(make_app(vault), terminal_size=SIZE, run_before=run_before)
+# The stats screen's snapshots: tests/tui/test_stats_screen.py

@@ -16,6 +16,8 @@ from flashmark.cli.common import (
 )
 from flashmark.cli.output import json_line
 from flashmark.errors import EXIT_OK
+from flashmark.statistics import card_facts, statistics_of
+from flashmark.vault.reviewlog import ReviewLog
 
 BARS = " ▁▂▃▄▅▆▇█"
 
@@ -35,7 +37,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_deck_argument(p, "only the cards of the decks it selects, and their reviews")
     p.add_argument("--json", action="store_true",
                    help="one JSON object: today, reviews_per_day, retention, forecast, states, "
-                        "queue")
+                        "queue, and the graphs' data: heatmap, review_days, time, "
+                        "true_retention, buttons, hours, cards, added_per_day, histograms, "
+                        "leeches")
     p.set_defaults(run=run)
 
 
@@ -53,13 +57,18 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     try:
         empty = warn_if_no_cards(result)
         notes = [(r.rel, r.summary) for r in result.flashcard_notes()]
+        # --json also gives the graphs' data, which needs each card's entry
+        cards = card_facts(result.parsed()) if args.json else []
     finally:
         result.close()
     data = vault_report(result.root, result.settings, parse_now(args.now),
                         days=max(1, args.days), notes=notes,
                         deck=None if empty else args.deck)
     if args.json:
-        json_line(data.to_json(), out)
+        graphs = statistics_of(cards, ReviewLog(result.root).events(), result.settings,
+                               parse_now(args.now), days=max(1, args.days),
+                               deck=None if empty else args.deck)
+        json_line({**data.to_json(), **graphs.to_json()}, out)
         return EXIT_OK
     s, r = data.states, data.retention
     today = data.per_day[-1]

@@ -21,11 +21,10 @@ from textual.binding import Binding, BindingType
 
 from flashmark.config import Settings
 from flashmark.errors import EXIT_INTERNAL, BrokenInstallError, FlashmarkError
-from flashmark.review.overview import Opened, open_review, vault_report
+from flashmark.review.overview import Opened, open_review
 from flashmark.review.queue import Queue
 from flashmark.review.session import Clock, ReviewSession, suspended_cards, unsuspend
 from flashmark.review.settings import ReviewSettings
-from flashmark.stats import Report
 from flashmark.tui.screens import DeckScreen, ReviewScreen
 from flashmark.vault.media import MediaIndex
 from flashmark.vault.reviewlog import ReviewLog, Suspend
@@ -206,11 +205,6 @@ class FlashmarkApp(App[int]):
         self._show_overview(opened.overview)
 
     # -- data for the other screens (called from worker threads or handlers) ---------------
-
-    def load_report(self) -> Report:
-        c = self.ctx
-        return vault_report(c.root, c.settings, c.clock(), use_cache=c.use_cache,
-                            all_notes=c.all_notes)
 
     def suspended_cards(self) -> list[Suspend]:
         return suspended_cards(ReviewLog(self.ctx.root).events())

@@ -1,4 +1,4 @@
-"""The screens: deck list, reviewer, statistics, keys, suspended cards."""
+"""The screens: deck list, reviewer, keys, suspended cards (statistics: stats_screen)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -28,10 +27,10 @@ from flashmark.model import (
 from flashmark.review.card_view import CardImages, MathMode, card_renderable, first_cloze_line
 from flashmark.review.queue import Queue, deck_tree
 from flashmark.review.session import RateResult, ReviewSession, ShownCard, editor_command
-from flashmark.stats import NO_DECK, Report
+from flashmark.stats import NO_DECK
 from flashmark.tui.decktree import DeckRow, deck_rows, initially_expanded
 from flashmark.tui.images import image_drawer
-from flashmark.tui.widgets import Chart, KeyBar, KeyButton, ProgressLine
+from flashmark.tui.widgets import KeyBar, KeyButton, ProgressLine
 
 if TYPE_CHECKING:
     from flashmark.tui.app import FlashmarkApp
@@ -275,6 +274,8 @@ class DeckScreen(Screen[None]):
             event.stop()
 
     def action_stats(self) -> None:
+        from flashmark.tui.stats_screen import StatsScreen  # its charts load when asked for
+
         self.app.push_screen(StatsScreen())
 
     def action_help(self) -> None:
@@ -635,6 +636,8 @@ class ReviewScreen(Screen[None]):
         await self.show_current()
 
     def action_stats(self) -> None:
+        from flashmark.tui.stats_screen import StatsScreen  # its charts load when asked for
+
         self.app.push_screen(StatsScreen())
 
     def action_help(self) -> None:
@@ -664,79 +667,6 @@ class ReviewScreen(Screen[None]):
 
     def action_decks(self) -> None:
         _app(self).show_decks()
-
-
-# --- statistics ----------------------------------------------------------------------
-
-
-class StatsScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,s", "app.pop_screen", "Back"),
-        Binding("question_mark", "help", "Keys", key_display="?"),
-    ]
-
-    def __init__(self) -> None:
-        super().__init__(id="stats")
-
-    def compose(self) -> ComposeResult:
-        yield Static("flashmark · statistics", id="stats-title")
-        with VerticalScroll(id="stats-body"):
-            yield Static("Reading the review log…", id="stats-summary")
-            yield Chart("", id="forecast")
-            yield Chart("", id="per-day")
-        yield KeyBar([("esc", "Back"), ("?", "Keys")])
-
-    def on_mount(self) -> None:
-        self.query_one("#stats-title", Static).update(
-            f"flashmark · {_app(self).vault_name} · statistics")
-        self._load()
-
-    @work(thread=True, exclusive=True)
-    def _load(self) -> None:
-        app = _app(self)
-        try:
-            data = app.load_report()
-        except FlashmarkError as exc:
-            self.app.call_from_thread(self.query_one("#stats-summary", Static).update, str(exc))
-            return
-        self.app.call_from_thread(self.show_report, data)
-
-    def show_report(self, data: Report) -> None:
-        s = data.states
-        r = data.retention
-        actual = "–" if r.actual is None else f"{r.actual:.1%}"
-        today = data.per_day[-1] if data.per_day else None
-        lines = Text()
-        lines.append("Today: ", "bold")
-        lines.append(f"{today.total if today else 0} reviewed")
-        if today and today.total:
-            lines.append(f" (again {today.again}, hard {today.hard}, good {today.good}, "
-                         f"easy {today.easy}; {today.new} new)")
-        lines.append(f" · left: New {_fmt(s.queue_new)} · Learn {_fmt(s.queue_learning)}"
-                     f" · Due {_fmt(s.queue_due)}\n")
-        lines.append("Retention ", "bold")
-        lines.append(f"(last {r.days} days): actual {actual}")
-        lines.append(f" of {r.total} review{'s' if r.total != 1 else ''}" if r.total else "")
-        lines.append(f" · desired {r.desired:.0%}\n")
-        lines.append("Cards: ", "bold")
-        lines.append(f"{_fmt(s.new)} new · {_fmt(s.learning)} learning · {_fmt(s.review)} review"
-                     f" · {_fmt(s.suspended)} suspended · {_fmt(s.buried)} buried")
-        if s.unreadable:
-            lines.append(f" · {_fmt(s.unreadable)} unreadable")
-        if s.leeches:
-            lines.append(f" · {_fmt(s.leeches)} leeches")
-        lines.append(f" · {_fmt(s.total)} in all")
-        self.query_one("#stats-summary", Static).update(lines)
-        coming = data.forecast[1:]
-        self.query_one("#forecast", Chart).show(
-            f"Due in the next {len(coming)} days (today: {_fmt(data.forecast[0][1])}, "
-            "overdue included)", [d for d, _ in coming], [n for _, n in coming])
-        self.query_one("#per-day", Chart).show(
-            f"Reviews per day, last {len(data.per_day)} days",
-            [d.day for d in data.per_day], [d.total for d in data.per_day])
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen())
 
 
 # --- keys ----------------------------------------------------------------------------
