@@ -51,8 +51,7 @@ class IndexRow:
     digest: bytes
     recorded_ns: int
     flashcard: bool
-    summary: bytes
-    tally: bytes
+    tally: bytes  # (the summary is read when needed: `Index.summary`)
 
 
 def default_index_path(vault: Path) -> Path:
@@ -143,6 +142,7 @@ class Index:
         self.path = _redirects.get(path, path)
         self.fallback = fallback
         self.fingerprint = f"{SCHEMA_VERSION}.{LAYOUT_VERSION}.{fingerprint}"
+        self.closed = False
         self.db = self._guarded(lambda db: db, opening=True)
 
     def _open(self) -> sqlite3.Connection:
@@ -233,14 +233,25 @@ class Index:
         # type; such a row is left out (filtered in SQLite, quicker than in Python), so
         # its note is read again. Damaged blobs are caught by their CRC (codec.py).
         return {
-            path: IndexRow(size, mtime, dig, rec, bool(fc), summary, tally)
-            for path, size, mtime, dig, rec, fc, summary, tally in db.execute(
-                "SELECT path, size, mtime_ns, digest, recorded_ns, flashcard, summary, tally "
+            path: IndexRow(size, mtime, dig, rec, bool(fc), tally)
+            for path, size, mtime, dig, rec, fc, tally in db.execute(
+                "SELECT path, size, mtime_ns, digest, recorded_ns, flashcard, tally "
                 "FROM notes WHERE typeof(path) = 'text' AND typeof(size) = 'integer' "
                 "AND typeof(mtime_ns) = 'integer' AND typeof(digest) = 'blob' "
                 "AND typeof(recorded_ns) = 'integer' AND typeof(summary) = 'blob' "
                 "AND typeof(tally) = 'blob'")
         }
+
+    def summary(self, path: str, digest: bytes) -> bytes | None:
+        """The stored summary of the note at ``path`` while its row still describes the
+        content with ``digest`` (None otherwise, or when the index cannot be read)."""
+        def read(db: sqlite3.Connection) -> bytes | None:
+            row = db.execute("SELECT summary FROM notes WHERE path=? AND digest=?",
+                             (path, digest)).fetchone()
+            return row[0] if row is not None and type(row[0]) is bytes else None
+        if self.closed:  # the caller parses the note instead
+            return None
+        return self._guarded(read, empty=None)
 
     def paths_with_card(self, card_id: str) -> list[str]:
         """Notes whose cards include ``card_id`` (or an id starting with it)."""
@@ -306,4 +317,5 @@ class Index:
         self._wal_pending = False
 
     def close(self) -> None:
+        self.closed = True
         self.db.close()

@@ -50,14 +50,17 @@ class FileProblem:
 
 class NoteRecord:
     """One note as the index knows it: per-deck tallies (always loaded: enough to count)
-    and the per-card summary (decoded when first used; a damaged one is made again from
-    the note, with ``reader``'s settings)."""
+    and the per-card summary (decoded when first used; read from the index then when
+    ``blob`` is None and ``source`` gives the index and the row's digest; a damaged or
+    vanished one is made again from the note, with ``reader``'s settings)."""
 
-    __slots__ = ("_blob", "_reader", "_summary", "flashcard", "path", "rel", "tally")
+    __slots__ = ("_blob", "_reader", "_source", "_summary", "flashcard", "path", "rel",
+                 "tally")
 
-    def __init__(self, rel: str, path: str, flashcard: bool, blob: bytes, tally: Tally,
-                 summary: Summary | None = None,
-                 reader: tuple[Settings, bool] | None = None) -> None:
+    def __init__(self, rel: str, path: str, flashcard: bool, blob: bytes | None,
+                 tally: Tally, summary: Summary | None = None,
+                 reader: tuple[Settings, bool] | None = None,
+                 source: tuple[Index, bytes] | None = None) -> None:
         self.rel = rel
         self.path = path
         self.flashcard = flashcard
@@ -65,12 +68,19 @@ class NoteRecord:
         self._blob = blob
         self._summary = summary
         self._reader = reader
+        self._source = source
 
     @property
     def summary(self) -> Summary:
         if self._summary is None:
+            blob = self._blob
+            if blob is None and self._source is not None:
+                index, dig = self._source
+                blob = index.summary(self.rel, dig)
             try:
-                self._summary = load_summary(self._blob)
+                if blob is None:
+                    raise DamagedBlobError("the index no longer holds this summary")
+                self._summary = load_summary(blob)
             except (DamagedBlobError, ValueError, EOFError, TypeError):
                 if self._reader is None:
                     raise
@@ -190,8 +200,9 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
         if (row is not None and row.size == f.size and row.mtime_ns == f.mtime_ns
                 and row.recorded_ns - f.mtime_ns > RACY_NS):
             try:
-                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, row.summary,
-                                            load_tally(row.tally), reader=reader)
+                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, None,
+                                            load_tally(row.tally), reader=reader,
+                                            source=(index, row.digest) if index else None)
                 continue
             except (DamagedBlobError, ValueError, EOFError, TypeError):
                 row = None  # a damaged row: read the note again
@@ -212,8 +223,9 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
         dig, flashcard, blob, ids, tally_blob, cards = outcome
         if row is not None and row.digest == dig and row.size == f.size and not blob:
             try:
-                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, row.summary,
-                                            load_tally(row.tally), reader=reader)
+                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, None,
+                                            load_tally(row.tally), reader=reader,
+                                            source=(index, row.digest) if index else None)
                 touched.append((f.mtime_ns, dig, f.rel))
                 continue
             except (DamagedBlobError, ValueError, EOFError, TypeError):
