@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    result = scan_from_args(args, "scanning", card_json=args.json)
+    # The scan makes the JSON lines of the notes it parses only to store them in the index.
+    result = scan_from_args(args, "scanning", card_json=args.json and not args.no_cache)
     try:
         for p in result.problems:
             sys.stderr.write(f"{p.rel}: {p.severity}: {p.message}\n")
