@@ -198,7 +198,8 @@ def main() -> int:
     commit = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True, check=False).stdout.strip()
     argv = " ".join(sys.argv[1:])
-    body = (f"`python scripts/bench_scale.py {argv}` ({dt.date.today()}, commit {commit}, "
+    at = f"commit {commit}, " if commit else ""
+    body = (f"`python scripts/bench_scale.py {argv}` ({dt.date.today()}, {at}"
             f"{os.cpu_count()} cores, Python {sys.version.split()[0]}; median of "
             f"{args.runs} rounds):\n\n{table(results)}")
     print(body)
