@@ -141,21 +141,23 @@ def note_json_lines(questions: Iterable[Question], note_path: str,
         ids = card_ids(q, note_path)
         if q.type is QuestionType.CLOZE:
             text = q.text
-            gaps: list[str] = []  # the escaped text before each deletion, and after the last
-            answers: list[str] = []
+            # The back's pieces: escaped text before each deletion, the deletion's answer,
+            # ..., the text after the last. A front replaces the asked answers (odd slots).
+            pieces: list[str] = []
             blanks: list[str] = []
             pos = 0
             for d in q.deletions:
-                gaps.append(_inner(text[pos:d.start]))
-                answers.append(_inner(d.answer))
+                pieces.append(_inner(text[pos:d.start]))
+                pieces.append(_inner(d.answer))
                 blanks.append(_inner(f"[{d.hint}]") if d.hint else _inner(blank))
                 pos = d.end
-            last = _inner(text[pos:])
-            back = "".join(g + a for g, a in zip(gaps, answers, strict=True)) + last
+            pieces.append(_inner(text[pos:]))
+            back = "".join(pieces)
             for sibling, cid in enumerate(ids):
-                asked = set(q.groups[sibling])
-                front = "".join(g + (blanks[k] if k in asked else answers[k])
-                                for k, g in enumerate(gaps)) + last
+                shown = pieces.copy()
+                for k in q.groups[sibling]:
+                    shown[2 * k + 1] = blanks[k]
+                front = "".join(shown)
                 entry = entries[sibling] if sibling < len(entries) else None
                 add(f'{{"id": "{cid}"{head}{sibling}{middle}{front}", "back": "{back}", '
                     f'"schedule": {_schedule_text(entry)}}}\n')
