@@ -7,14 +7,13 @@ import datetime as dt
 import re
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-from flashmark.cards import Card
+from flashmark.cardjson import card_json as card_json  # re-exported: commands use it
+from flashmark.cardjson import schedule_json as schedule_json
 from flashmark.config import Settings, load_settings
 from flashmark.decks import DeckSelection
 from flashmark.errors import UsageError, VaultError
-from flashmark.model import FsrsEntry, RawEntry, Sm2Entry
-from flashmark.syntax import srcodec
 from flashmark.vault.scan import ScanResult
 
 
@@ -123,47 +122,10 @@ def open_settings(vault: str) -> tuple[Path, Settings]:
     return root, load_settings(root)
 
 
-def schedule_json(entry_text: str | None) -> dict[str, Any] | None:
-    if entry_text is None:
-        return None
-    entry = srcodec.parse_entry(entry_text)
-    if isinstance(entry, Sm2Entry):
-        if entry.is_new:
-            return None
-        return {"kind": "sm2", "due": entry.due.isoformat(), "interval": entry.interval,
-                "ease": entry.ease}
-    if isinstance(entry, FsrsEntry):
-        if entry.is_new:
-            return None
-        return {"kind": "fsrs", "due": srcodec.iso_ms(entry.due), "interval": entry.interval,
-                "stability": entry.stability, "difficulty": entry.difficulty,
-                "state": entry.state, "reps": entry.reps, "lapses": entry.lapses,
-                "step": entry.step,
-                "last_review": None if entry.last_review is None
-                else srcodec.iso_ms(entry.last_review)}
-    assert isinstance(entry, RawEntry)
-    return {"kind": "invalid", "text": entry.text, "reason": entry.reason}
-
-
-def card_json(card: Card) -> dict[str, Any]:
-    q = card.question
-    return {
-        "id": card.id,
-        "path": card.path,
-        "line": q.span.line + 1,
-        "end_line": q.span.end_line + 1,
-        "type": q.type.value,
-        "sibling": card.sibling,
-        "deck": q.deck,
-        "front": card.front,
-        "back": card.back,
-        "schedule": schedule_json(card.entry_text),
-    }
-
-
-def scan_from_args(args: argparse.Namespace, label: str = "scanning") -> ScanResult:
+def scan_from_args(args: argparse.Namespace, label: str = "scanning", *,
+                   card_json: bool = False) -> ScanResult:
     """Open the vault named on the command line and scan it (progress bar on a TTY),
-    honouring --no-cache and --all."""
+    honouring --no-cache and --all (``card_json``: see `scan_vault`)."""
     from flashmark.cli.output import ProgressBar
     from flashmark.vault.scan import scan_vault
 
@@ -171,7 +133,7 @@ def scan_from_args(args: argparse.Namespace, label: str = "scanning") -> ScanRes
     bar = ProgressBar(label)
     try:
         result = scan_vault(root, settings, use_cache=not args.no_cache,
-                            all_notes=args.all_notes, progress=bar)
+                            all_notes=args.all_notes, progress=bar, card_json=card_json)
     finally:
         bar.close()
     return result

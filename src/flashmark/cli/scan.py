@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 from collections import defaultdict
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
-from flashmark.cards import cards_of
 from flashmark.cli.common import (
     add_deck_argument,
     add_now_argument,
     add_vault_arguments,
-    card_json,
     parse_now,
     scan_from_args,
     select_decks,
     warn_if_no_cards,
 )
-from flashmark.cli.output import json_line, table
+from flashmark.cli.output import table
 from flashmark.decks import DeckSelection
 from flashmark.errors import EXIT_OK
 from flashmark.stats import NO_DECK, DeckCounts, group_decks
-from flashmark.vault.scan import ScanResult
+from flashmark.vault.scan import ScanResult, iter_card_json
 
 AUTO_ROWS = 40  # --depth auto: the deepest level that fits in this many rows
 
@@ -48,7 +47,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
-    result = scan_from_args(args, "scanning")
+    # The scan makes the JSON lines of the notes it parses only to store them in the index.
+    result = scan_from_args(args, "scanning", card_json=args.json and not args.no_cache)
     try:
         for p in result.problems:
             sys.stderr.write(f"{p}\n")
@@ -66,15 +66,33 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
 
 def _print_cards(result: ScanResult, decks: DeckSelection, out: TextIO) -> None:
-    records = result.flashcard_notes()
+    """Every card's JSON line, streamed note by note (from the index when it holds them).
+    A note whose cards are all in the selected decks is printed whole; one whose decks
+    are only partly selected (inline tags) is filtered line by line."""
+    records = [r for r in result.flashcard_notes() if r.tally]  # the notes with cards
+    partly: set[str] = set()
     if decks:  # the index knows every card's deck: read only the notes that have some
-        records = [r for r in records if any(decks.selects(row[0]) for row in r.tally)]
-    for rel, note in result.parsed(records).items():
-        for q in note.questions:
-            if not decks.selects(q.deck):
-                continue
-            for card in cards_of(q, rel):
-                json_line(card_json(card), out)
+        chosen = []
+        for r in records:
+            selected = [decks.selects(row[0]) for row in r.tally]
+            if any(selected):
+                chosen.append(r)
+                if not all(selected):
+                    partly.add(r.rel)
+        records = chosen
+    binary: BinaryIO | None = getattr(out, "buffer", None)
+    if binary is not None:
+        out.flush()
+    for record, lines in zip(records, iter_card_json(result, records), strict=True):
+        if record.rel in partly:
+            lines = b"".join(line for line in lines.splitlines(keepends=True)
+                             if decks.selects(json.loads(line)["deck"]))
+        if binary is not None:
+            binary.write(lines)
+        else:
+            out.write(lines.decode("utf-8"))
+    if binary is not None:
+        binary.flush()
 
 
 def _print_counts(result: ScanResult, now: dt.datetime, depth: int, decks: DeckSelection,

@@ -31,7 +31,11 @@ from flashmark.vault.fallback import fallback_folder, keep_local_files_out_of_gi
 _T = TypeVar("_T")
 
 RACY_NS = 2_000_000_000
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # 5: the cards_json column
+
+# A new or changed note's row: path, size, mtime_ns, digest, flashcard, summary blob,
+# " id1 id2 ...", tally blob, and its compressed `scan --json` lines (None: not made).
+Upsert = tuple[str, int, int, bytes, bool, bytes, str, bytes, bytes | None]
 
 
 def digest(data: bytes) -> bytes:
@@ -47,8 +51,7 @@ class IndexRow:
     digest: bytes
     recorded_ns: int
     flashcard: bool
-    summary: bytes
-    tally: bytes
+    tally: bytes  # (the summary is read when needed: `Index.summary`)
 
 
 def default_index_path(vault: Path) -> Path:
@@ -139,6 +142,7 @@ class Index:
         self.path = _redirects.get(path, path)
         self.fallback = fallback
         self.fingerprint = f"{SCHEMA_VERSION}.{LAYOUT_VERSION}.{fingerprint}"
+        self.closed = False
         self.db = self._guarded(lambda db: db, opening=True)
 
     def _open(self) -> sqlite3.Connection:
@@ -167,7 +171,7 @@ class Index:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS notes (path TEXT PRIMARY KEY, size INTEGER, "
                 "mtime_ns INTEGER, digest BLOB, recorded_ns INTEGER, flashcard INTEGER, "
-                "summary BLOB, ids TEXT, tally BLOB)")
+                "summary BLOB, ids TEXT, tally BLOB, cards_json BLOB)")
         except BaseException:
             db.close()
             raise
@@ -229,14 +233,25 @@ class Index:
         # type; such a row is left out (filtered in SQLite, quicker than in Python), so
         # its note is read again. Damaged blobs are caught by their CRC (codec.py).
         return {
-            path: IndexRow(size, mtime, dig, rec, bool(fc), summary, tally)
-            for path, size, mtime, dig, rec, fc, summary, tally in db.execute(
-                "SELECT path, size, mtime_ns, digest, recorded_ns, flashcard, summary, tally "
+            path: IndexRow(size, mtime, dig, rec, bool(fc), tally)
+            for path, size, mtime, dig, rec, fc, tally in db.execute(
+                "SELECT path, size, mtime_ns, digest, recorded_ns, flashcard, tally "
                 "FROM notes WHERE typeof(path) = 'text' AND typeof(size) = 'integer' "
                 "AND typeof(mtime_ns) = 'integer' AND typeof(digest) = 'blob' "
                 "AND typeof(recorded_ns) = 'integer' AND typeof(summary) = 'blob' "
                 "AND typeof(tally) = 'blob'")
         }
+
+    def summary(self, path: str, digest: bytes) -> bytes | None:
+        """The stored summary of the note at ``path`` while its row still describes the
+        content with ``digest`` (None otherwise, or when the index cannot be read)."""
+        def read(db: sqlite3.Connection) -> bytes | None:
+            row = db.execute("SELECT summary FROM notes WHERE path=? AND digest=?",
+                             (path, digest)).fetchone()
+            return row[0] if row is not None and type(row[0]) is bytes else None
+        if self.closed:  # the caller parses the note instead
+            return None
+        return self._guarded(read, empty=None)
 
     def paths_with_card(self, card_id: str) -> list[str]:
         """Notes whose cards include ``card_id`` (or an id starting with it)."""
@@ -244,7 +259,34 @@ class Index:
             "SELECT path FROM notes WHERE instr(ids, ?) > 0", (" " + card_id,))
             if type(row[0]) is str], empty=[])
 
-    def write(self, upserts: list[tuple[str, int, int, bytes, bool, bytes, str, bytes]],
+    def card_json(self, path: str) -> bytes | None:
+        """The note's compressed `scan --json` lines as stored (None: not stored). The
+        row is only there while the note's size and mtime match what was parsed."""
+        def read(db: sqlite3.Connection) -> bytes | None:
+            row = db.execute("SELECT cards_json FROM notes WHERE path=?", (path,)).fetchone()
+            return row[0] if row is not None and type(row[0]) is bytes else None
+        return self._guarded(read, empty=None)
+
+    def without_card_json(self) -> set[str]:
+        """Paths of the notes whose row holds no `scan --json` lines."""
+        return self._guarded(lambda db: {row[0] for row in db.execute(
+            "SELECT path FROM notes WHERE typeof(cards_json) != 'blob'")}, empty=set())
+
+    def store_card_json(self, rows: list[tuple[bytes, str, bytes]]) -> None:
+        """(compressed lines, path, digest of the text they were made from): stored only
+        in the row of that very content."""
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN")
+            try:
+                db.executemany("UPDATE notes SET cards_json=? WHERE path=? AND digest=?", rows)
+                db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+                raise
+        self._guarded(write)
+
+    def write(self, upserts: list[Upsert],
               touched: list[tuple[int, bytes, str]], deleted: Iterable[str]) -> None:
         """One transaction: new or changed rows, rows whose mtime moved but content did
         not, and rows of files that are gone. (After a recovery the new index holds only
@@ -253,15 +295,15 @@ class Index:
         self._guarded(lambda db: self._write(db, upserts, touched, gone))
 
     def _write(self, db: sqlite3.Connection,
-               upserts: list[tuple[str, int, int, bytes, bool, bytes, str, bytes]],
+               upserts: list[Upsert],
                touched: list[tuple[int, bytes, str]], gone: list[tuple[str]]) -> None:
         now = time.time_ns()
         db.execute("BEGIN")
         try:
             db.executemany(
-                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(p, size, mtime, dig, now, int(fc), summary, ids, tally_blob)
-                 for p, size, mtime, dig, fc, summary, ids, tally_blob in upserts])
+                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(p, size, mtime, dig, now, int(fc), summary, ids, tally_blob, cards)
+                 for p, size, mtime, dig, fc, summary, ids, tally_blob, cards in upserts])
             db.executemany("UPDATE notes SET mtime_ns=?, digest=?, recorded_ns=" + str(now)
                            + " WHERE path=?", touched)
             db.executemany("DELETE FROM notes WHERE path=?", gone)
@@ -275,4 +317,5 @@ class Index:
         self._wal_pending = False
 
     def close(self) -> None:
+        self.closed = True
         self.db.close()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flashmark.cardjson import note_json_lines, pack_card_json, unpack_card_json
 from flashmark.config import CONFIG_FILE, OSR_DATA_JSON, Settings
 from flashmark.errors import NoCardsError, NoteReadError, VaultError
 from flashmark.model import WARNING, Diagnostic, ParsedNote
@@ -27,6 +28,7 @@ from flashmark.vault.index import (
     RACY_NS,
     Index,
     IndexRow,
+    Upsert,
     default_index_path,
     digest,
     user_index_path,
@@ -39,14 +41,17 @@ Progress = Callable[[int, int], None]
 
 class NoteRecord:
     """One note as the index knows it: per-deck tallies (always loaded: enough to count)
-    and the per-card summary (decoded when first used; a damaged one is made again from
-    the note, with ``reader``'s settings)."""
+    and the per-card summary (decoded when first used; read from the index then when
+    ``blob`` is None and ``source`` gives the index and the row's digest; a damaged or
+    vanished one is made again from the note, with ``reader``'s settings)."""
 
-    __slots__ = ("_blob", "_reader", "_summary", "flashcard", "path", "rel", "tally")
+    __slots__ = ("_blob", "_reader", "_source", "_summary", "flashcard", "path", "rel",
+                 "tally")
 
-    def __init__(self, rel: str, path: str, flashcard: bool, blob: bytes, tally: Tally,
-                 summary: Summary | None = None,
-                 reader: tuple[Settings, bool] | None = None) -> None:
+    def __init__(self, rel: str, path: str, flashcard: bool, blob: bytes | None,
+                 tally: Tally, summary: Summary | None = None,
+                 reader: tuple[Settings, bool] | None = None,
+                 source: tuple[Index, bytes] | None = None) -> None:
         self.rel = rel
         self.path = path
         self.flashcard = flashcard
@@ -54,12 +59,19 @@ class NoteRecord:
         self._blob = blob
         self._summary = summary
         self._reader = reader
+        self._source = source
 
     @property
     def summary(self) -> Summary:
         if self._summary is None:
+            blob = self._blob
+            if blob is None and self._source is not None:
+                index, dig = self._source
+                blob = index.summary(self.rel, dig)
             try:
-                self._summary = load_summary(self._blob)
+                if blob is None:
+                    raise DamagedBlobError("the index no longer holds this summary")
+                self._summary = load_summary(blob)
             except (DamagedBlobError, ValueError, EOFError, TypeError):
                 if self._reader is None:
                     raise
@@ -148,12 +160,14 @@ PARALLEL_MIN = 400
 
 def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
                all_notes: bool = False, progress: Progress | None = None,
-               jobs: int | None = None) -> ScanResult:
+               jobs: int | None = None, card_json: bool = False) -> ScanResult:
     """Walk the vault and bring the index up to date.
 
     Notes whose size and mtime match the index are not read. The others are read,
     hashed (an unchanged hash only refreshes the mtime) and parsed, in ``jobs``
-    worker processes when there are many (default: one per CPU).
+    worker processes when there are many (default: one per CPU). With ``card_json``
+    the notes parsed also get their `scan --json` lines (stored compressed in the index,
+    read with `iter_card_json`): a cold `scan --json` parses each note once.
     """
     if not root.exists():
         raise VaultError(f"vault folder {str(root)!r} does not exist")
@@ -176,39 +190,43 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
         if (row is not None and row.size == f.size and row.mtime_ns == f.mtime_ns
                 and row.recorded_ns - f.mtime_ns > RACY_NS):
             try:
-                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, row.summary,
-                                            load_tally(row.tally), reader=reader)
+                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, None,
+                                            load_tally(row.tally), reader=reader,
+                                            source=(index, row.digest) if index else None)
                 continue
             except (DamagedBlobError, ValueError, EOFError, TypeError):
                 row = None  # a damaged row: read the note again
         pending.append((f, row))
-    upserts: list[tuple[str, int, int, bytes, bool, bytes, str, bytes]] = []
+    upserts: list[Upsert] = []
     touched: list[tuple[int, bytes, str]] = []
     workers = worker_count(jobs)
     with gc_paused():
         if workers > 1 and len(pending) >= PARALLEL_MIN:
-            outcomes = _parse_parallel(pending, settings, all_notes, workers, progress)
+            outcomes = _parse_parallel(pending, settings, all_notes, workers, progress,
+                                       card_json)
         else:
-            outcomes = _parse_serial(pending, settings, all_notes, progress)
+            outcomes = _parse_serial(pending, settings, all_notes, progress, card_json)
     for (f, row), outcome in zip(pending, outcomes, strict=True):
         if isinstance(outcome, str):
             problems.append(Diagnostic(f.rel, None, WARNING, "unreadable", outcome))
             continue
-        dig, flashcard, blob, ids, tally_blob = outcome
+        dig, flashcard, blob, ids, tally_blob, cards = outcome
         if row is not None and row.digest == dig and row.size == f.size and not blob:
             try:
-                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, row.summary,
-                                            load_tally(row.tally), reader=reader)
+                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, None,
+                                            load_tally(row.tally), reader=reader,
+                                            source=(index, row.digest) if index else None)
                 touched.append((f.mtime_ns, dig, f.rel))
                 continue
             except (DamagedBlobError, ValueError, EOFError, TypeError):
                 # The note is unchanged but its row is damaged: parse it after all.
-                outcome = _parse_one(f, None, settings, all_notes)
+                outcome = _parse_one(f, None, settings, all_notes, card_json)
                 if isinstance(outcome, str):
                     problems.append(Diagnostic(f.rel, None, WARNING, "unreadable", outcome))
                     continue
-                dig, flashcard, blob, ids, tally_blob = outcome
-        upserts.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob, ids, tally_blob))
+                dig, flashcard, blob, ids, tally_blob, cards = outcome
+        upserts.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob, ids, tally_blob,
+                        cards if card_json else None))
         records[f.rel] = NoteRecord(f.rel, f.path, flashcard, blob, load_tally(tally_blob),
                                     reader=reader)
     if index is not None:
@@ -218,49 +236,131 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
 
 
 # A worker's answer for one note: an error message, or (digest, is flashcard note,
-# summary blob, " id1 id2 ..." for the index's id lookup, tally blob); the blobs are
-# empty when the digest matched the index row (not parsed). Workers do all per-card
-# work, so the parent only collects.
-Outcome = str | tuple[bytes, bool, bytes, str, bytes]
+# summary blob, " id1 id2 ..." for the index's id lookup, tally blob, compressed
+# `scan --json` lines or b"" when not asked for); the blobs are empty when the digest
+# matched the index row (not parsed). Workers do all per-card work, so the parent only
+# collects.
+Outcome = str | tuple[bytes, bool, bytes, str, bytes, bytes]
 
 
 def _parse_one(f: NoteFile, known_digest: bytes | None, settings: Settings,
-               all_notes: bool) -> Outcome:
+               all_notes: bool, card_json: bool = False) -> Outcome:
     try:
         note_text = read_note(f.rel, f.path, f.size)
     except NoteReadError as exc:
         return exc.reason
     dig = digest(note_text.data)
     if dig == known_digest:
-        return dig, False, b"", "", b""
+        return dig, False, b"", "", b"", b""
     note = parse_note(note_text.text, settings.parser, all_notes=all_notes)
     summary = summarize(note, f.rel)
     ids = "".join(" " + cid for _, _, cid, _ in summary)
-    return dig, note.is_flashcard_note, dump_summary(summary), ids, dump_tally(tally(summary))
+    cards = pack_card_json(note_json_lines(note.questions, f.rel)) if card_json else b""
+    return (dig, note.is_flashcard_note, dump_summary(summary), ids, dump_tally(tally(summary)),
+            cards)
 
 
 def _parse_serial(pending: list[tuple[NoteFile, IndexRow | None]], settings: Settings,
-                  all_notes: bool, progress: Progress | None) -> list[Outcome]:
+                  all_notes: bool, progress: Progress | None,
+                  card_json: bool = False) -> list[Outcome]:
     out: list[Outcome] = []
     total = len(pending)
     for k, (f, row) in enumerate(pending):
         if progress is not None and k % 100 == 0:
             progress(k, total)
-        out.append(_parse_one(f, row.digest if row else None, settings, all_notes))
+        out.append(_parse_one(f, row.digest if row else None, settings, all_notes, card_json))
     if progress is not None:
         progress(total, total)
     return out
 
 
 def _parse_parallel(pending: list[tuple[NoteFile, IndexRow | None]], settings: Settings,
-                    all_notes: bool, workers: int, progress: Progress | None) -> list[Outcome]:
+                    all_notes: bool, workers: int, progress: Progress | None,
+                    card_json: bool = False) -> list[Outcome]:
     from flashmark.parallel import chunk_bounds, run_chunks
 
     items = [(f, row.digest if row else None) for f, row in pending]
 
     def parse_chunk(start: int, end: int) -> list[Outcome]:
-        return [_parse_one(f, d, settings, all_notes) for f, d in items[start:end]]
+        return [_parse_one(f, d, settings, all_notes, card_json) for f, d in items[start:end]]
 
     # Small chunks: the last one to finish decides the wall time.
     parts = run_chunks(parse_chunk, chunk_bounds(len(items), 32), workers, progress)
     return [outcome for part in parts for outcome in part]
+
+
+# Notes per chunk when `iter_card_json` parses notes whose lines the index lacks.
+JSON_CHUNK = 16
+STORE_BATCH = 256  # lines of this many notes are stored in one transaction
+
+# One note's `scan --json` lines made from its file: (digest of the text, packed lines),
+# or why it could not be read.
+Made = tuple[bytes, bytes] | str
+
+
+def _lines_of(r: NoteRecord, settings: Settings, all_notes: bool) -> Made:
+    try:
+        text = read_note(r.rel, r.path)
+    except NoteReadError as exc:
+        return exc.reason
+    note = parse_note(text.text, settings.parser, all_notes=all_notes)
+    return digest(text.data), pack_card_json(note_json_lines(note.questions, r.rel))
+
+
+def iter_card_json(result: ScanResult, records: list[NoteRecord],
+                   jobs: int | None = None) -> Iterator[bytes]:
+    """The `scan --json` lines of every card of ``records``, note by note in their order,
+    as UTF-8. Lines the index holds for a note (made when it was last parsed with
+    ``card_json``) are read from it; the other notes are parsed again, in forked worker
+    processes when there are many, and their lines stored for the next run. Only a few
+    notes are held at a time, whatever the size of the vault. A note that cannot be read
+    any more (deleted since the scan) is a `NoteReadError`."""
+    from flashmark.parallel import Lost, chunk_bounds, stream_chunks
+
+    index = result._index
+    with_cards = [r for r in records if r.tally]  # a note without cards prints nothing
+    lacking = index.without_card_json() if index is not None else None
+    missing = [r for r in with_cards if lacking is None or r.rel in lacking]
+    missing_rels = {r.rel for r in missing}
+    settings, all_notes = result.settings, result.all_notes
+
+    def make_chunk(start: int, end: int) -> list[Made]:
+        return [_lines_of(r, settings, all_notes) for r in missing[start:end]]
+
+    workers = worker_count(jobs)
+    bounds = chunk_bounds(len(missing), JSON_CHUNK)
+    processes = workers if workers > 1 and len(missing) >= PARALLEL_MIN // 8 else 0
+    stream = stream_chunks(make_chunk, bounds, processes)
+    store: list[tuple[bytes, str, bytes]] = []
+    chunk: list[Made] = []
+    at = 0
+    try:
+        for r in with_cards:
+            if r.rel in missing_rels:
+                if at == len(chunk):
+                    k, done = next(stream)
+                    chunk = make_chunk(*bounds[k]) if isinstance(done, Lost) else done
+                    at = 0
+                made = chunk[at]
+                at += 1
+            else:
+                stored = index.card_json(r.rel) if index is not None else None
+                lines = unpack_card_json(stored) if stored is not None else None
+                if lines is not None:
+                    yield lines
+                    continue
+                made = _lines_of(r, settings, all_notes)  # damaged: made again here
+            if isinstance(made, str):
+                raise NoteReadError(r.rel, made)
+            dig, blob = made
+            lines = unpack_card_json(blob)
+            assert lines is not None  # packed just now
+            store.append((blob, r.rel, dig))
+            if len(store) >= STORE_BATCH and index is not None:
+                index.store_card_json(store)
+                store = []
+            yield lines
+    finally:
+        stream.close()
+        if store and index is not None:
+            index.store_card_json(store)
