@@ -77,13 +77,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     from flashmark.generate.engine import Options, generate
 
-    # Absolute from here on: note code may os.chdir, which must not move the vault.
-    paths = [Path(p).absolute() for p in args.paths]
-    for p in paths:
-        if not p.exists():
-            raise UsageError(f"{p} does not exist")
-    root = Path(args.vault).absolute() if args.vault else _find_vault(paths)
-    targets = [] if (len(paths) == 1 and paths[0].is_dir() and not args.vault) else paths
+    root, targets = _vault_and_targets(args)
     settings = load_settings(root)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -96,45 +90,77 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                           use_cache=not args.no_cache, jobs=args.jobs, progress=bar)
     finally:
         bar.close()
+    _warn(report, mode, keep_orphans=args.keep_orphans)
+    if mode == MODE_DIFF:
+        _write_diff(report, out)
+    elif mode == MODE_CHECK:
+        for rel, line, section in report.stale:
+            out.write(f"{rel}:{line + 1}: section \"{section}\" is stale\n")
+    if not args.quiet and mode != MODE_DIFF:
+        sys.stderr.write(_summary(report, mode))
+    return _exit_code(report, mode)
+
+
+def _vault_and_targets(args: argparse.Namespace) -> tuple[Path, list[Path]]:
+    """The vault folder, and the notes or folders asked for (none: the whole vault)."""
+    # Absolute from here on: note code may os.chdir, which must not move the vault.
+    paths = [Path(p).absolute() for p in args.paths]
+    for p in paths:
+        if not p.exists():
+            raise UsageError(f"{p} does not exist")
+    root = Path(args.vault).absolute() if args.vault else _find_vault(paths)
+    targets = [] if (len(paths) == 1 and paths[0].is_dir() and not args.vault) else paths
+    return root, targets
+
+
+def _warn(report: Report, mode: GenerateMode, *, keep_orphans: bool) -> None:
+    """The run's problems and orphaned schedules, on stderr."""
     for problem in report.problems:
         sys.stderr.write(f"{problem}\n")
     for rel, section, orphan in report.orphans:
         where = ("kept in .flashmark/reviews.jsonl" if mode == MODE_WRITE else
                  "would be kept in .flashmark/reviews.jsonl")
-        if args.keep_orphans:
+        if keep_orphans:
             where += " and after the section"
         sys.stderr.write(f"{rel}:{orphan.line + 1}: warning: the schedule {orphan.comment} of "
                          f"card {_short(orphan.card)!r} (section \"{section}\") matches no "
                          f"regenerated card: {where}\n")
-    if mode == MODE_DIFF:
-        from flashmark.generate.sections import unified_diff
 
-        for o in report.outcomes:
-            if o.after is not None:
-                # which schedules moved to a changed card, and how (before the note's diff:
-                # `patch` and `git apply` skip lines before a diff's header)
-                for up in o.updates:
-                    for m in up.moves:
-                        if m.stage != "exact":
-                            out.write(f"# {o.rel}:{m.old_line + 1}: schedule {m.comment} "
-                                      f"moved ({m.stage}): {_short(m.old_card)!r} -> "
-                                      f"{_short(m.new_card)!r}\n")
-                out.write(unified_diff(o.rel, o.data.decode("utf-8", "replace"),
-                                       o.after.decode("utf-8", "replace")))
-    elif mode == MODE_CHECK:
-        for rel, line, section in report.stale:
-            out.write(f"{rel}:{line + 1}: section \"{section}\" is stale\n")
-    if not args.quiet and mode != MODE_DIFF:
-        verb = "stale" if mode == MODE_CHECK else "rewritten"
-        count = len(report.stale) if mode == MODE_CHECK else report.sections_written
-        notes = len({r for r, _, _ in report.stale}) if mode == MODE_CHECK else len(report.written)
-        sys.stderr.write(
-            f"{report.notes} notes with data blocks: {report.ran} run, {report.cached} "
+
+def _write_diff(report: Report, out: TextIO) -> None:
+    """--diff: per changed note, the schedules that moved to a changed card, then the
+    note's unified diff."""
+    from flashmark.generate.sections import unified_diff
+
+    for o in report.outcomes:
+        if o.after is not None:
+            # which schedules moved to a changed card, and how (before the note's diff:
+            # `patch` and `git apply` skip lines before a diff's header)
+            for up in o.updates:
+                for m in up.moves:
+                    if m.stage != "exact":
+                        out.write(f"# {o.rel}:{m.old_line + 1}: schedule {m.comment} "
+                                  f"moved ({m.stage}): {_short(m.old_card)!r} -> "
+                                  f"{_short(m.new_card)!r}\n")
+            out.write(unified_diff(o.rel, o.data.decode("utf-8", "replace"),
+                                   o.after.decode("utf-8", "replace")))
+
+
+def _summary(report: Report, mode: GenerateMode) -> str:
+    """The closing line: notes run and cached, sections stale or rewritten, schedules
+    moved and orphaned, errors."""
+    verb = "stale" if mode == MODE_CHECK else "rewritten"
+    count = len(report.stale) if mode == MODE_CHECK else report.sections_written
+    notes = len({r for r, _, _ in report.stale}) if mode == MODE_CHECK else len(report.written)
+    return (f"{report.notes} notes with data blocks: {report.ran} run, {report.cached} "
             f"unchanged (cache); {count} section{'s' * (count != 1)} {verb} in {notes} "
             f"note{'s' * (notes != 1)}; {_moved_summary(report)}{len(report.orphans)} "
             f"orphaned schedule"
             f"{'s' * (len(report.orphans) != 1)}; {report.errors} error"
             f"{'s' * (report.errors != 1)}\n")
+
+
+def _exit_code(report: Report, mode: GenerateMode) -> int:
     if report.conflicts:
         return EXIT_CONFLICT
     if report.errors:

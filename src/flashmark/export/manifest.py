@@ -137,55 +137,82 @@ def _similar(old: Entry, new: NewQuestion) -> float:
 def assign_guids(old: list[Entry], new: list[NewQuestion], namespace: str
                  ) -> tuple[list[str], int]:
     """The GUID of each question of one note, and how many were matched as edits."""
+    guids, matched_old = _same_keys(old, new)
+    edited = 0
+    if len(matched_old) < len(new) and len(matched_old) < len(old):
+        used_old = set(matched_old.values())
+        for (lo, hi), news in _gaps(matched_old, len(new), len(old)).items():
+            olds = [i for i in range(lo + 1, hi) if i not in used_old]
+            if olds:
+                edited += _match_edits(old, new, news, olds, guids, used_old)
+    return _fill_new(new, guids, namespace), edited
+
+
+def _same_keys(old: list[Entry], new: list[NewQuestion]
+               ) -> tuple[list[str | None], dict[int, int]]:
+    """Rule 1: each unchanged question's old GUID (None for the others), and the
+    unchanged questions' old positions (new index -> old index)."""
     guids: list[str | None] = [None] * len(new)
     old_pos = {e.key: i for i, e in enumerate(old)}
-    matched_old: dict[int, int] = {}  # new index -> old index
+    matched_old: dict[int, int] = {}
     for j, q in enumerate(new):
         i = old_pos.get(q.key)
         if i is not None:
             guids[j] = old[i].guid
             matched_old[j] = i
-    edited = 0
-    if len(matched_old) < len(new) and len(matched_old) < len(old):
-        used_old = set(matched_old.values())
-        # Gaps: the unmatched questions between two unchanged neighbours.
-        gaps: dict[tuple[int, int], list[int]] = {}
-        prev = -1
-        pending: list[int] = []
-        for j in range(len(new) + 1):
-            if j == len(new) or j in matched_old:
-                nxt = matched_old[j] if j < len(new) else len(old)
-                if pending:
-                    gaps[(prev, nxt)] = pending
-                    pending = []
-                if j < len(new):
-                    prev = matched_old[j]
-            else:
-                pending.append(j)
-        for (lo, hi), news in gaps.items():
-            olds = [i for i in range(lo + 1, hi) if i not in used_old]
-            if not olds:
+    return guids, matched_old
+
+
+def _gaps(matched_old: dict[int, int], new_count: int, old_count: int
+          ) -> dict[tuple[int, int], list[int]]:
+    """The unmatched new questions between two unchanged neighbours, keyed by those
+    neighbours' old positions (-1 and ``old_count`` for the note's ends)."""
+    gaps: dict[tuple[int, int], list[int]] = {}
+    prev = -1
+    pending: list[int] = []
+    for j in range(new_count + 1):
+        if j == new_count or j in matched_old:
+            nxt = matched_old[j] if j < new_count else old_count
+            if pending:
+                gaps[(prev, nxt)] = pending
+                pending = []
+            if j < new_count:
+                prev = matched_old[j]
+        else:
+            pending.append(j)
+    return gaps
+
+
+def _match_edits(old: list[Entry], new: list[NewQuestion], news: list[int], olds: list[int],
+                 guids: list[str | None], used_old: set[int]) -> int:
+    """Rule 2 in one gap: the most similar pairs of a new and an old question first,
+    never crossing a pair already made; each pair's new question takes the old GUID.
+    Returns how many pairs were made."""
+    near = len(news) * len(olds) > _MAX_PAIRS
+    pairs: list[tuple[float, int, int, int]] = []
+    for a, j in enumerate(news):
+        for b, i in enumerate(olds):
+            if near and abs(a - b) > 8:
                 continue
-            near = len(news) * len(olds) > _MAX_PAIRS
-            pairs: list[tuple[float, int, int, int]] = []
-            for a, j in enumerate(news):
-                for b, i in enumerate(olds):
-                    if near and abs(a - b) > 8:
-                        continue
-                    score = _similar(old[i], new[j])
-                    if score:
-                        pairs.append((-score, abs(a - b), i, j))
-            pairs.sort()
-            chosen: list[tuple[int, int]] = []
-            for _, _, i, j in pairs:
-                if guids[j] is not None or i in used_old:
-                    continue
-                if any((i < ci) != (j < cj) for ci, cj in chosen):
-                    continue  # would cross a pair already made: not the same place
-                chosen.append((i, j))
-                used_old.add(i)
-                guids[j] = old[i].guid
-                edited += 1
+            score = _similar(old[i], new[j])
+            if score:
+                pairs.append((-score, abs(a - b), i, j))
+    pairs.sort()
+    chosen: list[tuple[int, int]] = []
+    for _, _, i, j in pairs:
+        if guids[j] is not None or i in used_old:
+            continue
+        if any((i < ci) != (j < cj) for ci, cj in chosen):
+            continue  # would cross a pair already made: not the same place
+        chosen.append((i, j))
+        used_old.add(i)
+        guids[j] = old[i].guid
+    return len(chosen)
+
+
+def _fill_new(new: list[NewQuestion], guids: list[str | None], namespace: str) -> list[str]:
+    """Rule 3: the questions still without a GUID derive it from their key (salted when
+    an edited question here already took that GUID)."""
     taken = {g for g in guids if g is not None}
     out: list[str] = []
     for j, q in enumerate(new):
@@ -198,4 +225,4 @@ def assign_guids(old: list[Entry], new: list[NewQuestion], namespace: str
                 guid = note_guid(namespace, q.key, salt)
             taken.add(guid)
         out.append(guid)
-    return out, edited
+    return out

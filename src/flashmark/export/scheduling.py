@@ -124,21 +124,10 @@ def apply_scheduling(package: Path, states: Iterable[CardState],
                      settings: SchedulingSettings) -> int:
     """Rewrite ``package`` with the cards' schedules; returns how many cards got one."""
     require_anki()
-    from anki.cards import FSRSMemoryState
-    from anki.collection import (
-        Collection,
-        ExportAnkiPackageOptions,
-        ImportAnkiPackageOptions,
-        ImportAnkiPackageRequest,
-    )
-    from anki.consts import CARD_TYPE_REV, QUEUE_TYPE_REV
+    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
     from flashmark.export.package import temp_prefix
-    from flashmark.scheduling import SchedulerConfig, memory_state_from_sm2
 
-    config = SchedulerConfig.from_settings(settings)
-    retention = config.desired_retention
-    weights = config.parameters
     work = tempfile.mkdtemp(prefix=temp_prefix("anki"))
     try:
         col = Collection(os.path.join(work, "collection.anki2"))
@@ -147,56 +136,87 @@ def apply_scheduling(package: Path, states: Iterable[CardState],
                 package_path=str(package.resolve()),
                 options=ImportAnkiPackageOptions(with_scheduling=True,
                                                  with_deck_configs=False)))
-            db = col.db
-            assert db is not None
-            ids = {(guid, ord_): cid for guid, ord_, cid in db.all(
-                "SELECT n.guid, c.ord, c.id FROM cards c JOIN notes n ON c.nid = n.id")}
-            today_number, anki_today = anki_days(col)
-            changed: list[Any] = []
-            for state in states:
-                cid = ids.get((state.guid, state.ord))
-                if cid is None:
-                    continue
-                entry = srcodec.parse_entry(state.entry)
-                if isinstance(entry, Sm2Entry):
-                    if entry.is_new:
-                        continue
-                    card = col.get_card(cid)
-                    # interval 0 (the plugin's SM-2 Again) counts as 1 day, as in rating
-                    interval = max(1, entry.interval)
-                    s, d = memory_state_from_sm2(entry.ease / 100.0, interval,
-                                                 retention, weights)
-                    card.type = CARD_TYPE_REV
-                    card.queue = QUEUE_TYPE_REV
-                    card.ivl = interval
-                    card.factor = entry.ease * 10
-                    card.due = today_number + (entry.due - anki_today).days
-                    card.memory_state = FSRSMemoryState(stability=s, difficulty=d)
-                    card.last_review_time = _timestamp(
-                        entry.due - dt.timedelta(days=min(interval, 36500)))
-                elif isinstance(entry, FsrsEntry):
-                    if entry.is_new or not entry.stability > 0:
-                        continue
-                    card = col.get_card(cid)
-                    _set_fsrs(card, entry, today_number, anki_today, retention, weights,
-                              settings, FSRSMemoryState)
-                else:
-                    continue
-                changed.append(card)
+            changed = _scheduled_cards(col, states, settings)
             if changed:
                 col.update_cards(changed, skip_undo_entry=True)
-            # Anki exports to a file name: the temporary file replaces the package.
-            with replacing_atomically(str(package)) as out:
-                col.export_anki_package(
-                    out_path=os.path.abspath(out),
-                    options=ExportAnkiPackageOptions(with_scheduling=True, with_media=True,
-                                                     with_deck_configs=False, legacy=True),
-                    limit=None)
+            _export_scheduled(col, package)
             return len(changed)
         finally:
             col.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _scheduled_cards(col: Any, states: Iterable[CardState], settings: SchedulingSettings
+                     ) -> list[Any]:
+    """The collection's cards (``anki.cards.Card``) set from their SR entries; cards
+    whose entry is new, unreadable or not in the package are left out."""
+    from anki.cards import FSRSMemoryState
+
+    from flashmark.scheduling import SchedulerConfig
+
+    config = SchedulerConfig.from_settings(settings)
+    retention = config.desired_retention
+    weights = config.parameters
+    db = col.db
+    assert db is not None
+    ids = {(guid, ord_): cid for guid, ord_, cid in db.all(
+        "SELECT n.guid, c.ord, c.id FROM cards c JOIN notes n ON c.nid = n.id")}
+    today_number, anki_today = anki_days(col)
+    changed: list[Any] = []
+    for state in states:
+        cid = ids.get((state.guid, state.ord))
+        if cid is None:
+            continue
+        entry = srcodec.parse_entry(state.entry)
+        if isinstance(entry, Sm2Entry):
+            if entry.is_new:
+                continue
+            card = col.get_card(cid)
+            _set_sm2(card, entry, today_number, anki_today, retention, weights,
+                     FSRSMemoryState)
+        elif isinstance(entry, FsrsEntry):
+            if entry.is_new or not entry.stability > 0:
+                continue
+            card = col.get_card(cid)
+            _set_fsrs(card, entry, today_number, anki_today, retention, weights,
+                      settings, FSRSMemoryState)
+        else:
+            continue
+        changed.append(card)
+    return changed
+
+
+def _export_scheduled(col: Any, package: Path) -> None:
+    """Export the collection with its schedules over ``package`` (Anki exports to a
+    file name: the temporary file replaces the package)."""
+    from anki.collection import ExportAnkiPackageOptions
+
+    with replacing_atomically(str(package)) as out:
+        col.export_anki_package(
+            out_path=os.path.abspath(out),
+            options=ExportAnkiPackageOptions(with_scheduling=True, with_media=True,
+                                             with_deck_configs=False, legacy=True),
+            limit=None)
+
+
+def _set_sm2(card: Any, entry: Sm2Entry, today_number: int, anki_today: dt.date,
+             retention: float, weights: tuple[float, ...], memory_state: Any) -> None:
+    """A review card from a legacy entry, with the memory state derived from it."""
+    from anki.consts import CARD_TYPE_REV, QUEUE_TYPE_REV
+
+    from flashmark.scheduling import memory_state_from_sm2
+
+    # interval 0 (the plugin's SM-2 Again) counts as 1 day, as in rating
+    interval = max(1, entry.interval)
+    s, d = memory_state_from_sm2(entry.ease / 100.0, interval, retention, weights)
+    card.type = CARD_TYPE_REV
+    card.queue = QUEUE_TYPE_REV
+    card.ivl = interval
+    card.factor = entry.ease * 10
+    card.due = today_number + (entry.due - anki_today).days
+    card.memory_state = memory_state(stability=s, difficulty=d)
+    card.last_review_time = _timestamp(entry.due - dt.timedelta(days=min(interval, 36500)))
 
 
 def _set_fsrs(card: Any, entry: FsrsEntry, today_number: int, anki_today: dt.date,

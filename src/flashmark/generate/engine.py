@@ -26,7 +26,14 @@ from flashmark.config import ParserSettings, Settings
 from flashmark.errors import ConflictError, FlashmarkError, NoteReadError, UsageError, VaultError
 from flashmark.generate import sections as sect
 from flashmark.generate.cache import GenerateCache
-from flashmark.generate.finder import DATA_MARKER, LfText, find_blocks, find_sections
+from flashmark.generate.finder import (
+    DATA_MARKER,
+    Block,
+    LfText,
+    Section,
+    find_blocks,
+    find_sections,
+)
 from flashmark.generate.states import Orphan
 from flashmark.model import ERROR, MODE_WRITE, Diagnostic, GenerateMode
 from flashmark.parallel import Lost, stream_chunks, worker_count
@@ -82,12 +89,13 @@ def _orphan_comment(update: sect.SectionUpdate) -> str:
     return f'<!--flashmark orphans section="{update.id}" {blob}-->'
 
 
+# (section id -> (line of the data block that writes it, the texts it writes)
+_Writers = dict[str, tuple[int, list[str]]]
+
+
 def generate_note(library: Any, rel: str, path: str, data: bytes, options: Options
                   ) -> NoteOutcome:
     """Everything `generate` would change in one note (nothing is written here)."""
-    from flashmark.generate.compat.util import FileSection, NullLocation
-    from flashmark.generate.runner import CodeError, results_of
-
     try:
         note_text = decode_note(rel, data)
     except NoteReadError as exc:
@@ -95,47 +103,42 @@ def generate_note(library: Any, rel: str, path: str, data: bytes, options: Optio
             Diagnostic(rel, None, ERROR, "unreadable", exc.reason),))
     lf = LfText(note_text.text)
     blocks, block_problems = find_blocks(lf.text)
+    problems = [replace(p, path=rel) for p in block_problems]
     data_blocks = [b for b in blocks if b.kind == "data"]
     if not data_blocks:
-        return NoteOutcome(rel, path, data, False,
-                           problems=tuple(replace(p, path=rel) for p in block_problems))
-    problems = [replace(p, path=rel) for p in block_problems]
+        return NoteOutcome(rel, path, data, False, problems=tuple(problems))
     found, section_problems, blocked = find_sections(lf.text)
     problems.extend(replace(p, path=rel) for p in section_problems)
     texts = {sid: lf.text[s.content_start:s.content_end] for sid, s in found.items()}
     note = library.load(path, note_text.text)
+    writers, deps = _run_blocks(library, note, rel, path, data_blocks, texts, problems,
+                                blocked)
+    updates = _section_updates(writers, blocked, found, texts, options, rel, problems)
+    if not updates:
+        return NoteOutcome(rel, path, data, True, problems=tuple(problems),
+                           deps=tuple(sorted(deps)))
+    edits = _section_edits(updates, found, lf, data, note_text.newline, options.keep_orphans)
+    after = _splice(data, edits)
+    problems.sort(key=lambda p: -1 if p.line is None else p.line)
+    renames = _renames(rel, note_text.text, after, updates, options.parser or ParserSettings())
+    return NoteOutcome(rel, path, data, True, tuple(edits), tuple(updates), tuple(problems),
+                       tuple(sorted(deps)), after, renames=renames)
+
+
+def _run_blocks(library: Any, note: Any, rel: str, path: str, data_blocks: list[Block],
+                texts: dict[str, str], problems: list[Diagnostic], blocked: set[str]
+                ) -> tuple[_Writers, set[str]]:
+    """Run each data block: which sections it writes and what, and the notes it
+    imports. A block whose code fails writes nothing; a section two blocks write is
+    blocked (neither is written)."""
     real = os.path.realpath(path)
-    writers: dict[str, tuple[int, list[str]]] = {}  # section id -> (block line, texts)
+    writers: _Writers = {}
     deps: set[str] = set()
     for block in data_blocks:
-        try:
-            value, block_deps = library.run(note, block, texts)
-            deps.update(block_deps)
-            results = results_of(value)
-        except CodeError as exc:
-            where = "" if exc.rel == rel else f" (in {exc.rel}:{exc.line + 1})"
-            line = exc.line if exc.rel == rel else block.line
-            problems.append(Diagnostic(rel, line, ERROR, "code-error",
-                                       f"{exc.message}{where}; the data block on line "
-                                       f"{block.line + 1} was not run to the end, "
-                                       "its sections are left as they are"))
+        results = _block_results(library, note, rel, block, texts, problems, deps)
+        if results is None:
             continue
-        except TypeError as exc:
-            problems.append(Diagnostic(rel, block.line, ERROR, "code-error",
-                                       f"data block: {exc}"))
-            continue
-        mine: dict[str, list[str]] = {}
-        for r in results:
-            loc = r.location
-            if isinstance(loc, NullLocation):
-                continue
-            if isinstance(loc, FileSection) and os.path.realpath(loc.path) == real:
-                mine.setdefault(loc.section, []).append(r.text)
-                continue
-            problems.append(Diagnostic(rel, block.line, ERROR, "foreign-location",
-                                       f"the data block writes to {loc!r}: "
-                                       "flashmark writes only sections of the note itself"))
-        for sid, parts in mine.items():
+        for sid, parts in _own_sections(results, real, rel, block, problems).items():
             if sid in writers:
                 problems.append(Diagnostic(rel, block.line, ERROR, "section-written-twice",
                                            f'section "{sid}" is also written by '
@@ -144,6 +147,55 @@ def generate_note(library: Any, rel: str, path: str, data: bytes, options: Optio
                 blocked.add(sid)
                 continue
             writers[sid] = (block.line, parts)
+    return writers, deps
+
+
+def _block_results(library: Any, note: Any, rel: str, block: Block, texts: dict[str, str],
+                   problems: list[Diagnostic], deps: set[str]) -> list[Any] | None:
+    """The results of one data block's code (None, and a problem, when it failed)."""
+    from flashmark.generate.runner import CodeError, results_of
+
+    try:
+        value, block_deps = library.run(note, block, texts)
+        deps.update(block_deps)
+        return results_of(value)
+    except CodeError as exc:
+        where = "" if exc.rel == rel else f" (in {exc.rel}:{exc.line + 1})"
+        line = exc.line if exc.rel == rel else block.line
+        problems.append(Diagnostic(rel, line, ERROR, "code-error",
+                                   f"{exc.message}{where}; the data block on line "
+                                   f"{block.line + 1} was not run to the end, "
+                                   "its sections are left as they are"))
+    except TypeError as exc:
+        problems.append(Diagnostic(rel, block.line, ERROR, "code-error",
+                                   f"data block: {exc}"))
+    return None
+
+
+def _own_sections(results: list[Any], real: str, rel: str, block: Block,
+                  problems: list[Diagnostic]) -> dict[str, list[str]]:
+    """The block's results by section of this note (``real``: its resolved path); a
+    result for anywhere else is a problem."""
+    from flashmark.generate.compat.util import FileSection, NullLocation
+
+    mine: dict[str, list[str]] = {}
+    for r in results:
+        loc = r.location
+        if isinstance(loc, NullLocation):
+            continue
+        if isinstance(loc, FileSection) and os.path.realpath(loc.path) == real:
+            mine.setdefault(loc.section, []).append(r.text)
+            continue
+        problems.append(Diagnostic(rel, block.line, ERROR, "foreign-location",
+                                   f"the data block writes to {loc!r}: "
+                                   "flashmark writes only sections of the note itself"))
+    return mine
+
+
+def _section_updates(writers: _Writers, blocked: set[str], found: dict[str, Section],
+                     texts: dict[str, str], options: Options, rel: str,
+                     problems: list[Diagnostic]) -> list[sect.SectionUpdate]:
+    """Each written section whose text changes, its SR comments carried over."""
     updates: list[sect.SectionUpdate] = []
     for sid, (line, parts) in writers.items():
         if sid in blocked:
@@ -159,24 +211,23 @@ def generate_note(library: Any, rel: str, path: str, data: bytes, options: Optio
                          rematch=options.rematch or "similar")
         if up is not None:
             updates.append(up)
-    if not updates:
-        return NoteOutcome(rel, path, data, True, problems=tuple(problems),
-                           deps=tuple(sorted(deps)))
-    newline = note_text.newline
+    return updates
+
+
+def _section_edits(updates: list[sect.SectionUpdate], found: dict[str, Section], lf: LfText,
+                   data: bytes, newline: str, keep_orphans: bool) -> list[Edit]:
+    """The byte edits of the note's file, in order: each changed section's content in
+    the note's line endings (and, with ``keep_orphans``, its orphans' comment after it)."""
     edits: list[Edit] = []
     for up in sorted(updates, key=lambda u: found[u.id].start):
         s = found[up.id]
         b_start, b_end, b_after = lf.byte_offsets([s.content_start, s.content_end, s.end])
         new = up.new.replace("\n", newline).encode("utf-8", "surrogatepass")
         edits.append(Edit(b_start, b_end, data[b_start:b_end], new))
-        if options.keep_orphans and up.orphans:
+        if keep_orphans and up.orphans:
             extra = (newline + _orphan_comment(up)).encode("utf-8", "surrogatepass")
             edits.append(Edit(b_after, b_after, b"", extra))
-    after = _splice(data, edits)
-    problems.sort(key=lambda p: -1 if p.line is None else p.line)
-    renames = _renames(rel, note_text.text, after, updates, options.parser or ParserSettings())
-    return NoteOutcome(rel, path, data, True, tuple(edits), tuple(updates), tuple(problems),
-                       tuple(sorted(deps)), after, renames=renames)
+    return edits
 
 
 def _renames(rel: str, before: str, after: bytes, updates: Sequence[sect.SectionUpdate],
@@ -333,10 +384,28 @@ def generate(root: Path, settings: Settings, options: Options, *,
                       parser=options.parser or settings.parser)
     files = list(walk_notes(str(root), settings.ignore, report.problems))
     cache = GenerateCache(root, enabled=use_cache)
-    digests: dict[str, str] = {}
     selected = {f.rel for f in _select(root, targets, files)}
+    digests, candidates = _hash_notes(files, selected, cache, use_cache, report)
+    todo = _notes_to_run(candidates, digests, cache, use_cache, report)
+    outcomes = _run_all(todo, options, root, worker_count(jobs), settings.generate_timeout,
+                        progress)
+    report.ran = sum(1 for out in outcomes if out.has_data)
+    log = None
+    for out in outcomes:
+        log = _settle(out, mode, root, cache, digests, options.now, log, report)
+    cache.save()
+    return report
+
+
+def _hash_notes(files: list[NoteFile], selected: set[str], cache: GenerateCache,
+                use_cache: bool, report: Report
+                ) -> tuple[dict[str, str], list[tuple[NoteFile, bytes | None]]]:
+    """Every note's hash (imports are checked against them: the cache's when the file
+    is unchanged, else read now), and the selected notes with a data block (with their
+    bytes when they were read)."""
+    digests: dict[str, str] = {}
     candidates: list[tuple[NoteFile, bytes | None]] = []
-    for f in files:  # first every note's hash (imports are checked against them)
+    for f in files:
         entry = cache.known(f) if use_cache else None
         raw: bytes | None = None
         if entry is not None:
@@ -354,6 +423,14 @@ def generate(root: Path, settings: Settings, options: Options, *,
             entry = cache.record(f, digests[f.rel], DATA_MARKER in raw)
         if entry.data and f.rel in selected:
             candidates.append((f, raw))
+    return digests, candidates
+
+
+def _notes_to_run(candidates: list[tuple[NoteFile, bytes | None]], digests: dict[str, str],
+                  cache: GenerateCache, use_cache: bool, report: Report
+                  ) -> list[tuple[str, str, bytes]]:
+    """(rel, path, bytes) of the candidates whose code must run: not those unchanged,
+    with all they import, since a clean run (their problems are reported again)."""
     todo: list[tuple[str, str, bytes]] = []
     for f, raw in candidates:
         report.notes += 1
@@ -373,40 +450,42 @@ def generate(root: Path, settings: Settings, options: Options, *,
                                                   f"cannot read: {exc.strerror}"))
                 continue
         todo.append((f.rel, f.path, raw))
-    workers = worker_count(jobs)
-    outcomes = _run_all(todo, options, root, workers, settings.generate_timeout, progress)
-    report.ran = sum(1 for out in outcomes if out.has_data)
-    log = None
-    for out in outcomes:
-        if not out.has_data:
-            report.notes -= 1
-        report.problems.extend(out.problems)
-        for up in out.updates:
-            report.stale.append((out.rel, up.line, up.id))
-            report.orphans.extend((out.rel, up.id, o) for o in up.orphans)
-        if out.edits and mode == MODE_WRITE:
-            try:
-                applied = apply_edits(out.path, out.rel, out.edits, basis=out.data, root=root)
-            except (ConflictError, NoteReadError) as exc:
-                report.problems.append(Diagnostic(out.rel, None, ERROR, "conflict", str(exc)))
-                report.conflicts += 1
-                cache.mark(out.rel, None, None)
-                continue
-            report.written.append(out.rel)
-            report.sections_written += len(out.updates)
-            if out.renames or any(up.orphans for up in out.updates):
-                log = _log_events(root, out, options.now, log, report)
-            _remember(cache, root, out, applied.after, digests)
-        elif out.lost:  # run it again next time: a time limit or a crash is no verdict
+    return todo
+
+
+def _settle(out: NoteOutcome, mode: GenerateMode, root: Path, cache: GenerateCache,
+            digests: dict[str, str], now: dt.datetime, log: Any, report: Report) -> Any:
+    """One note's outcome into the report, the note (MODE_WRITE), the review log
+    (renamed cards, orphaned schedules) and the cache; returns the review log (opened
+    the first time it is needed)."""
+    if not out.has_data:
+        report.notes -= 1
+    report.problems.extend(out.problems)
+    for up in out.updates:
+        report.stale.append((out.rel, up.line, up.id))
+        report.orphans.extend((out.rel, up.id, o) for o in up.orphans)
+    if out.edits and mode == MODE_WRITE:
+        try:
+            applied = apply_edits(out.path, out.rel, out.edits, basis=out.data, root=root)
+        except (ConflictError, NoteReadError) as exc:
+            report.problems.append(Diagnostic(out.rel, None, ERROR, "conflict", str(exc)))
+            report.conflicts += 1
             cache.mark(out.rel, None, None)
-        elif not out.edits:  # up to date (what failed is remembered with its problems)
-            cache.mark(out.rel, digests[out.rel], {d: digests.get(d) or "" for d in out.deps},
-                       _problem_rows(out))
-        else:
-            cache.mark(out.rel, None, None)
-        report.outcomes.append(out)
-    cache.save()
-    return report
+            return log
+        report.written.append(out.rel)
+        report.sections_written += len(out.updates)
+        if out.renames or any(up.orphans for up in out.updates):
+            log = _log_events(root, out, now, log, report)
+        _remember(cache, root, out, applied.after, digests)
+    elif out.lost:  # run it again next time: a time limit or a crash is no verdict
+        cache.mark(out.rel, None, None)
+    elif not out.edits:  # up to date (what failed is remembered with its problems)
+        cache.mark(out.rel, digests[out.rel], {d: digests.get(d) or "" for d in out.deps},
+                   _problem_rows(out))
+    else:
+        cache.mark(out.rel, None, None)
+    report.outcomes.append(out)
+    return log
 
 
 def _remember(cache: GenerateCache, root: Path, out: NoteOutcome, after: bytes,

@@ -233,90 +233,112 @@ class _Builder:
         self.parts_of = partial(cloze_parts, cloze)
 
     def build(self, block: Block) -> Question | None:
+        """The question a block of lines makes (None: it asks nothing)."""
         table = self.table
-        lines = table.lines
         idx = block.lines
         first, last = idx[0], idx[-1]
         # Byte offsets are asked for in text order (start, SR comment, anchor, end): for
         # a non-ASCII note, table.byte_offset then only encodes the text in between.
         start_byte = table.byte_offset(first, 0)
-        # The SR comment sits at the end of the last line, or alone on the last line. Like
-        # OSR, a comment elsewhere in the block (a line added below it) is still the
-        # block's comment: it is read and written where it is, never duplicated.
-        sr: SrComment | None = None
-        content = [lines[k] for k in idx]
-        at = len(content) - 1
-        while at >= 0 and "<!--SR:" not in content[at]:
-            at -= 1
-        sr_col = -1  # column of the SR comment on the last content line, if it is there
-        if at >= 0:
-            line_no = idx[at]
-            text = content[at]
-            sr_start = text.rfind("<!--SR:")
-            sr_end = text.find("-->", sr_start + 7)
-            if sr_end >= 0:
-                sr_end += 3
-                start_b = table.byte_offset(line_no, sr_start)
-                end_b = start_b + (sr_end - sr_start if text.isascii() else
-                                   len(text[sr_start:sr_end].encode("utf-8", "surrogatepass")))
-                sr = SrComment(Span(start_b, end_b, line_no, line_no),
-                               text[sr_start + 7:sr_end - 3])
-                if at != len(content) - 1:
-                    self.problems.append(Diagnostic(
-                        "", line_no, "warning", "misplaced-sr-comment",
-                        "the card's SR comment is not on its last line (a line was added "
-                        "below it?): it is still used, but move it to the end of the card"))
-                before = text[:sr_start].rstrip()
-                rest = before + text[sr_end:]
-                if rest.strip():
-                    content[at] = rest
-                    if at == len(content) - 1:
-                        sr_col = sr_start
-                else:
-                    del content[at]
-                    idx = idx[:at] + idx[at + 1:]
-                    if not content:
-                        return None
+        content = [table.lines[k] for k in idx]
+        sr, sr_col, idx = self._take_sr_comment(content, idx)
+        if not content:
+            return None
         if len(content) > 1:
-            for k in range(len(content) - 1):
-                if "<!--SR:" in content[k]:
-                    self.problems.append(Diagnostic(
-                        "", idx[k], "error", "misplaced-sr-comment",
-                        "a second SR comment in one card: flashmark uses only the last one "
-                        "and leaves this one as it is"))
-        content_last = idx[-1]
+            self._check_second_sr_comment(content, idx)
         texts = [c.rstrip() for c in content]
         # A trailing block id (` ^id`) is a link target, not card text (like OSR).
         if "^" in texts[-1]:
             texts[-1] = _without_block_id(texts[-1])
-        # Where a new SR comment goes: the end of the last content line's text, before
-        # an SR comment already there, trailing spaces and a block id.
-        last_line_text = lines[content_last]
+        anchor, ends_with_fence = self._anchor(idx, sr_col)
+        span = Span(start_byte, table.line_end_byte(last), first, last)
+        deck, prefix_cut = self._own_deck(texts)
+        qtext = "\n".join(texts) if len(texts) > 1 else texts[0]
+        if not qtext.strip():
+            return None
+        return self._question(block, idx, texts, qtext, prefix_cut, span, sr, deck, anchor,
+                              ends_with_fence)
+
+    def _take_sr_comment(self, content: list[str], idx: list[int]
+                         ) -> tuple[SrComment | None, int, list[int]]:
+        """The block's SR comment, cut out of ``content`` (a line left empty goes, with
+        its index); returns the comment, its column when it stays on the last content
+        line (else -1) and the content lines' indexes.
+
+        The SR comment sits at the end of the last line, or alone on the last line. Like
+        OSR, a comment elsewhere in the block (a line added below it) is still the
+        block's comment: it is read and written where it is, never duplicated."""
+        at = len(content) - 1
+        while at >= 0 and "<!--SR:" not in content[at]:
+            at -= 1
+        if at < 0:
+            return None, -1, idx
+        line_no = idx[at]
+        text = content[at]
+        sr_start = text.rfind("<!--SR:")
+        sr_end = text.find("-->", sr_start + 7)
+        if sr_end < 0:
+            return None, -1, idx
+        sr_end += 3
+        start_b = self.table.byte_offset(line_no, sr_start)
+        end_b = start_b + (sr_end - sr_start if text.isascii() else
+                           len(text[sr_start:sr_end].encode("utf-8", "surrogatepass")))
+        sr = SrComment(Span(start_b, end_b, line_no, line_no), text[sr_start + 7:sr_end - 3])
+        if at != len(content) - 1:
+            self.problems.append(Diagnostic(
+                "", line_no, "warning", "misplaced-sr-comment",
+                "the card's SR comment is not on its last line (a line was added "
+                "below it?): it is still used, but move it to the end of the card"))
+        rest = text[:sr_start].rstrip() + text[sr_end:]
+        if rest.strip():
+            content[at] = rest
+            return sr, (sr_start if at == len(content) - 1 else -1), idx
+        del content[at]
+        return sr, -1, idx[:at] + idx[at + 1:]
+
+    def _check_second_sr_comment(self, content: list[str], idx: list[int]) -> None:
+        for k in range(len(content) - 1):
+            if "<!--SR:" in content[k]:
+                self.problems.append(Diagnostic(
+                    "", idx[k], "error", "misplaced-sr-comment",
+                    "a second SR comment in one card: flashmark uses only the last one "
+                    "and leaves this one as it is"))
+
+    def _anchor(self, idx: list[int], sr_col: int) -> tuple[int, bool]:
+        """Where a new SR comment goes: the end of the last content line's text, before
+        an SR comment already there, trailing spaces and a block id; and whether that
+        line is a code fence (the comment then goes on a line of its own)."""
+        content_last = idx[-1]
+        last_line_text = self.table.lines[content_last]
         head = last_line_text[:sr_col].rstrip() if sr_col >= 0 else last_line_text.rstrip()
         if "^" in head:
             head = _without_block_id(head)
         ends_with_fence = content_last != idx[0] and is_fence_line(last_line_text)
-        anchor = table.byte_offset(content_last, len(head))
-        span = Span(start_byte, table.line_end_byte(last), first, last)
-        deck = self.deck
-        prefix_cut = 0  # characters removed from the start of the first line
+        return self.table.byte_offset(content_last, len(head)), ends_with_fence
+
+    def _own_deck(self, texts: list[str]) -> tuple[str | None, int]:
+        """The card's deck, and how many characters its own deck tag took from the start
+        of ``texts[0]`` (cut off there): a card's own deck tag sets its deck and is not
+        part of its text (OSR)."""
         if self.flashcard_tags and texts[0].startswith("#"):
             tag = self._card_tag(texts[0])
             if tag is not None:
-                # A card's own deck tag sets its deck and is not part of its text (OSR).
-                deck = tag
                 rest = texts[0][len(tag) + 1:].lstrip()
                 prefix_cut = len(texts[0]) - len(rest)
                 texts[0] = rest
-        qtext = "\n".join(texts) if len(texts) > 1 else texts[0]
-        if not qtext.strip():
-            return None
+                return tag, prefix_cut
+        return self.deck, 0
+
+    def _question(self, block: Block, idx: list[int], texts: list[str], qtext: str,
+                  prefix_cut: int, span: Span, sr: SrComment | None, deck: str | None,
+                  anchor: int, ends_with_fence: bool) -> Question | None:
+        """The question of its type: the cloze's card count, or the front and back."""
         front = back = ""
         qtype = block.type
         cloze_cards = 0
         parts_of: Callable[[str], ClozeParts] | None = None
         if qtype is QuestionType.CLOZE:
-            cloze_cards, parts = self._cloze_cards(qtext, first)
+            cloze_cards, parts = self._cloze_cards(qtext, span.line)
             if not cloze_cards:
                 return None
             parts_of = self.parts_of if parts is None else partial(_fixed, parts)
