@@ -8,10 +8,13 @@ The 1x vault is a fresh writable copy of ../shared/corpus/information; the big o
 used in place: its index is dropped and rebuilt, and `rate` writes a card's schedule).
 Each round runs, per vault: the floor (a process that reads every .md and makes one
 regex pass), a cold `scan` (no index), a cold `scan --json` (no index), then on the warm
-index `scan`, `scan --json`, `due`, `stats` and `rate ID good` (a different card each
-round). Wall times are medians over ``--runs`` rounds; ratios are medians of the
-per-round ratios to that round's floor; memory is the peak resident set of the command's
-process (``ru_maxrss`` from ``wait4``, its largest process when it forks workers).
+index `scan`, `scan --json`, `due`, `stats`, `rate ID good` (a different card each
+round), the reviewer's start (`open_review` in a fresh process: scan, queues, first card)
+and two searches on a warm search table. ``--skip ROW`` leaves a row out (the cold ones take minutes at 10x;
+without the cold `scan --json`, an untimed one fills the index for the warm rows). Wall
+times are medians over ``--runs`` rounds; ratios are medians of the per-round ratios to
+that round's floor; memory is the peak resident set of the command's process
+(``ru_maxrss`` from ``wait4``, its largest process when it forks workers).
 With ``--doc``, the table replaces (or adds) the subsection ``### LABEL`` of the section
 "## Scale (issue 17)" in that file.
 """
@@ -61,7 +64,25 @@ ROWS = [
     ("due", "`due`"),
     ("stats", "`stats`"),
     ("rate", "`rate ID good` (warm index)"),
+    ("review", "reviewer's start (`open_review`, first card read)"),
+    ("search_due", "`search is:due --count`"),
+    ("search_text", "`search WORD --limit 20`"),
 ]
+
+# The reviewer's start without a terminal: what its prefetch process does before the
+# first card is painted (scan, log, today's queues, the first card read from its note).
+REVIEW_START = r"""
+import datetime as dt, sys
+from pathlib import Path
+from flashmark.config import load_settings
+from flashmark.review.overview import open_review
+from flashmark.review.settings import load_review_settings
+root = Path(sys.argv[1]).absolute()
+now = dt.datetime.fromisoformat(sys.argv[2])
+settings = load_settings(root)
+opened = open_review(root, settings, load_review_settings(root), lambda: now)
+assert opened.first is not None
+"""
 
 
 def run(cmd: list[str]) -> tuple[float, float]:
@@ -101,7 +122,7 @@ def card_ids(vault: Path, count: int) -> list[str]:
     return ids[:count]
 
 
-def measure(vault: Path, runs: int) -> dict[str, tuple[float, float, float]]:
+def measure(vault: Path, runs: int, skip: set[str]) -> dict[str, tuple[float, float, float]]:
     """Per row: median wall, median ratio to the floor, peak MB."""
     py = sys.executable
     fm = [py, "-m", "flashmark"]
@@ -114,10 +135,14 @@ def measure(vault: Path, runs: int) -> dict[str, tuple[float, float, float]]:
         floor = run([py, "-c", FLOOR, str(vault)])
         floors.append(floor[0])
         samples["floor"].append(floor)
-        shutil.rmtree(index, ignore_errors=True)
-        samples["cold_scan"].append(run([*fm, "scan", str(vault)]))
-        shutil.rmtree(index, ignore_errors=True)
-        samples["cold_json"].append(run([*fm, "scan", "--json", str(vault)]))
+        if "cold_scan" not in skip:
+            shutil.rmtree(index, ignore_errors=True)
+            samples["cold_scan"].append(run([*fm, "scan", str(vault)]))
+        if "cold_json" not in skip:
+            shutil.rmtree(index, ignore_errors=True)
+            samples["cold_json"].append(run([*fm, "scan", "--json", str(vault)]))
+        else:  # untimed: the warm rows read the JSON lines from the index
+            run([*fm, "scan", "--json", str(vault)])
         samples["warm_scan"].append(run([*fm, "scan", str(vault)]))
         samples["warm_json"].append(run([*fm, "scan", "--json", str(vault)]))
         samples["due"].append(run([*fm, "due", str(vault)]))
@@ -125,15 +150,23 @@ def measure(vault: Path, runs: int) -> dict[str, tuple[float, float, float]]:
         if not ids:
             ids = card_ids(vault, runs)
         when = (now + dt.timedelta(minutes=k)).isoformat()
-        samples["rate"].append(run([*fm, "rate", ids[k % len(ids)], "good", str(vault),
-                                    "--now", when]))
-        print(f"  round {k + 1}: floor {floor[0]:.2f} s, cold scan "
-              f"{samples['cold_scan'][-1][0]:.2f} s, cold json {samples['cold_json'][-1][0]:.2f} s",
+        if "rate" not in skip:
+            samples["rate"].append(run([*fm, "rate", ids[k % len(ids)], "good", str(vault),
+                                        "--now", when]))
+        samples["review"].append(run([py, "-c", REVIEW_START, str(vault), when]))
+        # untimed: fills the index's search table, which the cold scans above dropped
+        run([*fm, "search", "is:new", str(vault), "--count", "--now", when])
+        samples["search_due"].append(run([*fm, "search", "is:due", str(vault), "--count",
+                                          "--now", when]))
+        samples["search_text"].append(run([*fm, "search", "entropy", str(vault), "--limit",
+                                           "20", "--now", when]))
+        print(f"  round {k + 1}: floor {floor[0]:.2f} s, warm scan "
+              f"{samples['warm_scan'][-1][0]:.2f} s, due {samples['due'][-1][0]:.2f} s",
               file=sys.stderr)
     return {key: (statistics.median(s[0] for s in samples[key]),
                   statistics.median(s[0] / f for s, f in zip(samples[key], floors, strict=True)),
                   max(s[1] for s in samples[key]))
-            for key, _ in ROWS}
+            for key, _ in ROWS if key not in skip}
 
 
 def table(results: dict[str, dict[str, tuple[float, float, float]]]) -> str:
@@ -143,6 +176,8 @@ def table(results: dict[str, dict[str, tuple[float, float, float]]]) -> str:
     lines = [head, "|---|" + "---:|---:|" * len(scales)]
     for key, name in ROWS:
         cells = []
+        if not all(key in results[s] for s in scales):
+            continue
         for s in scales:
             wall, ratio, mb = results[s][key]
             cells += [f"{wall:.2f} s ({ratio:.2f}x)", f"{mb:.0f}"]
@@ -177,6 +212,8 @@ def main() -> int:
     ap.add_argument("--only", choices=["1x", "big"], help="measure one vault only")
     ap.add_argument("--doc", type=Path, help="write the table into this file")
     ap.add_argument("--label", default="measured", help="subsection title in --doc")
+    ap.add_argument("--skip", action="append", default=[], choices=[k for k, _ in ROWS[1:]],
+                    help="leave this row out (repeatable), e.g. the cold rows")
     args = ap.parse_args()
     py = sys.executable
     import flashmark
@@ -190,11 +227,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if args.only != "big":
             print("1x:", file=sys.stderr)
-            results["1x"] = measure(writable_copy(args.source, Path(tmp) / "vault"), args.runs)
+            results["1x"] = measure(writable_copy(args.source, Path(tmp) / "vault"), args.runs,
+                                    set(args.skip))
         if args.only != "1x":
             copies = sum(1 for e in os.scandir(args.big) if e.name.startswith("copy"))
             print(f"{copies}x:", file=sys.stderr)
-            results[f"{copies}x"] = measure(args.big, args.runs)
+            results[f"{copies}x"] = measure(args.big, args.runs, set(args.skip))
     commit = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True, check=False).stdout.strip()
     argv = " ".join(sys.argv[1:])
