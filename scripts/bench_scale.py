@@ -10,10 +10,10 @@ Each round runs, per vault: the floor (a process that reads every .md and makes 
 regex pass), a cold `scan` (no index), a cold `scan --json` (no index), then on the warm
 index `scan`, `scan --json`, `due`, `stats`, `rate ID good` (a different card each
 round), the reviewer's start (`open_review` in a fresh process: scan, queues, first card)
-and two searches on a warm search table. ``--skip ROW`` leaves a row out (the cold ones take minutes at 10x;
-without the cold `scan --json`, an untimed one fills the index for the warm rows). Wall
-times are medians over ``--runs`` rounds; ratios are medians of the per-round ratios to
-that round's floor; memory is the peak resident set of the command's process
+and two searches on a warm search table. ``--skip ROW`` leaves a row out (the cold
+ones take minutes at 10x; without the cold `scan --json`, an untimed one fills the index
+for the warm rows). Wall times are medians over ``--runs`` rounds; ratios are medians of
+the per-round ratios to that round's floor; memory is the peak resident set of the command's process
 (``ru_maxrss`` from ``wait4``, its largest process when it forks workers).
 With ``--doc``, the table replaces (or adds) the subsection ``### LABEL`` of the section
 "## Scale (issue 17)" in that file.
