@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import sys
 from collections import defaultdict
 from typing import TYPE_CHECKING, TextIO
@@ -24,7 +25,6 @@ from flashmark.stats import NO_DECK, DeckCounts, DueCutoff, group_decks
 
 if TYPE_CHECKING:  # the review package is imported when the command runs
     from flashmark.review.queue import DeckToday
-    from flashmark.review.today import CardToday
 
 BARS = " ▁▂▃▄▅▆▇█"
 
@@ -52,7 +52,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from flashmark.review.queue import deck_counts, today_queue
-    from flashmark.review.today import due_forecast
 
     out = out or sys.stdout
     result = scan_from_args(args, "scanning")
@@ -63,11 +62,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         decks = select_decks(result, None if empty else args.deck)
         now = parse_now(args.now)
         cutoff = DueCutoff(now, result.settings.scheduling.day_boundary)
-        notes = [(r.rel, r.summary) for r in result.flashcard_notes()]
+        # counted from the notes' tallies; the index says which notes the log touches
+        queue, tallied = today_queue(result.root, result.settings, now,
+                                     result.flashcard_notes(), all_notes=args.all_notes,
+                                     holders=result.notes_holding)
     finally:
         result.close()
-    queue, cards = today_queue(result.root, result.settings, now, notes,
-                               all_notes=args.all_notes)
     days = max(0, args.days)
     names = [d for d in queue.decks if decks.selects(None if d == NO_DECK else d)]
     # group_decks picks the depth; the rows are then counted from today's queue
@@ -81,13 +81,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     chosen = set(names)
     forecast_by_row: dict[str, dict[dt.date, int]] = {}
     row_of = {d: row for row, members in rows.items() for d in members}
-    by_deck: dict[str, list[CardToday]] = defaultdict(list)
-    for card in cards:
-        name = card.deck or NO_DECK
-        if name in chosen:
-            by_deck[row_of[name]].append(card)
     for row in rows:
-        forecast_by_row[row] = due_forecast(by_deck[row], cutoff, days)
+        forecast_by_row[row] = tallied.forecast(
+            cutoff, days, functools.partial(_row_selects, row=row, chosen=chosen, row_of=row_of))
     total_forecast: dict[dt.date, int] = defaultdict(int)
     for f in forecast_by_row.values():
         for day, n in f.items():
@@ -117,6 +113,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         out.write("  " + ", ".join(f"{day.strftime('%m-%d')}: {n}" for day, n in
                                    zip(window, series, strict=True) if n) + "\n")
     return EXIT_OK
+
+
+def _row_selects(deck: str | None, row: str, chosen: set[str], row_of: dict[str, str]) -> bool:
+    """Is ``deck`` (None: no deck) one of the chosen decks counted in ``row``?"""
+    name = deck or NO_DECK
+    return name in chosen and row_of[name] == row
 
 
 def _footnote(total: DeckToday) -> str:

@@ -101,8 +101,9 @@ def _print_counts(result: ScanResult, now: dt.datetime, depth: int, decks: DeckS
     as `flashmark due` and the reviewer's deck list count them), and its cards in all."""
     from flashmark.review.queue import deck_counts, today_queue
 
-    notes = [(r.rel, r.summary) for r in result.flashcard_notes()]
-    queue, _ = today_queue(result.root, result.settings, now, notes, all_notes=all_notes)
+    # counted from the notes' tallies; the index says which notes the log touches
+    queue, _ = today_queue(result.root, result.settings, now, result.flashcard_notes(),
+                           all_notes=all_notes, holders=result.notes_holding)
     names = [d for d in queue.decks if decks.selects(None if d == NO_DECK else d)]
     _, depth = group_decks({d: DeckCounts() for d in names}, depth, AUTO_ROWS)
     rows: dict[str, list[str]] = defaultdict(list)

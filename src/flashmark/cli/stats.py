@@ -56,14 +56,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     result = scan_from_args(args, "scanning")
     try:
         empty = warn_if_no_cards(result)
-        notes = [(r.rel, r.summary) for r in result.flashcard_notes()]
         # --json also gives the graphs' data, which needs each card's entry
         cards = card_facts(result.parsed()) if args.json else []
+        # counted from the notes' tallies; the index says which notes the log touches
+        data = vault_report(result.root, result.settings, parse_now(args.now),
+                            days=max(1, args.days), notes=result.flashcard_notes(),
+                            deck=None if empty else args.deck,
+                            holders=result.notes_holding)
     finally:
         result.close()
-    data = vault_report(result.root, result.settings, parse_now(args.now),
-                        days=max(1, args.days), notes=notes,
-                        deck=None if empty else args.deck)
     if args.json:
         graphs = statistics_of(cards, ReviewLog(result.root).events(), result.settings,
                                parse_now(args.now), days=max(1, args.days),

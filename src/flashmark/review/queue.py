@@ -46,12 +46,17 @@ from flashmark.review.settings import ReviewSettings
 from flashmark.review.today import (
     CardToday,
     IntervalReader,
+    NoteCards,
+    NoteHolders,
     SiblingGroups,
     TodayCounts,
+    TodayTally,
+    as_note_cards,
     cards_today,
     note_intervals,
     note_sibling_groups,
     relative_overdueness,
+    tally_today,
 )
 from flashmark.stats import NO_DECK, DueCutoff
 from flashmark.vault.codec import NEW, Summary, key_and_state
@@ -228,31 +233,39 @@ def _queue_card(card: CardToday, kind: QueueKind) -> QueueCard:
     return QueueCard(card.id, card.path, card.deck, card.key, kind, card.ordinal)
 
 
-def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,
+Notes = Iterable[tuple[str, Summary]] | Iterable[NoteCards]
+
+
+def build_queue(notes: Notes, state: LogState, cutoff: DueCutoff,
                 settings: ReviewSettings, *, deck: str | None = None,
                 seed: int | None = None, siblings: SiblingGroups | None = None,
-                cards: list[CardToday] | None = None,
+                tallied: TodayTally | None = None, holders: NoteHolders | None = None,
                 intervals: IntervalReader | None = None, lists: bool = True) -> Queue:
-    """Today's queue for the cards of ``notes`` ((rel path, summary) pairs, vault order),
-    only those of the decks the pattern ``deck`` selects when given (`flashmark.decks`).
+    """Today's queue for the cards of ``notes`` ((rel path, summary) pairs or
+    `NoteCards`, vault order), only those of the decks the pattern ``deck`` selects when
+    given (`flashmark.decks`).
 
     ``siblings`` reads which cards share a question (`review.today`): without it no
     sibling is hidden. ``intervals`` reads the due cards' intervals for ``order:
-    overdue`` (without it, that order is ``due``). ``cards``: `cards_today` of
-    ``notes``, when already worked out. ``lists=False``: only the per-deck counts and
-    the limits (for `deck_counts`), no card lists.
-    ``seed`` fixes the random order (default: the date, so a restart keeps it)."""
+    overdue`` (without it, that order is ``due``). ``tallied``: `today_tally` of
+    ``notes``, when already worked out (``holders``: see `review.today.tally_today`).
+    ``lists=False``: only the per-deck counts and the limits (for `deck_counts`), no card
+    lists. ``seed`` fixes the random order (default: the date, so a restart keeps it)."""
     with gc_paused():  # a tuple per queued card, no cycles
-        return _build_queue(notes, state, cutoff, settings, deck=deck, seed=seed,
-                            siblings=siblings, cards=cards, intervals=intervals, lists=lists)
+        if tallied is None or (lists and not tallied.waiting):
+            tallied = today_tally(notes, state, cutoff, settings, siblings, holders=holders,
+                                  waiting=lists)
+        return _build_queue(tallied, state, cutoff, settings, deck=deck, seed=seed,
+                            intervals=intervals, lists=lists)
 
 
-def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,
+def _build_queue(tallied: TodayTally, state: LogState, cutoff: DueCutoff,
                  settings: ReviewSettings, *, deck: str | None, seed: int | None,
-                 siblings: SiblingGroups | None, cards: list[CardToday] | None,
                  intervals: IntervalReader | None, lists: bool) -> Queue:
-    if cards is None:
-        cards = today_cards(notes, state, cutoff, settings, siblings)
+    # The cards classified one by one hold every card the log names (and, with lists,
+    # every card waiting today): the limits, the ratings and the lists come from them,
+    # the per-deck counts from the tally.
+    cards = tallied.cards
     by_id = {c.id: c.deck for c in cards} if (state.introduced_today
                                                or state.due_reviewed_today) else {}
     limits = DailyLimits(
@@ -262,39 +275,24 @@ def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: 
     learning: list[QueueCard] = []
     reviews: list[QueueCard] = []
     new: list[QueueCard] = []
-    decks: dict[str, TodayCounts] = {}
     selected = None if deck is None else DeckPattern(deck).selects
+    decks = tallied.by_name(selected)
     reviewed_today = state.reviewed_today
     rated_today = 0
-    # counted per (deck, status) first: a method call per card would cost more
-    per_status: Counter[tuple[str | None, str]] = Counter()
-    leeches: Counter[str | None] = Counter()
     for card in cards:
         if selected is not None and not selected(card.deck):
             continue
         if reviewed_today and card.id in reviewed_today:
             rated_today += reviewed_today[card.id]
-        status = card.status
-        per_status[card.deck, status] += 1
-        if card.leech:
-            leeches[card.deck] += 1
         if not lists:
             continue
+        status = card.status
         if status == TODAY_NEW:
             new.append(_queue_card(card, NEW_CARD))
         elif status == TODAY_LEARNING:
             learning.append(_queue_card(card, LEARNING))
         elif status == TODAY_DUE:
             reviews.append(_queue_card(card, REVIEW))
-    for (card_deck, counted), n in per_status.items():
-        name = card_deck or NO_DECK
-        tally = decks.get(name)
-        if tally is None:  # every deck is listed, even with nothing to do today
-            tally = decks[name] = TodayCounts()
-        tally.by_status[counted] += n
-        tally.total += n
-    for card_deck, n in leeches.items():
-        decks[card_deck or NO_DECK].leeches += n
     learning.sort(key=lambda c: (c.key, c.ordinal))
     order = settings.order
     if order == "random":
@@ -337,6 +335,16 @@ def _by_relative_overdueness(reviews: list[QueueCard], cutoff: DueCutoff,
         return (-ratio, c.key, c.ordinal)
 
     return sorted(reviews, key=weight)
+
+
+def today_tally(notes: Notes, state: LogState, cutoff: DueCutoff, settings: ReviewSettings,
+                siblings: SiblingGroups | None = None, *, holders: NoteHolders | None = None,
+                waiting: bool = False) -> TodayTally:
+    """`review.today.tally_today` with what the review log says (``state``)."""
+    return tally_today(as_note_cards(notes), cutoff=cutoff, suspended=state.suspended,
+                       buried=state.buried, reviewed_today=state.reviewed_today,
+                       leeches=state.leeches, bury_siblings=settings.bury_siblings,
+                       siblings=siblings, holders=holders, waiting=waiting)
 
 
 def today_cards(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,
@@ -433,16 +441,19 @@ def load_queue(root: Path, settings: Settings, review: ReviewSettings, now: dt.d
                        intervals=note_intervals(root, settings, all_notes=all_notes))
 
 
-def today_queue(root: Path, settings: Settings, now: dt.datetime,
-                notes: list[tuple[str, Summary]], *, all_notes: bool = False
-                ) -> tuple[Queue, list[CardToday]]:
+def today_queue(root: Path, settings: Settings, now: dt.datetime, notes: Notes, *,
+                all_notes: bool = False, holders: NoteHolders | None = None
+                ) -> tuple[Queue, TodayTally]:
     """Today's queue over every deck of ``notes``, as the deck list shows it, and every
-    card today: what `due` and `scan` count (per deck, after limits: `deck_counts`)."""
+    card today, counted: what `due` and `scan` count (per deck, after limits:
+    `deck_counts`). ``holders``: which notes hold given cards (`ScanResult.notes_holding`;
+    default: read every note's summary)."""
     cutoff = DueCutoff(now, settings.scheduling.day_boundary)
     state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)
-    cards = today_cards(notes, state, cutoff, settings.review,
-                        note_sibling_groups(root, settings, all_notes=all_notes))
-    return build_queue(notes, state, cutoff, settings.review, cards=cards, lists=False), cards
+    tallied = today_tally(notes, state, cutoff, settings.review,
+                          note_sibling_groups(root, settings, all_notes=all_notes),
+                          holders=holders)
+    return build_queue((), state, cutoff, settings.review, tallied=tallied, lists=False), tallied
 
 
 @dataclass(slots=True)

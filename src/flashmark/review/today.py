@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from flashmark.config import Settings
 from flashmark.days import day_start
@@ -56,7 +57,8 @@ from flashmark.model import (
 )
 from flashmark.parallel import gc_paused
 from flashmark.stats import NO_DECK, DueCutoff
-from flashmark.vault.codec import NEW, UNREADABLE, Summary
+from flashmark.vault import codec
+from flashmark.vault.codec import NEW, UNREADABLE, Summary, Tally
 
 # note (vault-relative) -> the card ids of each of its questions with two cards or more
 SiblingGroups = Callable[[str], list[list[str]]]
@@ -105,7 +107,7 @@ def cards_today(notes: Iterable[tuple[str, Summary]], *, cutoff: DueCutoff,
     touched: dict[str, tuple[int, int]] = {}  # notes with a card reviewed today: slice
     with gc_paused():  # a tuple per card: the cyclic collector would walk them for nothing
         _classify(notes, out, touched, set(suspended), set(buried), reviewed, frozenset(leeches),
-                  cutoff)
+                  cutoff, 0)
     if bury_siblings and siblings is not None:
         for rel, (start, end) in touched.items():
             _hide_siblings(out, start, end, siblings(rel), reviewed)
@@ -114,14 +116,17 @@ def cards_today(notes: Iterable[tuple[str, Summary]], *, cutoff: DueCutoff,
 
 def _classify(notes: Iterable[tuple[str, Summary]], out: list[CardToday],
               touched: dict[str, tuple[int, int]], suspended: set[str], buried: set[str],
-              reviewed: set[str], leech_ids: frozenset[str], cutoff: DueCutoff) -> None:
+              reviewed: set[str], leech_ids: frozenset[str], cutoff: DueCutoff,
+              ordinal: int) -> int:
+    """Classify every card of ``notes`` into ``out`` (ordinals after ``ordinal``); the
+    notes holding a card reviewed today go into ``touched`` with their slice of ``out``.
+    Returns the last ordinal."""
     end_of_day = cutoff.instant
     today = cutoff.today_text
     has_leeches = bool(leech_ids)  # a bool for every card's ``leech``
     append = out.append
     # tuple.__new__ skips the keyword handling of CardToday(...): 150k cards notice
     make = functools.partial(tuple.__new__, CardToday)
-    ordinal = 0
     for rel, summary in notes:
         start = len(out)
         hit = False
@@ -148,6 +153,7 @@ def _classify(notes: Iterable[tuple[str, Summary]], out: list[CardToday],
                          has_leeches and cid in leech_ids, ordinal)))
         if hit:
             touched[rel] = (start, len(out))
+    return ordinal
 
 
 def _hide_siblings(cards: list[CardToday], start: int, end: int, groups: list[list[str]],
@@ -238,16 +244,20 @@ class TodayCounts:
     by_status: Counter[str] = field(default_factory=Counter)
     leeches: int = 0
     total: int = 0
+    later_learning: int = 0  # of the ``later`` cards, those in (re)learning steps
 
     def add(self, card: CardToday) -> None:
         self.by_status[card.status] += 1
         self.leeches += card.leech
         self.total += 1
+        if card.status == TODAY_LATER and card.state == STATE_LEARNING:
+            self.later_learning += 1
 
     def merge(self, other: TodayCounts) -> None:
         self.by_status.update(other.by_status)
         self.leeches += other.leeches
         self.total += other.total
+        self.later_learning += other.later_learning
 
     @property
     def new(self) -> int:
@@ -287,45 +297,273 @@ def count_by_deck(cards: Iterable[CardToday]) -> dict[str, TodayCounts]:
     return out
 
 
+class _Window:
+    """The forecast's days, today to today + ``days``, and the day each later key falls on."""
+
+    __slots__ = ("_days_of", "beyond", "cutoff", "last", "last_text", "today", "tomorrow")
+
+    def __init__(self, cutoff: DueCutoff, days: int) -> None:
+        self.cutoff = cutoff
+        self.today = cutoff.today
+        self.tomorrow = self.today + dt.timedelta(days=1)
+        self.last = self.today + dt.timedelta(days=days)
+        self.last_text = self.last.isoformat()
+        self.beyond = DueCutoff(day_start(self.last, cutoff.day_boundary),
+                                cutoff.day_boundary).instant
+        self._days_of: dict[str, dt.date | None] = {}  # most keys share a date, or a minute
+
+    def later_day(self, key: str) -> dt.date | None:
+        """The day a card due at ``key`` and not due today counts on (tomorrow at the
+        earliest), or None when that is after the window (or ``key`` has no day)."""
+        if key > self.last_text if len(key) == 10 else key >= self.beyond:
+            return None  # after the window
+        memo = key[:16]
+        if memo not in self._days_of:
+            self._days_of[memo] = self.cutoff.day_of(key)
+        found = self._days_of[memo]
+        if found is None:
+            return None
+        day = max(found, self.tomorrow)
+        return day if day <= self.last else None
+
+
 def due_forecast(cards: Iterable[CardToday], cutoff: DueCutoff,
                  days: int) -> dict[dt.date, int]:
     """Cards falling due on each day from today to today + ``days``: today's bucket is
     exactly the learning and due cards (`is_due`); buried cards and hidden siblings come
     back tomorrow; suspended, new and unreadable cards are not counted."""
     out: dict[dt.date, int] = {}
-    today = cutoff.today
-    tomorrow = today + dt.timedelta(days=1)
-    last = today + dt.timedelta(days=days)
-    last_text = last.isoformat()
-    beyond = DueCutoff(day_start(last, cutoff.day_boundary), cutoff.day_boundary).instant
-    days_of: dict[str, dt.date | None] = {}  # most keys share a date, or a minute
-
-    def day_of(key: str) -> dt.date | None:
-        memo = key[:16]
-        if memo not in days_of:
-            days_of[memo] = cutoff.day_of(key)
-        return days_of[memo]
-
+    window = _Window(cutoff, days)
+    today = window.today
+    later_day = window.later_day
     for card in cards:
         status = card.status
         key = card.key
+        day: dt.date | None
         if status in (TODAY_DUE, TODAY_LEARNING):
             day = today
         elif status == TODAY_LATER or (status in (TODAY_BURIED, TODAY_SIBLING)
                                        and key not in (NEW, UNREADABLE)):
-            if key > last_text if len(key) == 10 else key >= beyond:
-                continue  # after the window
-            found = day_of(key)
-            if found is None:
+            day = later_day(key)
+            if day is None:
                 continue
-            day = max(found, tomorrow)
         else:
             continue
-        if day <= last:
-            out[day] = out.get(day, 0) + 1
+        out[day] = out.get(day, 0) + 1
     return out
 
 
-__all__ = ["CardToday", "IntervalReader", "SiblingGroups", "TodayCounts", "cards_today",
-           "count_by_deck", "due_forecast", "note_intervals", "note_sibling_groups",
-           "relative_overdueness"]
+# --- counting from the index's per-note tallies (issue 17) ---------------------------
+#
+# `cards_today` makes a tuple per card: 1.4 million of them on a vault ten times the real
+# one. Yet the log speaks of few cards, and a card it does not mention is classified by
+# its due key and state alone (the branches of `_classify` below the log's). The index
+# keeps, per note and deck, the cards' keys sorted by kind (`vault.codec.Tally`), so
+# those branches become bisections: new and unreadable cards are counted, learning keys
+# before the end of the day, review dates up to today and review instants before the
+# end of the day are due, the rest later. `tally_today` counts every note the log does
+# not touch that way and gives the others to `_classify`, card by card: the same rule,
+# with the same numbers (tests/review/test_today.py compares the two on the real vault).
+
+
+class NoteCards(Protocol):
+    """A note as the index holds it (`vault.scan.NoteRecord`): its per-deck tally, at
+    hand, and its per-card summary, read when asked."""
+
+    @property
+    def rel(self) -> str: ...
+
+    @property
+    def tally(self) -> Tally: ...
+
+    @property
+    def summary(self) -> Summary: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryNote:
+    """A note given by its summary alone (its tally is made from it)."""
+
+    rel: str
+    summary: Summary
+
+    @property
+    def tally(self) -> Tally:
+        return codec.tally(self.summary)
+
+
+def as_note_cards(notes: Iterable[tuple[str, Summary]] | Iterable[NoteCards]
+                  ) -> list[NoteCards]:
+    """``notes`` as `NoteCards`: (note, summary) pairs are wrapped."""
+    return [SummaryNote(n[0], n[1]) if isinstance(n, tuple) else n for n in notes]
+
+
+# card ids -> the notes (vault-relative) holding any of them
+NoteHolders = Callable[[set[str]], set[str]]
+
+
+def holders_in_summaries(notes: Iterable[NoteCards]) -> NoteHolders:
+    """`NoteHolders` reading every note's summary (without an index to ask)."""
+    def holders(ids: set[str]) -> set[str]:
+        return {n.rel for n in notes if any(card[2] in ids for card in n.summary)}
+    return holders
+
+
+# the kinds of sorted key lists of a tally row
+_LEARN_KEYS, _DATE_KEYS, _INSTANT_KEYS = 0, 1, 2
+
+
+@dataclass(slots=True)
+class TodayTally:
+    """What `cards_today` says of a vault, counted per deck: the cards of the notes the
+    log touches (and, with ``waiting``, of every note with a card waiting today) are in
+    ``cards``, classified one by one; the other notes are counted from their tallies."""
+
+    decks: dict[str | None, TodayCounts]  # deck (None: none) -> counts of all its cards
+    cards: list[CardToday]
+    waiting: bool  # every new, learning and due card is in ``cards``
+    # counted from tallies: per deck, the cards due or learning today, and the sorted due
+    # keys of the cards scheduled after today, (keys, first later one, kind)
+    tallied_today: dict[str | None, int] = field(default_factory=dict)
+    tallied_later: dict[str | None, list[tuple[list[str], int, int]]] = field(
+        default_factory=dict)
+
+    def by_name(self, selects: Callable[[str | None], bool] | None = None
+                ) -> dict[str, TodayCounts]:
+        """Counts per deck name (NO_DECK for none), of the decks ``selects`` accepts."""
+        out: dict[str, TodayCounts] = {}
+        for deck, counts in self.decks.items():
+            if selects is not None and not selects(deck):
+                continue
+            name = deck or NO_DECK
+            found = out.get(name)
+            if found is None:
+                found = out[name] = TodayCounts()
+            found.merge(counts)
+        return out
+
+    def forecast(self, cutoff: DueCutoff, days: int,
+                 selects: Callable[[str | None], bool] | None = None) -> dict[dt.date, int]:
+        """`due_forecast` of every card of the decks ``selects`` accepts."""
+        cards = self.cards if selects is None else [c for c in self.cards if selects(c.deck)]
+        out = due_forecast(cards, cutoff, days)
+        window = _Window(cutoff, days)
+        today = window.today
+        for deck, n in self.tallied_today.items():
+            if n and (selects is None or selects(deck)):
+                out[today] = out.get(today, 0) + n
+        later_day = window.later_day
+        for deck, runs in self.tallied_later.items():
+            if selects is not None and not selects(deck):
+                continue
+            for keys, at, kind in runs:
+                # dates and instants come in lists of their own kind: the window's end
+                # cuts them; learning keys are few and tested one by one
+                end = (bisect_right(keys, window.last_text, at) if kind == _DATE_KEYS
+                       else bisect_left(keys, window.beyond, at) if kind == _INSTANT_KEYS
+                       else len(keys))
+                while at < end:
+                    key = keys[at]
+                    after = bisect_right(keys, key, at, end)  # the cards sharing the key
+                    day = later_day(key)
+                    if day is not None:
+                        out[day] = out.get(day, 0) + after - at
+                    at = after
+        return out
+
+
+def tally_today(notes: Iterable[NoteCards], *, cutoff: DueCutoff,
+                suspended: Collection[str] = (), buried: Collection[str] = (),
+                reviewed_today: Collection[str] = (), leeches: Collection[str] = (),
+                bury_siblings: bool = True, siblings: SiblingGroups | None = None,
+                holders: NoteHolders | None = None, waiting: bool = False) -> TodayTally:
+    """`cards_today`'s classification of ``notes`` (in vault order), counted per deck
+    (`TodayTally`). ``holders`` says which notes hold the log's cards (default: read
+    every summary); ``waiting``: classify every note with a card waiting today card by
+    card too, for the queue's lists."""
+    notes = list(notes)
+    reviewed = set(reviewed_today)
+    leech_ids = frozenset(leeches)
+    log_ids = set(suspended) | set(buried) | reviewed | leech_ids
+    find = holders if holders is not None else holders_in_summaries(notes)
+    by_log = find(log_ids) if log_ids else set()
+    end_of_day = cutoff.instant
+    today = cutoff.today_text
+    out: list[CardToday] = []
+    touched: dict[str, tuple[int, int]] = {}
+    # per deck: [new, unreadable, learning, due, later, later learning, total]
+    counted: dict[str | None, list[int]] = {}
+    tallied_today: dict[str | None, int] = {}
+    tallied_later: dict[str | None, list[tuple[list[str], int, int]]] = {}
+    suspended_ids, buried_ids = set(suspended), set(buried)
+    first_seen: dict[str | None, None] = {}  # decks in vault order, as cards_today lists them
+    ordinal = 0
+    with gc_paused():
+        for note in notes:
+            rows = note.tally
+            for row in rows:
+                first_seen.setdefault(row[0])
+            if note.rel in by_log or (waiting and _has_waiting(rows, end_of_day, today)):
+                ordinal = _classify([(note.rel, note.summary)], out, touched, suspended_ids,
+                                    buried_ids, reviewed, leech_ids, cutoff, ordinal)
+                continue
+            for deck, n_new, n_unreadable, learn, dates, instants in rows:
+                learning = bisect_left(learn, end_of_day)
+                due_dates = bisect_right(dates, today)
+                due_instants = bisect_left(instants, end_of_day)
+                n = n_new + n_unreadable + len(learn) + len(dates) + len(instants)
+                ordinal += n
+                later_learning = len(learn) - learning
+                due = due_dates + due_instants
+                later = later_learning + len(dates) - due_dates + len(instants) - due_instants
+                c = counted.get(deck)
+                if c is None:
+                    c = counted[deck] = [0, 0, 0, 0, 0, 0, 0]
+                    tallied_today[deck] = 0
+                    tallied_later[deck] = []
+                c[0] += n_new
+                c[1] += n_unreadable
+                c[2] += learning
+                c[3] += due
+                c[4] += later
+                c[5] += later_learning
+                c[6] += n
+                tallied_today[deck] += learning + due
+                runs = tallied_later[deck]
+                if later_learning:
+                    runs.append((learn, learning, _LEARN_KEYS))
+                if due_dates < len(dates):
+                    runs.append((dates, due_dates, _DATE_KEYS))
+                if due_instants < len(instants):
+                    runs.append((instants, due_instants, _INSTANT_KEYS))
+    if bury_siblings and siblings is not None:
+        for rel, (start, end) in touched.items():
+            _hide_siblings(out, start, end, siblings(rel), reviewed)
+    decks = {deck: TodayCounts() for deck in first_seen}
+    for deck, c in counted.items():
+        counts = decks[deck]
+        counts.total = c[6]
+        counts.later_learning = c[5]
+        for status, n in ((TODAY_NEW, c[0]), (TODAY_UNREADABLE, c[1]),
+                          (TODAY_LEARNING, c[2]), (TODAY_DUE, c[3]), (TODAY_LATER, c[4])):
+            if n:
+                counts.by_status[status] = n
+    for card in out:
+        decks[card.deck].add(card)
+    return TodayTally(decks, out, waiting, tallied_today, tallied_later)
+
+
+def _has_waiting(rows: Tally, end_of_day: str, today: str) -> bool:
+    """Does a note with these tally rows hold a new, learning or due card (if the log
+    holds none of them back)?"""
+    for _, n_new, _, learn, dates, instants in rows:
+        if (n_new or (learn and learn[0] < end_of_day) or (dates and dates[0] <= today)
+                or (instants and instants[0] < end_of_day)):
+            return True
+    return False
+
+
+__all__ = ["CardToday", "IntervalReader", "NoteCards", "NoteHolders", "SiblingGroups",
+           "SummaryNote", "TodayCounts", "TodayTally", "as_note_cards", "cards_today",
+           "count_by_deck", "due_forecast", "holders_in_summaries", "note_intervals",
+           "note_sibling_groups", "relative_overdueness", "tally_today"]

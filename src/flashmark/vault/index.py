@@ -259,6 +259,23 @@ class Index:
             "SELECT path FROM notes WHERE instr(ids, ?) > 0", (" " + card_id,))
             if type(row[0]) is str], empty=[])
 
+    def paths_holding(self, card_ids: set[str]) -> set[str] | None:
+        """Notes holding any of ``card_ids`` (a row whose ids are damaged counts as
+        holding them: its note is then looked at card by card); None when the index
+        could not be read. One pass over the ids column: at 10x the real vault, 1.4
+        million ids in 0.1 s, where loading the notes' summaries takes seconds."""
+        def read(db: sqlite3.Connection) -> tuple[bool, set[str]]:
+            found: set[str] = set()
+            for path, ids in db.execute("SELECT path, ids FROM notes WHERE ids != ''"):
+                if type(ids) is not str or not card_ids.isdisjoint(ids.split()):
+                    found.add(path)
+            return True, found
+        if self.closed:
+            return None
+        nothing: tuple[bool, set[str]] = (False, set())  # a recovered index has no rows
+        read_it, found = self._guarded(read, empty=nothing)
+        return found if read_it else None
+
     def card_json(self, path: str) -> bytes | None:
         """The note's compressed `scan --json` lines as stored (None: not stored). The
         row is only there while the note's size and mtime match what was parsed."""

@@ -106,6 +106,16 @@ class ScanResult:
                                                  all_notes=self.all_notes)
         return {r.rel: self._parsed[r.rel] for r in records}
 
+    def notes_holding(self, card_ids: set[str]) -> set[str]:
+        """The notes (vault-relative) holding any of ``card_ids``: asked of the index
+        while it is open, else read from the notes' summaries."""
+        if self._index is not None:
+            found = self._index.paths_holding(card_ids)
+            if found is not None:
+                return found
+        return {r.rel for r in self.flashcard_notes()
+                if any(card[2] in card_ids for card in r.summary)}
+
     def has_cards(self) -> bool:
         return any(r.tally for r in self.flashcard_notes())  # a tally row is a deck's cards
 
