@@ -92,6 +92,10 @@ def test_symlinked_note_is_found(tmp_path: Path) -> None:
     (("**/*.excalidraw.md",), ["a.md", "drafts/d.md", "drafts/sub/e.md"]),
     (("a.md", "drafts/sub/*"), ["drafts/d.md", "pics/p.excalidraw.md"]),
     (("nothing/*",), ["a.md", "drafts/d.md", "drafts/sub/e.md", "pics/p.excalidraw.md"]),
+    # several globs are one regular expression: classes, "?" and case as fnmatchcase has them
+    (("[ab].md", "pics/*.excalidraw.md"), ["drafts/d.md", "drafts/sub/e.md"]),
+    (("drafts/s?b/*", "*.MD"), ["a.md", "drafts/d.md", "pics/p.excalidraw.md"]),
+    (("[!a].md", "drafts/[!s]*"), ["a.md", "drafts/sub/e.md", "pics/p.excalidraw.md"]),
 ])
 def test_ignore_globs(tmp_path: Path, ignore: tuple[str, ...], expected: list[str]) -> None:
     for rel in ["a.md", "drafts/d.md", "drafts/sub/e.md", "pics/p.excalidraw.md"]:

@@ -265,9 +265,8 @@ def _build_queue(tallied: TodayTally, state: LogState, cutoff: DueCutoff,
     # The cards classified one by one hold every card the log names (and, with lists,
     # every card waiting today): the limits, the ratings and the lists come from them,
     # the per-deck counts from the tally.
-    cards = tallied.cards
-    by_id = {c.id: c.deck for c in cards} if (state.introduced_today
-                                               or state.due_reviewed_today) else {}
+    by_id = {c.id: c.deck for c in tallied.logged_cards()} if (
+        state.introduced_today or state.due_reviewed_today) else {}
     limits = DailyLimits(
         settings,
         new_done=[by_id[i] for i in state.introduced_today if i in by_id],
@@ -279,12 +278,12 @@ def _build_queue(tallied: TodayTally, state: LogState, cutoff: DueCutoff,
     decks = tallied.by_name(selected)
     reviewed_today = state.reviewed_today
     rated_today = 0
-    for card in cards:
+    if reviewed_today:
+        for card in tallied.logged_cards():
+            if card.id in reviewed_today and (selected is None or selected(card.deck)):
+                rated_today += reviewed_today[card.id]
+    for card in tallied.cards if lists else ():
         if selected is not None and not selected(card.deck):
-            continue
-        if reviewed_today and card.id in reviewed_today:
-            rated_today += reviewed_today[card.id]
-        if not lists:
             continue
         status = card.status
         if status == TODAY_NEW:

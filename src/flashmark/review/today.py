@@ -32,7 +32,7 @@ import datetime as dt
 import functools
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, Protocol
@@ -422,6 +422,12 @@ class TodayTally:
     decks: dict[str | None, TodayCounts]  # deck (None: none) -> counts of all its cards
     cards: list[CardToday]
     waiting: bool  # every new, learning and due card is in ``cards``
+    logged: list[tuple[int, int]]  # slices of ``cards``: the notes the log touches
+
+    def logged_cards(self) -> Iterator[CardToday]:
+        """The cards of the notes the log touches (every card it names is one)."""
+        for start, end in self.logged:
+            yield from self.cards[start:end]
     # counted from tallies: per deck, the cards due or learning today, and the sorted due
     # keys of the cards scheduled after today, (keys, first later one, kind)
     tallied_today: dict[str | None, int] = field(default_factory=dict)
@@ -490,6 +496,7 @@ def tally_today(notes: Iterable[NoteCards], *, cutoff: DueCutoff,
     end_of_day = cutoff.instant
     today = cutoff.today_text
     out: list[CardToday] = []
+    logged: list[tuple[int, int]] = []
     touched: dict[str, tuple[int, int]] = {}
     # per deck: [new, unreadable, learning, due, later, later learning, total]
     counted: dict[str | None, list[int]] = {}
@@ -503,9 +510,13 @@ def tally_today(notes: Iterable[NoteCards], *, cutoff: DueCutoff,
             rows = note.tally
             for row in rows:
                 first_seen.setdefault(row[0])
-            if note.rel in by_log or (waiting and _has_waiting(rows, end_of_day, today)):
+            logged_note = note.rel in by_log
+            if logged_note or (waiting and _has_waiting(rows, end_of_day, today)):
+                start = len(out)
                 ordinal = _classify([(note.rel, note.summary)], out, touched, suspended_ids,
                                     buried_ids, reviewed, leech_ids, cutoff, ordinal)
+                if logged_note:
+                    logged.append((start, len(out)))
                 continue
             for deck, n_new, n_unreadable, learn, dates, instants in rows:
                 learning = bisect_left(learn, end_of_day)
@@ -548,9 +559,18 @@ def tally_today(notes: Iterable[NoteCards], *, cutoff: DueCutoff,
                           (TODAY_LEARNING, c[2]), (TODAY_DUE, c[3]), (TODAY_LATER, c[4])):
             if n:
                 counts.by_status[status] = n
-    for card in out:
-        decks[card.deck].add(card)
-    return TodayTally(decks, out, waiting, tallied_today, tallied_later)
+    # the cards classified one by one, counted per (deck, status) first: a method call
+    # per card costs more (the reviewer classifies every waiting card: a million at 10x)
+    for (deck, status), n in Counter((c.deck, c.status) for c in out).items():
+        counts = decks[deck]
+        counts.by_status[status] += n
+        counts.total += n
+    for deck, n in Counter(c.deck for c in out if c.leech).items():
+        decks[deck].leeches += n
+    for deck, n in Counter(c.deck for c in out
+                           if c.status == TODAY_LATER and c.state == STATE_LEARNING).items():
+        decks[deck].later_learning += n
+    return TodayTally(decks, out, waiting, logged, tallied_today, tallied_later)
 
 
 def _has_waiting(rows: Tally, end_of_day: str, today: str) -> bool:

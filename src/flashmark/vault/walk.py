@@ -9,9 +9,10 @@ is not entered again, so link loops end.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from fnmatch import translate
 
 from flashmark.model import WARNING, Diagnostic
 
@@ -34,11 +35,23 @@ def walk_notes(root: str, ignore: tuple[str, ...] = (),
     except OSError:
         return
     found: list[NoteFile] = []
-    _walk(root, "", ignore, seen, problems, found)
+    _walk(root, "", _ignored(ignore), seen, problems, found)
     yield from found
 
 
-def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int, int]],
+# a path -> does an ignore glob match it
+Ignored = Callable[[str], object] | None
+
+
+def _ignored(globs: tuple[str, ...]) -> Ignored:
+    """One regular expression for all the ignore globs: what ``any(fnmatchcase(path, g)
+    for g in globs)`` says, in one call per path (80k notes at 10x the real vault)."""
+    if not globs:
+        return None
+    return re.compile("|".join(f"(?:{translate(g)})" for g in globs)).match
+
+
+def _walk(folder: str, prefix: str, ignore: Ignored, seen: set[tuple[int, int]],
           problems: list[Diagnostic] | None, found: list[NoteFile]) -> None:
     try:
         with os.scandir(folder) as it:
@@ -63,7 +76,7 @@ def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int
             continue
         try:
             if name.endswith(".md") and entry.is_file():
-                if ignore and any(fnmatchcase(rel, g) for g in ignore):
+                if ignore is not None and ignore(rel):
                     continue
                 st = entry.stat()
                 found.append(NoteFile(rel, entry.path, st.st_size, st.st_mtime_ns))
@@ -76,7 +89,7 @@ def _walk(folder: str, prefix: str, ignore: tuple[str, ...], seen: set[tuple[int
                                                          "visited (a loop?): skipped"))
                     continue
                 seen.add(key)
-                if ignore and any(fnmatchcase(rel + "/", g) for g in ignore):
+                if ignore is not None and ignore(rel + "/"):
                     continue
                 _walk(entry.path, rel + "/", ignore, seen, problems, found)
         except OSError as exc:
