@@ -20,7 +20,9 @@ from flashmark.model import Rating
 from flashmark.review.card_view import card_renderable, render_text
 from flashmark.scheduling import format_interval
 from flashmark.tui.app import FlashmarkApp
-from flashmark.tui.screens import DeckScreen, HelpScreen, ReviewScreen
+from flashmark.tui.deck_screen import DeckScreen
+from flashmark.tui.help_screen import HelpScreen
+from flashmark.tui.review_screen import ReviewScreen
 from flashmark.tui.stats_screen import StatsScreen
 from flashmark.tui.widgets import KeyButton
 from flashmark.vault.reviewlog import (

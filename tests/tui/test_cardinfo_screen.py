@@ -10,7 +10,7 @@ from textual.pilot import Pilot
 
 from flashmark.tui.app import FlashmarkApp
 from flashmark.tui.cardinfo_screen import CardInfoScreen
-from flashmark.tui.screens import ReviewScreen
+from flashmark.tui.review_screen import ReviewScreen
 from tests.tui.tui_support import drive, shown
 
 

@@ -21,7 +21,8 @@ from flashmark.model import Rating
 from flashmark.review.overview import open_review
 from flashmark.review.settings import load_review_settings
 from flashmark.tui.app import FlashmarkApp
-from flashmark.tui.screens import RatedElsewhereScreen, ReviewScreen
+from flashmark.tui.rated_elsewhere_screen import RatedElsewhereScreen
+from flashmark.tui.review_screen import ReviewScreen
 from flashmark.vault.reviewlog import Event, Pending, ReviewLog, in_effect, reviews
 from tests.tui.tui_support import NOW, Clock, drive, review_session, shown
 

@@ -16,7 +16,7 @@ from flashmark.config import load_settings
 from flashmark.model import Rating
 from flashmark.review.settings import load_review_settings
 from flashmark.tui.app import Context, FlashmarkApp
-from flashmark.tui.screens import ReviewScreen
+from flashmark.tui.review_screen import ReviewScreen
 from flashmark.vault.reviewlog import ReviewLog, reviews
 from tests.tui.tui_support import ready
 
