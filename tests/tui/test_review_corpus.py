@@ -52,7 +52,7 @@ def test_review_on_the_real_vault(tmp_path: Path, expect_in: Any,
                 originals.append((note, note.read_bytes()))
                 expected, after = expect.rating(card.id, card.path, rating, NOW)
                 await pilot.press("space", key)
-                await pilot.pause()
+                await ready(pilot)
                 assert note.read_bytes() == expected
                 assert reviews(ReviewLog(root).effective())[-1].after == after
             for note, data in reversed(originals):
