@@ -24,7 +24,7 @@ from flashmark.cli.main import main
 from flashmark.config import load_settings
 from flashmark.review.settings import load_review_settings
 from flashmark.tui.app import START_DECKS, Context, FlashmarkApp
-from flashmark.tui.screens import DeckScreen
+from flashmark.tui.deck_screen import DeckScreen
 from flashmark.vault.lock import vault_lock
 from flashmark.vault.reviewlog import Bury, ReviewLog, Suspend
 from tests.tui.tui_support import ready

@@ -73,7 +73,7 @@ def drive(vault: Path, steps: Steps, **kwargs: Any) -> FlashmarkApp:
 
 def review_session(app: FlashmarkApp) -> ReviewSession:
     """The session of the review screen (under a question put over it, if any)."""
-    from flashmark.tui.screens import ReviewScreen
+    from flashmark.tui.review_screen import ReviewScreen
 
     for screen in reversed(app.screen_stack):
         if isinstance(screen, ReviewScreen):

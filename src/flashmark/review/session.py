@@ -68,7 +68,7 @@ from flashmark.syntax import parse_note, srcodec
 from flashmark.vault.codec import NEW, UNREADABLE, due_key, key_and_state
 from flashmark.vault.edit import NoteWriteError
 from flashmark.vault.lock import vault_lock
-from flashmark.vault.notefile import decode_note
+from flashmark.vault.notefile import decode_note, read_note
 from flashmark.vault.reviewlog import (
     LOG_NAME,
     Bury,
@@ -735,5 +735,26 @@ def suspended_cards(events: list[Event]) -> list[Suspend]:
     return list(current.values())
 
 
-__all__ = ["RateResult", "ReviewSession", "ShownCard", "editor_command",
+def card_fronts(root: Path, settings: Settings, cards: list[tuple[str, str]], *,
+                all_notes: bool = False) -> dict[str, str]:
+    """The fronts (``Card.front``, the text the browser lists) of ``cards``, given as
+    (id, vault-relative note path): each note is read once. A card no longer in its
+    note, or in a note that cannot be read, has none."""
+    wanted: dict[str, set[str]] = {}
+    for card_id, rel in cards:
+        wanted.setdefault(rel, set()).add(card_id)
+    fronts: dict[str, str] = {}
+    for rel, ids in wanted.items():
+        try:
+            text = read_note(rel, str(root / rel)).text
+        except FlashmarkError:
+            continue
+        for question in parse_note(text, settings.parser, all_notes=all_notes).questions:
+            for card in cards_of(question, rel):
+                if card.id in ids:
+                    fronts[card.id] = card.front
+    return fronts
+
+
+__all__ = ["RateResult", "ReviewSession", "ShownCard", "card_fronts", "editor_command",
            "suspended_cards", "unsuspend"]

@@ -25,7 +25,8 @@ from flashmark.review.overview import Opened, open_review
 from flashmark.review.queue import Queue
 from flashmark.review.session import Clock, ReviewSession, suspended_cards, unsuspend
 from flashmark.review.settings import ReviewSettings
-from flashmark.tui.screens import DeckScreen, ReviewScreen
+from flashmark.tui.deck_screen import DeckScreen
+from flashmark.tui.review_screen import ReviewScreen
 from flashmark.vault.media import MediaIndex
 from flashmark.vault.reviewlog import ReviewLog, Suspend
 
@@ -70,7 +71,8 @@ class FlashmarkApp(App[int]):
     TITLE = "flashmark"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("q", "quit", "Quit", show=False),
+        Binding("q", "quit", "Quit", show=False,
+                tooltip="every rating is already saved"),
     ]
 
     def __init__(self, ctx: Context, *, deck: str | None = None,

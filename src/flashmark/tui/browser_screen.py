@@ -18,6 +18,8 @@ from textual.widgets import DataTable, Input, Static
 
 from flashmark.errors import FlashmarkError
 from flashmark.review.search import SearchResult
+from flashmark.tui._shared import _one_line
+from flashmark.tui.keys import bar_keys
 from flashmark.tui.widgets import KeyBar
 from flashmark.vault.cardtable import CardRow
 
@@ -29,9 +31,7 @@ MAX_ROWS = 10_000  # drawn in the table; the count says how many matched
 COLUMNS = (("front", "Front"), ("due", "Due"), ("ivl", "Ivl"), ("d", "D"),
            ("lapses", "Lapses"), ("deck", "Deck"))
 FRONT_WIDTH = 28
-BROWSER_KEYS = [("/", "Search"), ("␣", "Mark"), ("!", "Suspend"), ("-", "Bury"),
-                ("0-7", "Flag"), ("F", "Forget"), ("D", "Due"), ("u", "Undo"), ("i", "Info"),
-                ("esc", "Back")]
+FLAG_KEYS = Binding.Group("Flag")
 
 
 def _app(screen: Screen[Any]) -> FlashmarkApp:
@@ -40,16 +40,22 @@ def _app(screen: Screen[Any]) -> FlashmarkApp:
 
 class BrowserScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "Search", key_display="/",
+                tooltip="Anki's search syntax: deck:… is:due tag:… (enter searches)"),
+        Binding("space", "mark", "Mark", key_display="␣",
+                tooltip="mark the card (the actions act on the marked cards, or the one "
+                        "under the cursor)"),
+        Binding("exclamation_mark", "suspend", "Suspend", key_display="!",
+                tooltip="suspend, or un-suspend"),
+        Binding("minus", "bury", "Bury", key_display="-", tooltip="bury until tomorrow"),
+        *[Binding(str(n), f"flag({n})", "Flag", group=FLAG_KEYS,
+                  tooltip="" if n else "flag the card with colour 1-7 (0: no flag)")
+          for n in range(8)],
+        Binding("F", "forget", "Forget", tooltip="make the card new again"),
+        Binding("D", "set_due", "Due", tooltip="set the due date: in days, or a range"),
+        Binding("u", "undo", "Undo", tooltip="undo the last action"),
+        Binding("i", "info", "Info", tooltip="card info: schedule, state, review history"),
         Binding("escape", "back", "Back"),
-        Binding("slash", "focus_search", "Search", key_display="/"),
-        Binding("space", "mark", "Mark", show=False),
-        Binding("exclamation_mark", "suspend", "Suspend", key_display="!"),
-        Binding("minus", "bury", "Bury", key_display="-"),
-        *[Binding(str(n), f"flag({n})", f"Flag {n}", show=False) for n in range(8)],
-        Binding("F", "forget", "Forget"),
-        Binding("D", "set_due", "Set due"),
-        Binding("u", "undo", "Undo"),
-        Binding("i", "info", "Info", show=False),
     ]
     DEFAULT_CSS = """
     BrowserScreen #browser-search { height: 3; }
@@ -82,7 +88,7 @@ class BrowserScreen(Screen[None]):
         yield Input(placeholder="due in days: 0, 3, 3-7, 3-7! (enter applies, esc cancels)",
                     id="browser-days")
         yield Static("", id="browser-status")
-        yield KeyBar(BROWSER_KEYS)
+        yield KeyBar(bar_keys(self.BINDINGS))
 
     def on_mount(self) -> None:
         self.run_search(self.query_text)
@@ -137,12 +143,10 @@ class BrowserScreen(Screen[None]):
     def _cells(self, row: CardRow) -> list[Any]:
         assert self.result is not None
         mark = "● " if row.id in self.marked else ""
-        front = " ".join(row.front.split())
         memory = self.result.memory(row)
         due = "new" if row.key == "" else row.key[:10]
-        if len(front) > FRONT_WIDTH:
-            front = front[:FRONT_WIDTH - 1] + "…"
-        return [Text(mark + front), due, "" if row.interval is None else row.interval,
+        return [Text(mark + _one_line(row.front, FRONT_WIDTH)), due,
+                "" if row.interval is None else row.interval,
                 "" if memory is None else round(memory[1], 1),
                 "" if row.key == "" else (row.lapses if row.lapses is not None else 0),
                 row.deck or ""]
