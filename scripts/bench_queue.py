@@ -25,13 +25,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_review import CORPUS, REPO, command, run_once  # noqa: E402
+from bench_review import CORPUS, REPO, command, run_once
 
 sys.path.insert(0, str(REPO / "src"))
-from flashmark.config import load_settings  # noqa: E402
-from flashmark.review.overview import open_review  # noqa: E402
-from flashmark.review.queue import deck_tree  # noqa: E402
-from flashmark.vault.scan import scan_vault  # noqa: E402
+from flashmark.config import load_settings
+from flashmark.review.overview import open_review
+from flashmark.review.queue import deck_tree
+from flashmark.vault.scan import scan_vault
 
 
 def main() -> int:
