@@ -152,3 +152,14 @@ def test_an_id_never_seen_is_an_error_and_nothing_is_kept(tmp_path: Path,
     code, _, err = cli("rate", "0123456789ab", "good", str(root), "--now", NOW_TEXT)
     assert code == EXIT_INPUT and "no card with id 0123456789ab" in err
     assert _pending(root) == []
+
+
+def test_a_note_empty_right_now_is_not_a_gone_card(tmp_path: Path, cli: Runner) -> None:
+    """An empty note is being saved (most likely): try again, nothing kept pending."""
+    root = _vault(tmp_path, 0)
+    card_id = str(_card(cli, root)["id"])
+    assert cli("rate", card_id, "good", str(root), "--now", NOW_TEXT)[0] == EXIT_OK
+    (root / "cards.md").write_text("")
+    code, _, err = cli("rate", card_id, "good", str(root), "--now", NOW_TEXT)
+    assert code == EXIT_INPUT and "which is empty right now" in err
+    assert _pending(root) == []

@@ -472,19 +472,29 @@ class CardGoneError(ConflictError):
 GONE_REASON = "the card is no longer in its note"
 
 
+def _empty_now(root: Path, rel: str) -> bool:
+    try:
+        return os.path.getsize(root / rel) == 0
+    except OSError:
+        return False
+
+
 def rate_card_or_keep(root: Path, settings: Settings, card_id: str, rating: Rating,
                       now: dt.datetime, *, duration_ms: int | None = None,
                       all_notes: bool = False) -> RateOutcome:
     """`rate_card`, and for a card that left its note (its id known from the review log
     or the index) the rating kept as `pending`, as the reviewer keeps it: raises
-    `CardGoneError` then. An id never seen stays `CardNotFoundError`."""
+    `CardGoneError` then. An id never seen, or a card whose note is empty right now
+    (being saved), stays `CardNotFoundError`."""
     finder = CardFinder(root, settings, all_notes=all_notes)
     try:
         return rate_card(root, settings, card_id, rating, now, duration_ms=duration_ms,
                          all_notes=all_notes, finder=finder)
     except CardNotFoundError:
         gone = finder.gone(card_id)
-        if gone is None:
+        if gone is None or _empty_now(root, gone.path):
+            # An empty note is most likely being saved this instant: "try again" (the
+            # error says so) is right, not a pending rating for a card that is coming back.
             raise
     pending = keep_pending(root, settings, finder.log, gone, gone.path, rating, now,
                            duration_ms=duration_ms, reason=GONE_REASON)
