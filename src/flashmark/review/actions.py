@@ -47,6 +47,7 @@ from flashmark.vault.reviewlog import (
     Event,
     Flag,
     Forget,
+    Leech,
     Review,
     ReviewLog,
     SetDue,
@@ -315,15 +316,25 @@ def undo_newest(root: Path, settings: Settings, now: dt.datetime, *,
         if not effective:
             raise FlashmarkError("nothing to undo: the review log has no rating or action "
                                  "left to take back")
-        newest = effective[-1]
-        batch = getattr(newest, "batch", None)
-        group: list[Event] = [newest] if batch is None else [
-            e for e in reversed(effective) if getattr(e, "batch", None) == batch]
+        group = _batch_of(effective[-1], in_effect(log.events()))
         time_text = _now_utc(now)
         for e in group:
             if isinstance(e, Review | Forget | SetDue):
                 revert_write_locked(root, settings, log, e, now, all_notes=all_notes)
             else:
-                assert isinstance(e, Bury | Suspend | Unsuspend | Flag)
+                assert isinstance(e, Bury | Suspend | Unsuspend | Flag | Leech)
                 log.append(Undo(time=time_text, of=e.uid, id=e.id, path=e.path))
     return group
+
+
+def _batch_of(newest: Event, effective: list[Event]) -> list[Event]:
+    """``newest`` and the other events of its batch, newest first. A rating's batch is
+    its uid: the `Leech` (and `Suspend`) it made (`review.leech.note_leech`) go with it,
+    whichever of them is named."""
+    batch = getattr(newest, "batch", None)
+    if batch is None and isinstance(newest, Review):
+        batch = newest.uid
+    if batch is None:
+        return [newest]
+    return [e for e in reversed(effective)
+            if getattr(e, "batch", None) == batch or e.uid == batch]
