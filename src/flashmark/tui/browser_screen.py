@@ -1,6 +1,8 @@
 """The card browser (key `b`): a search box, a sortable table of the cards the query
 matches, the selected card drawn beside it, and the actions of `review.actions` on the
-marked cards (or the one under the cursor). Every action is logged and `u` undoes it."""
+marked cards (or the one under the cursor). Every action is logged and `u` undoes it.
+`e` opens the card's note in $EDITOR (as the reviewer does), `r` reviews the cards the
+search matches now (a filtered deck: `review.queue`)."""
 
 from __future__ import annotations
 
@@ -30,8 +32,8 @@ COLUMNS = (("front", "Front"), ("due", "Due"), ("ivl", "Ivl"), ("d", "D"),
            ("lapses", "Lapses"), ("deck", "Deck"))
 FRONT_WIDTH = 28
 BROWSER_KEYS = [("/", "Search"), ("␣", "Mark"), ("!", "Suspend"), ("-", "Bury"),
-                ("0-7", "Flag"), ("F", "Forget"), ("D", "Due"), ("u", "Undo"), ("i", "Info"),
-                ("esc", "Back")]
+                ("0-7", "Flag"), ("F", "Forget"), ("D", "Due"), ("R", "Resched"),
+                ("u", "Undo"), ("i", "Info"), ("e", "Edit"), ("r", "Review"), ("esc", "Back")]
 
 
 def _app(screen: Screen[Any]) -> FlashmarkApp:
@@ -48,6 +50,9 @@ class BrowserScreen(Screen[None]):
         *[Binding(str(n), f"flag({n})", f"Flag {n}", show=False) for n in range(8)],
         Binding("F", "forget", "Forget"),
         Binding("D", "set_due", "Set due"),
+        Binding("R", "reschedule", "Reschedule"),
+        Binding("e", "edit", "Edit"),
+        Binding("r", "review", "Review these"),
         Binding("u", "undo", "Undo"),
         Binding("i", "info", "Info", show=False),
     ]
@@ -272,6 +277,44 @@ class BrowserScreen(Screen[None]):
             self.notify(str(exc), severity="warning", timeout=5)
             return
         self._after(action.replace("_", "-"), sum(o.changed for o in done), len(done))
+
+    def action_reschedule(self) -> None:
+        from flashmark.review.actions import RESCHEDULE
+
+        self._write(RESCHEDULE)
+
+    def action_edit(self) -> None:
+        """The card's note in $EDITOR at its line, as the reviewer's `e`; then the search
+        again, so that the table shows the edit."""
+        import subprocess
+
+        from textual.app import SuspendNotSupported
+
+        from flashmark.review.session import editor_command
+
+        row = self._current()
+        if row is None:
+            return
+        command = editor_command(str(_app(self).ctx.root / row.path), row.line)
+        try:
+            try:
+                with self.app.suspend():
+                    subprocess.call(command)
+            except SuspendNotSupported:  # no terminal to hand over (tests): run it as is
+                subprocess.call(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            self.notify(f"cannot start the editor {command[0]!r}: {exc.strerror}",
+                        severity="error", timeout=6)
+            return
+        self.run_search(self.query_text)
+
+    def action_review(self) -> None:
+        """Review the cards the search matches (Anki's custom study over a search)."""
+        if self.result is None or not self.result.rows:
+            self.notify("No card matches the search: nothing to review.", timeout=3)
+            return
+        _app(self).review_search(self.query_text)
 
     def action_undo(self) -> None:
         from flashmark.review.actions import undo_newest
