@@ -31,9 +31,11 @@ MAX_ROWS = 10_000  # drawn in the table; the count says how many matched
 COLUMNS = (("front", "Front"), ("due", "Due"), ("ivl", "Ivl"), ("d", "D"),
            ("lapses", "Lapses"), ("deck", "Deck"))
 FRONT_WIDTH = 28
-BROWSER_KEYS = [("/", "Search"), ("␣", "Mark"), ("!", "Suspend"), ("-", "Bury"),
-                ("0-7", "Flag"), ("F", "Forget"), ("D", "Due"), ("R", "Resched"),
-                ("u", "Undo"), ("i", "Info"), ("e", "Edit"), ("r", "Review"), ("esc", "Back")]
+# Two lines: every key fits 80 columns. The actions on the marked cards, then the rest.
+ACTION_KEYS = [("␣", "Mark"), ("!", "Suspend"), ("-", "Bury"), ("0-7", "Flag"),
+               ("F", "Forget"), ("D", "Due"), ("R", "Reschedule")]
+OTHER_KEYS = [("/", "Search"), ("u", "Undo"), ("i", "Info"), ("e", "Edit"),
+              ("r", "Review these"), ("esc", "Back")]
 
 
 def _app(screen: Screen[Any]) -> FlashmarkApp:
@@ -87,7 +89,8 @@ class BrowserScreen(Screen[None]):
         yield Input(placeholder="due in days: 0, 3, 3-7, 3-7! (enter applies, esc cancels)",
                     id="browser-days")
         yield Static("", id="browser-status")
-        yield KeyBar(BROWSER_KEYS)
+        yield KeyBar(ACTION_KEYS)
+        yield KeyBar(OTHER_KEYS)
 
     def on_mount(self) -> None:
         self.run_search(self.query_text)
