@@ -161,6 +161,7 @@ class CardTable:
         out: list[CardRow] = []
         upserts: list[tuple[str, bytes, str, bytes, bytes, str]] = []
         ordinal = 0
+        make = CardRow
         for rel, path in notes:
             got = stored.get(rel)
             if (text_test is not None and got is not None and got[2] is not None
@@ -182,11 +183,15 @@ class CardTable:
                 if text_test is not None and not text_test(lowered):
                     continue
             tags, facts, kept_texts = decoded
+            if kept_texts is None:  # (the common case, kept to one call per card)
+                out.extend([make(rel, tags, f, ordinal + k)
+                            for k, f in enumerate(facts, 1)])
+                ordinal += len(facts)
+                continue
             for k, f in enumerate(facts):
                 ordinal += 1
-                row = _row(rel, tags, f, ordinal)
-                if kept_texts is not None:
-                    row.front, row.back = kept_texts[k]
+                row = make(rel, tags, f, ordinal)
+                row.front, row.back = kept_texts[k]
                 out.append(row)
         self._store(upserts)
         return out
