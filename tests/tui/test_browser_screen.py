@@ -101,7 +101,7 @@ def test_search_mark_act_and_undo(vault: Path) -> None:
         for order in (intervals, intervals[::-1]):
             await pilot.click("#browser-table", offset=(x, 0))
             await pilot.pause()
-            column = [table.get_row_at(k)[2] for k in range(table.row_count)]
+            column = [table.get_row_at(k)[2].value for k in range(table.row_count)]
             assert column == order
         await pilot.press("i")
         await pilot.pause()
@@ -188,7 +188,7 @@ def test_edit_opens_the_note_at_the_card_then_searches_again(
         assert screen._current() is not None and screen._current().id == row.id  # type: ignore[union-attr]
         await pilot.press("e")
         await ready(pilot)
-        fronts = [screen.rows[k].front for k in screen.rows]
+        fronts = [screen._texts(r)[0] for r in screen.rows.values()]
         assert any(f.startswith("EDITED") for f in fronts)
         cell = screen.query_one("#browser-table", DataTable).get_row_at(0)[0]
         assert str(cell).startswith("EDITED")
@@ -268,3 +268,33 @@ def test_snapshot_card_info(vault: Path, snap_compare: Snap, size: tuple[int, in
 
     assert snap_compare(make_app(vault, start="decks", theme=theme), terminal_size=size,
                         run_before=run_before)
+
+
+def test_rows_are_added_in_chunks_and_a_sort_takes_them_all(
+        vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first rows go in at once, the rest in chunks after (here 10, then 25 at a
+    time); a sort asked for before the last chunk adds every row first."""
+    from flashmark.tui import browser_screen
+
+    monkeypatch.setattr(browser_screen, "FIRST_ROWS", 10)
+    monkeypatch.setattr(browser_screen, "CHUNK_ROWS", 25)
+    expected = search_vault(vault, load_settings(vault), "is:review", NOW).rows
+    assert len(expected) > 60
+
+    async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
+        screen = await _browse(pilot, app, "is:review")
+        table = screen.query_one("#browser-table", DataTable)
+        assert table.row_count == len(expected)
+        assert [str(k.value) for k in table.rows] == [r.id for r in expected]
+        # a new search, sorted by Ivl before its chunks are all in
+        screen.run_search("is:review")
+        await app.workers.wait_for_complete([w for w in app.workers if w.group == "browser"])
+        await pilot.pause(0)
+        x = sum(c.get_render_width(table) for c in list(table.columns.values())[:2]) + 1
+        await pilot.click("#browser-table", offset=(x, 0))
+        await ready(pilot)
+        assert table.row_count == len(expected)
+        ivls = [table.get_row_at(k)[2].value for k in range(table.row_count)]
+        assert ivls == sorted(r.interval or 0 for r in expected)
+
+    drive(vault, steps, start="decks")

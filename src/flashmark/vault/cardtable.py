@@ -196,6 +196,23 @@ class CardTable:
         self._store(upserts)
         return out
 
+    def note_texts(self, rel: str) -> dict[str, tuple[str, str]] | None:
+        """(front, back) of each card of the note ``rel`` by card id, from its current
+        row; None when it has none (then read the note)."""
+        if self.db is None:
+            return None
+        try:
+            got = self.db.execute(
+                "SELECT s.facts, s.texts FROM search_cards s JOIN notes n ON n.path = s.path "
+                "WHERE s.path = ? AND s.digest = n.digest AND s.fingerprint = ?",
+                (rel, self.fingerprint)).fetchone()
+        except sqlite3.Error:
+            return None
+        decoded = None if got is None else _decode((got[0], got[1], None), True)
+        if decoded is None or decoded[2] is None:
+            return None
+        return {f[0]: pair for f, pair in zip(decoded[1], decoded[2], strict=True)}
+
     def _stored(self, texts: bool) -> dict[str, tuple[bytes, bytes | None, str | None]]:
         """The current rows: rel -> (facts blob, texts blob and lower-cased texts when
         asked for)."""
