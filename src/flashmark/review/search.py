@@ -29,6 +29,7 @@ Syntax (README, "Finding and fixing cards"):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections import Counter
@@ -532,6 +533,19 @@ Memory = Callable[[CardRow], tuple[float, float] | None]  # (S, D) of a card
 Recall = Callable[[CardRow], float | None]  # retrievability now
 
 
+def _comparison(cmp: str, b: float) -> Callable[[float], bool]:
+    """``_compare(cmp, a, b)`` as a test of ``a`` (a search asks it of every card)."""
+    if cmp == "<":
+        return lambda a: a < b
+    if cmp == "<=":
+        return lambda a: a <= b
+    if cmp == ">":
+        return lambda a: a > b
+    if cmp == ">=":
+        return lambda a: a >= b
+    return lambda a: _compare(cmp, a, b)
+
+
 def _compare(cmp: str, a: float, b: float) -> bool:
     if cmp == "=":
         return math.isclose(a, b, abs_tol=1e-9)
@@ -574,24 +588,38 @@ def matcher(tree: Node, facts: LogFacts, *, memory: Memory, recall: Recall
 
     def build(node: Node) -> Callable[[CardRow], bool]:
         op = node.op
-        if op == "and":
+        if op in ("and", "or"):
             parts = [build(c) for c in node.children]
-            return lambda r: all(p(r) for p in parts)
-        if op == "or":
-            parts = [build(c) for c in node.children]
-            return lambda r: any(p(r) for p in parts)
+            if not parts:  # the empty query: every card
+                return lambda r: op == "and"
+            return functools.reduce(_both if op == "and" else _either, parts)
         if op == "not":
             inner = build(node.children[0])
             return lambda r: not inner(r)
         if op == "text":
             found = text_finder(node.value)
             return lambda r: found(r.front.lower()) or found(r.back.lower())
-        if op == "deck":
+        if op == "deck":  # answers kept per deck (a vault has a few hundred)
             selects = DeckPattern(node.value).selects
-            return lambda r: selects(r.deck)
-        if op == "tag":
+            decks: dict[str | None, bool] = {}
+
+            def deck(r: CardRow) -> bool:
+                d = r.facts[5]
+                hit = decks.get(d)
+                if hit is None:
+                    hit = decks[d] = selects(d)
+                return hit
+            return deck
+        if op == "tag":  # answers kept per note (its cards share its tags)
             tag = DeckPattern(node.value).selects
-            return lambda r: any(tag(t) for t in r.tags)
+            notes: dict[str, bool] = {}
+
+            def tagged(r: CardRow) -> bool:
+                hit = notes.get(r.path)
+                if hit is None:
+                    hit = notes[r.path] = any(tag(t) for t in r.tags)
+                return hit
+            return tagged
         if op == "path":
             path = _path_matcher(node.value)
             return lambda r: path(r.path)
@@ -620,6 +648,17 @@ def matcher(tree: Node, facts: LogFacts, *, memory: Memory, recall: Recall
     return build(tree)
 
 
+# (pairs of closures, not all()/any() over a generator: a search asks every card)
+def _both(a: Callable[[CardRow], bool], b: Callable[[CardRow], bool]
+          ) -> Callable[[CardRow], bool]:
+    return lambda r: a(r) and b(r)
+
+
+def _either(a: Callable[[CardRow], bool], b: Callable[[CardRow], bool]
+            ) -> Callable[[CardRow], bool]:
+    return lambda r: a(r) or b(r)
+
+
 def _prop(node: Node, facts: LogFacts, memory: Memory, recall: Recall
           ) -> Callable[[CardRow], bool]:
     cmp, number, name = node.cmp, node.number, node.name
@@ -643,9 +682,16 @@ def _prop(node: Node, facts: LogFacts, memory: Memory, recall: Recall
             return None
         return sd[0] if name == PROP_S else sd[1]
 
+    holds = _comparison(cmp, number)
+    if name == PROP_IVL:  # the facts tuple read directly: key 7, interval 9
+        def interval(row: CardRow) -> bool:
+            f = row.facts
+            return f[9] is not None and f[7] not in (NEW, UNREADABLE) and holds(f[9])
+        return interval
+
     def test(row: CardRow) -> bool:
         v = value(row)
-        return v is not None and _compare(cmp, v, number)
+        return v is not None and holds(v)
 
     return test
 
