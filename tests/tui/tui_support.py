@@ -31,9 +31,10 @@ class Clock:
 
 
 def make_app(vault: Path, *, start: StartScreen = "review", deck: str | None = None,
-             clock: Clock | None = None, theme: str | None = None) -> FlashmarkApp:
+             clock: Clock | None = None, theme: str | None = None,
+             search: str | None = None) -> FlashmarkApp:
     ctx = Context(vault, load_settings(vault), load_review_settings(vault), clock or Clock())
-    return FlashmarkApp(ctx, start=start, deck=deck, theme=theme)
+    return FlashmarkApp(ctx, start=start, deck=deck, theme=theme, search=search)
 
 
 _BUSY = (WorkerState.PENDING, WorkerState.RUNNING)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from flashmark.cli.common import (
     add_card_id_argument,
@@ -15,7 +15,9 @@ from flashmark.cli.common import (
 )
 from flashmark.cli.output import json_line
 from flashmark.errors import EXIT_OK
-from flashmark.review.cardinfo import CardInfo, info_text
+
+if TYPE_CHECKING:  # (imported when run: every command builds the parser)
+    from flashmark.review.cardinfo import CardInfo
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,6 +48,8 @@ def load_info(vault: str, card_id: str, now_text: str | None, all_notes: bool) -
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from flashmark.review.cardinfo import info_text
+
     out = out or sys.stdout
     info = load_info(args.vault, args.card_id, args.now, args.all_notes)
     if args.json:

@@ -47,9 +47,12 @@ class Opened:
 
 def build_queues(root: Path, settings: Settings, review: ReviewSettings, now: dt.datetime, *,
                  deck: str | None = None, use_cache: bool = True, all_notes: bool = False,
-                 notes: list[tuple[str, Summary]] | None = None) -> tuple[Queue, Queue]:
+                 notes: list[tuple[str, Summary]] | None = None,
+                 search: str | None = None) -> tuple[Queue, Queue]:
     """Today's queues: every deck's (the deck list) and ``deck``'s (the same when None).
-    Scans the vault unless ``notes`` is given (a warm index reads no note).
+    Scans the vault unless ``notes`` is given (a warm index reads no note). With
+    ``search`` (a `review.search` query), the second queue holds the cards it matches
+    as a filtered deck takes them (`review.queue`: due or not, no daily limit).
 
     A vault without cards is a `NoCardsError`, a ``deck`` pattern that selects no deck
     an `UnknownDeckError` naming the closest decks: the reviewer refuses to start on them
@@ -63,11 +66,25 @@ def build_queues(root: Path, settings: Settings, review: ReviewSettings, now: dt
                         note_sibling_groups(root, settings, all_notes=all_notes))
     intervals = note_intervals(root, settings, all_notes=all_notes)
     overview = build_queue(notes, state, cutoff, review, cards=cards, intervals=intervals)
-    if deck is None:
+    if deck is None and search is None:
         return overview, overview
-    DeckSelection(deck).require_known(d for d in overview.decks if d != NO_DECK)
+    if deck is not None:
+        DeckSelection(deck).require_known(d for d in overview.decks if d != NO_DECK)
+    only = None if search is None else search_ids(root, settings, search, now,
+                                                  use_cache=use_cache, all_notes=all_notes)
     return overview, build_queue(notes, state, cutoff, review, deck=deck, cards=cards,
-                                 intervals=intervals)
+                                 intervals=intervals, only=only)
+
+
+def search_ids(root: Path, settings: Settings, query: str, now: dt.datetime, *,
+               use_cache: bool = True, all_notes: bool = False) -> set[str]:
+    """The ids of the cards ``query`` matches (`review.search`; a bad query is a
+    `SearchError`)."""
+    from flashmark.review.search import search_vault
+
+    result = search_vault(root, settings, query, now, use_cache=use_cache,
+                          all_notes=all_notes)
+    return {row.id for row in result.rows}
 
 
 def opened_from(root: Path, settings: Settings, clock: Clock, queues: tuple[Queue, Queue], *,
@@ -80,11 +97,12 @@ def opened_from(root: Path, settings: Settings, clock: Clock, queues: tuple[Queu
 def open_review(root: Path, settings: Settings, review: ReviewSettings, clock: Clock, *,
                 deck: str | None = None, use_cache: bool = True, all_notes: bool = False,
                 notes: list[tuple[str, Summary]] | None = None,
-                first_card: bool = True) -> Opened:
+                first_card: bool = True, search: str | None = None) -> Opened:
     """Everything the reviewer needs to paint its first card: today's queues and, unless
-    told not to, the first card read from its note."""
+    told not to, the first card read from its note. ``search``: review the cards that
+    query matches (`build_queues`)."""
     queues = build_queues(root, settings, review, clock(), deck=deck, use_cache=use_cache,
-                          all_notes=all_notes, notes=notes)
+                          all_notes=all_notes, notes=notes, search=search)
     return opened_from(root, settings, clock, queues, all_notes=all_notes, first_card=first_card)
 
 

@@ -16,6 +16,13 @@ What each card is today (new, learning, due, suspended, buried, a hidden sibling
 cards queued are those the daily limits let through (`review.limits`). ``budgets`` says
 how many of the queued new cards each limit group (`ReviewSettings.group_of`) holds, for
 the session's bookkeeping.
+
+A queue over chosen cards (``only``: `flashmark review --search`, the browser's "review
+these") is Anki's filtered deck / custom study: the chosen cards that are new, in
+learning due today or review cards, due or not (reviewing ahead), with no daily limit.
+Suspended, buried (hidden siblings included) and unreadable cards stay out, as they
+stay out of Anki's filtered decks, and so do learning cards whose next step is on a
+later day (a step is minutes long: it is not reviewed ahead).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -36,6 +43,7 @@ from flashmark.model import (
     REVIEW,
     STATE_REVIEW,
     TODAY_DUE,
+    TODAY_LATER,
     TODAY_LEARNING,
     TODAY_NEW,
     QueueKind,
@@ -232,7 +240,8 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
                 settings: ReviewSettings, *, deck: str | None = None,
                 seed: int | None = None, siblings: SiblingGroups | None = None,
                 cards: list[CardToday] | None = None,
-                intervals: IntervalReader | None = None, lists: bool = True) -> Queue:
+                intervals: IntervalReader | None = None, lists: bool = True,
+                only: Collection[str] | None = None) -> Queue:
     """Today's queue for the cards of ``notes`` ((rel path, summary) pairs, vault order),
     only those of the decks the pattern ``deck`` selects when given (`flashmark.decks`).
 
@@ -240,17 +249,21 @@ def build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: D
     sibling is hidden. ``intervals`` reads the due cards' intervals for ``order:
     overdue`` (without it, that order is ``due``). ``cards``: `cards_today` of
     ``notes``, when already worked out. ``lists=False``: only the per-deck counts and
-    the limits (for `deck_counts`), no card lists.
+    the limits (for `deck_counts`), no card lists. ``only``: the queue of these card
+    ids as a filtered deck takes them (module docstring): review cards due later too,
+    no daily limit.
     ``seed`` fixes the random order (default: the date, so a restart keeps it)."""
     with gc_paused():  # a tuple per queued card, no cycles
         return _build_queue(notes, state, cutoff, settings, deck=deck, seed=seed,
-                            siblings=siblings, cards=cards, intervals=intervals, lists=lists)
+                            siblings=siblings, cards=cards, intervals=intervals, lists=lists,
+                            only=only)
 
 
 def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: DueCutoff,
                  settings: ReviewSettings, *, deck: str | None, seed: int | None,
                  siblings: SiblingGroups | None, cards: list[CardToday] | None,
-                 intervals: IntervalReader | None, lists: bool) -> Queue:
+                 intervals: IntervalReader | None, lists: bool,
+                 only: Collection[str] | None) -> Queue:
     if cards is None:
         cards = today_cards(notes, state, cutoff, settings, siblings)
     by_id = {c.id: c.deck for c in cards} if (state.introduced_today
@@ -269,8 +282,11 @@ def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: 
     # counted per (deck, status) first: a method call per card would cost more
     per_status: Counter[tuple[str | None, str]] = Counter()
     leeches: Counter[str | None] = Counter()
+    chosen = None if only is None else set(only)
     for card in cards:
         if selected is not None and not selected(card.deck):
+            continue
+        if chosen is not None and card.id not in chosen:
             continue
         if reviewed_today and card.id in reviewed_today:
             rated_today += reviewed_today[card.id]
@@ -284,8 +300,9 @@ def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: 
             new.append(_queue_card(card, NEW_CARD))
         elif status == TODAY_LEARNING:
             learning.append(_queue_card(card, LEARNING))
-        elif status == TODAY_DUE:
-            reviews.append(_queue_card(card, REVIEW))
+        elif status == TODAY_DUE or (chosen is not None and status == TODAY_LATER
+                                     and card.state == STATE_REVIEW):
+            reviews.append(_queue_card(card, REVIEW))  # (a filtered deck reviews ahead)
     for (card_deck, counted), n in per_status.items():
         name = card_deck or NO_DECK
         tally = decks.get(name)
@@ -309,7 +326,10 @@ def _build_queue(notes: Iterable[tuple[str, Summary]], state: LogState, cutoff: 
     else:
         reviews.sort(key=lambda c: (c.key, c.ordinal))
     due_reviews = len(reviews)
-    reviews, new_taken = limits.gather(reviews, new)
+    if chosen is None:
+        reviews, new_taken = limits.gather(reviews, new)
+    else:  # a filtered deck: no daily limit
+        new_taken = new
     # Cards of one limit group share their groups (nested deck patterns), so the session
     # taking the first ``budgets[g]`` new cards of group g takes exactly ``new_taken``.
     budgets = dict.fromkeys(settings.groups, 0)

@@ -79,10 +79,11 @@ class FlashmarkApp(App[int]):
                  start: StartScreen = START_REVIEW,
                  loader: Callable[[], Opened] | None = None,
                  exit_after_first_card: bool = False, t0: float | None = None,
-                 theme: str | None = None) -> None:
+                 theme: str | None = None, search: str | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.deck = deck
+        self.search = search  # the first review's query (`flashmark review --search`)
         self.start = start
         self._loader = loader
         self.exit_after_first_card = exit_after_first_card
@@ -125,16 +126,18 @@ class FlashmarkApp(App[int]):
                          else self.deck_screen)
         self._load_initial()
 
-    def _open(self, deck: str | None, first_card: bool = True) -> Opened:
+    def _open(self, deck: str | None, first_card: bool = True,
+              search: str | None = None) -> Opened:
         c = self.ctx
         return open_review(c.root, c.settings, c.review, c.clock, deck=deck,
-                           use_cache=c.use_cache, all_notes=c.all_notes, first_card=first_card)
+                           use_cache=c.use_cache, all_notes=c.all_notes, first_card=first_card,
+                           search=search)
 
     @work(thread=True, exclusive=True, group="load")
     def _load_initial(self) -> None:
         try:
             opened = (self._loader() if self._loader is not None
-                      else self._open(self.deck, self.start == START_REVIEW))
+                      else self._open(self.deck, self.start == START_REVIEW, self.search))
         except FlashmarkError as exc:
             self.call_from_thread(self._fail, exc)
             return
@@ -179,6 +182,17 @@ class FlashmarkApp(App[int]):
             self.call_from_thread(self.notify, str(exc), severity="error")
             return
         self.call_from_thread(cast(Any, self._push_review), opened, deck)
+
+    @work(thread=True, exclusive=True, group="load")
+    def review_search(self, query: str) -> None:
+        """Review the cards ``query`` matches now (the browser's "review these"): a
+        filtered deck of them (`review.queue`), on top of the screen it was asked from."""
+        try:
+            opened = self._open(None, search=query)
+        except FlashmarkError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.call_from_thread(cast(Any, self._push_review), opened, None)
 
     async def _push_review(self, opened: Opened, deck: str | None) -> None:
         self._show_overview(opened.overview)
