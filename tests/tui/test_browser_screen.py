@@ -22,7 +22,7 @@ from flashmark.review.search import search_vault
 from flashmark.tui.app import FlashmarkApp
 from flashmark.tui.browser_screen import BrowserScreen
 from flashmark.tui.cardinfo_screen import CardInfoScreen
-from flashmark.tui.screens import ReviewScreen
+from flashmark.tui.review_screen import ReviewScreen
 from flashmark.vault.reviewlog import (
     Flag,
     Forget,
