@@ -19,6 +19,30 @@ def _app(screen: Screen[Any]) -> FlashmarkApp:
     return app
 
 
+def _run_editor(screen: Screen[Any], path: str, line: int) -> bool:
+    """Open ``path`` at ``line`` in the user's editor (`review.session.editor_command`),
+    the terminal handed over while it runs. False (and a notice) when it cannot start."""
+    import subprocess
+
+    from textual.app import SuspendNotSupported
+
+    from flashmark.review.session import editor_command
+
+    command = editor_command(path, line)
+    try:
+        try:
+            with screen.app.suspend():
+                subprocess.call(command)
+        except SuspendNotSupported:  # no terminal to hand over (tests): run it as is
+            subprocess.call(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    except OSError as exc:
+        screen.notify(f"cannot start the editor {command[0]!r}: {exc.strerror}",
+                      severity="error", timeout=6)
+        return False
+    return True
+
+
 def _interval(delta: dt.timedelta) -> str:
     # flashmark.scheduling imports py-fsrs: not needed before the first answer is shown
     from flashmark.scheduling import format_interval

@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Input, Static
 
 from flashmark.errors import FlashmarkError
 from flashmark.review.search import CardTexts, SearchResult
-from flashmark.tui._shared import _one_line
+from flashmark.tui._shared import _one_line, _run_editor
 from flashmark.tui.keys import bar_keys
 from flashmark.tui.widgets import KeyBar
 from flashmark.vault.cardtable import CardRow
@@ -337,26 +337,10 @@ class BrowserScreen(Screen[None]):
     def action_edit(self) -> None:
         """The card's note in $EDITOR at its line, as the reviewer's `e`; then the search
         again, so that the table shows the edit."""
-        import subprocess
-
-        from textual.app import SuspendNotSupported
-
-        from flashmark.review.session import editor_command
-
         row = self._current()
         if row is None:
             return
-        command = editor_command(str(_app(self).ctx.root / row.path), row.line)
-        try:
-            try:
-                with self.app.suspend():
-                    subprocess.call(command)
-            except SuspendNotSupported:  # no terminal to hand over (tests): run it as is
-                subprocess.call(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        except OSError as exc:
-            self.notify(f"cannot start the editor {command[0]!r}: {exc.strerror}",
-                        severity="error", timeout=6)
+        if not _run_editor(self, str(_app(self).ctx.root / row.path), row.line):
             return
         self.run_search(self.query_text)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import subprocess
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from typing import Any, ClassVar, Concatenate, ParamSpec
@@ -14,7 +13,7 @@ from typing import Any, ClassVar, Concatenate, ParamSpec
 from rich.console import RenderableType
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult, SuspendNotSupported
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import var
@@ -34,8 +33,8 @@ from flashmark.model import (
     Rating,
 )
 from flashmark.review.card_view import CardImages, MathMode, card_renderable, first_cloze_line
-from flashmark.review.session import RateResult, ReviewSession, ShownCard, editor_command
-from flashmark.tui._shared import _app, _fmt, _interval, _place
+from flashmark.review.session import RateResult, ReviewSession, ShownCard
+from flashmark.tui._shared import _app, _fmt, _interval, _place, _run_editor
 from flashmark.tui.help_screen import HelpScreen
 from flashmark.tui.images import image_drawer
 from flashmark.tui.keys import bar_keys
@@ -411,17 +410,7 @@ class ReviewScreen(Screen[None]):
         if session is None or session.current is None:
             return
         cur = session.current
-        command = editor_command(cur.located.path, cur.line)
-        try:
-            try:
-                with self.app.suspend():
-                    subprocess.call(command)
-            except SuspendNotSupported:  # no terminal to hand over (tests): run it as is
-                subprocess.call(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        except OSError as exc:
-            self.notify(f"cannot start the editor {command[0]!r}: {exc.strerror}",
-                        severity="error", timeout=6)
+        if not _run_editor(self, cur.located.path, cur.line):
             return
         message = session.reread(edited=True) if session.current is not None else None
         self.notify(message or "The card is unchanged.", timeout=4)
