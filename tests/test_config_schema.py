@@ -372,3 +372,27 @@ def test_garbage_now_is_a_usage_error_on_the_command_line(
     assert code == 2 and out == ""
     assert err == ("flashmark: --now '01/02/2026' reads as two different days: "
                    "write it as YYYY-MM-DD\n")
+
+
+def test_flashmark_yaml_overrides_each_reviewing_key_of_data_json(tmp_path: Path) -> None:
+    """docs/compatibility.md's table: each plugin key that bears on reviewing has a
+    flashmark.yaml key, and the yaml wins over data.json."""
+    plugin = {"burySiblingCards": False, "loadBalance": True,
+              "flashcardCardOrder": "NewFirstRandom",
+              "flashcardDeckOrder": "PrevDeckComplete_Random", "fsrsDesiredRetention": 0.8,
+              "maximumInterval": 1000, "algorithm": "SM-2-OSR"}
+    vault = make_vault(tmp_path / "plugin", None, plugin)
+    read = load_settings(vault)
+    assert (read.review.bury_siblings, read.review.order) == (False, "random")
+    assert (read.scheduling.load_balance, read.scheduling.desired_retention,
+            read.scheduling.maximum_interval, read.scheduling.algorithm) == (
+        True, 0.8, 1000, "sm2")
+    assert read.scheduling.state_format == "fsrs"  # algorithm does not choose the form
+    yaml = ("review: {bury_siblings: true, order: overdue}\n"
+            "scheduling: {load_balance: false, desired_retention: 0.9, "
+            "maximum_interval: 365, algorithm: fsrs}\n")
+    both = load_settings(make_vault(tmp_path / "both", yaml, plugin))
+    assert (both.review.bury_siblings, both.review.order) == (True, "overdue")
+    assert (both.scheduling.load_balance, both.scheduling.desired_retention,
+            both.scheduling.maximum_interval, both.scheduling.algorithm) == (
+        False, 0.9, 365, "fsrs")

@@ -1,9 +1,10 @@
-"""The action commands as real processes: forget, set-due (golden before/after notes,
-and undo restores the bytes exactly), suspend/unsuspend/bury/flag (log events), one
+"""The action commands as real processes: forget, set-due, reschedule (golden before/after
+notes, and undo restores the bytes exactly), suspend/unsuspend/bury/flag (log events), one
 `undo` per command, --search, --dry-run, --json, and bad input."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -183,3 +184,60 @@ def test_a_set_due_killed_before_its_commit_is_settled_by_the_next_writer(
     else:  # aborted: nothing stands to undo
         assert undo.returncode == 3 and kinds == ["set_due", "abort"]
     assert note.read_bytes() == before
+
+
+def test_reschedule_moves_fsrs_review_cards_to_their_interval_and_undo_restores(
+        tmp_path: Path) -> None:
+    """At a desired retention other than the one the entries were written for, a
+    reschedule gives each FSRS review card the interval its stability gives now, counted
+    from its last review; legacy, new and learning cards are left as they are."""
+    from flashmark.config import load_settings
+    from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+
+    vault = tmp_path / "vault"
+    ids = make_vault(vault)
+    (vault / "flashmark.yaml").write_text('parser:\n  flashcard_tags: ["#flashcard"]\n'
+                                          "scheduling:\n  desired_retention: 0.85\n")
+    notes = {p: p.read_bytes() for p in vault.rglob("*.md")}
+    scheduler = FsrsScheduler(SchedulerConfig.from_settings(load_settings(vault).scheduling))
+    done = flashmark("reschedule", "--search", "", "--vault", vault, "--now", NOW_TEXT,
+                     "--json")
+    assert done.returncode == 0, done.stderr
+    rows = {r["id"]: r for r in map(json.loads, done.stdout.splitlines())}
+    changed = {i for i, r in rows.items() if r["changed"]}
+    assert changed == {ids["later fsrs"], ids["leech card"]}
+    later = round(scheduler.interval_of(30.5))
+    assert later > 30  # a lower retention: a longer interval
+    due = (dt.date(2026, 11, 20) + dt.timedelta(days=later)).isoformat()
+    assert rows[ids["later fsrs"]]["after"] == (
+        f"fsrs,{due}T00:00:00.000Z,{later},30.5,5,2,5,1,0,2026-11-20T00:00:00.000Z")
+    events = [e for e in in_effect(ReviewLog(vault).events()) if isinstance(e, SetDue)]
+    assert sorted(e.id for e in events) == sorted(changed)
+    assert {e.days for e in events} == {"reschedule"}
+    assert flashmark("undo", vault, "--now", NOW_TEXT).returncode == 0
+    assert {p: p.read_bytes() for p in vault.rglob("*.md")} == notes
+    assert not any(isinstance(e, SetDue) for e in in_effect(ReviewLog(vault).events()))
+
+
+def test_forget_set_due_reschedule_then_undo_each_on_legacy_and_fsrs_cards(
+        tmp_path: Path) -> None:
+    """Three commands over the same legacy and FSRS cards, then three undos: after each
+    undo the notes hold exactly the bytes they had before the command it takes back."""
+    vault = tmp_path / "vault"
+    ids = make_vault(vault)
+    (vault / "flashmark.yaml").write_text('parser:\n  flashcard_tags: ["#flashcard"]\n'
+                                          "scheduling:\n  desired_retention: 0.8\n")
+    cards = [ids["due legacy"], ids["later fsrs"], ids["capital of France"]]
+    commands = [["set-due", *cards, "--days", "4!"], ["reschedule", *cards],
+                ["forget", *cards]]
+    states = []
+    for command in commands:
+        states.append({p: p.read_bytes() for p in vault.rglob("*.md")})
+        done = flashmark(*command, "--vault", vault, "--now", NOW_TEXT)
+        assert done.returncode == 0, done.stderr
+        assert {p: p.read_bytes() for p in vault.rglob("*.md")} != states[-1]
+    new = flashmark("search", "is:new", vault, "--now", NOW_TEXT, "--json")
+    assert set(cards) <= {json.loads(line)["id"] for line in new.stdout.splitlines()}
+    for before in reversed(states):
+        assert flashmark("undo", vault, "--now", NOW_TEXT).returncode == 0
+        assert {p: p.read_bytes() for p in vault.rglob("*.md")} == before

@@ -17,14 +17,16 @@ must give it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
-from flashmark.config import DeckLimit, ReviewSettings
+from flashmark.config import DeckLimit, ReviewSettings, load_settings
 from flashmark.review.limits import DailyLimits
-from flashmark.review.queue import limited_counts
+from flashmark.review.queue import limited_counts, load_queue
 
 PARENT = "lang"
 CHILD = "lang/words"
@@ -140,3 +142,49 @@ def test_a_wrong_deck_limit_names_its_key() -> None:
         review_settings_from({"decks": {"lang": {"new": 3}}})
     with pytest.raises(ConfigError, match=r"review\.decks\.lang: max_reviews_per_day must"):
         review_settings_from({"decks": {"lang": {"max_reviews_per_day": -1}}})
+
+
+# --- learning cards (Anki's v3 scheduler) ------------------------------------------------
+# R6 Intraday learning cards (a step within the day) are not limited, and use no room:
+#    Anki's manual, "Daily Limits": the limits bound new and review cards.
+# R7 Anki limits *interday* learning cards (a step that crosses the day boundary) with
+#    the review limit (Anki 2.1.47); flashmark does not tell them apart and counts them
+#    as Learn, unlimited (docs/compatibility.md, "Daily limits and Anki's v3 scheduler").
+
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)  # learner's day: 2026-11-23 (UTC)
+
+
+def _learning(due: str, last: str) -> str:
+    return f"!fsrs,{due},0,0.4,6.0,1,1,0,1,{last}"
+
+
+def _queue_counts(tmp_path: Path, review: str, learning: str) -> tuple[int, int, int]:
+    root = tmp_path / "v"
+    root.mkdir()
+    (root / "flashmark.yaml").write_text(review)
+    (root / "cards.md").write_text(
+        f"learning :@: step <!--SR:{learning}-->\n\n"
+        "due one :@: a <!--SR:!2026-11-20,3,250-->\n\n"
+        "due two :@: b <!--SR:!2026-11-21,3,250-->\n\n"
+        "new one :@: c\n")
+    settings = load_settings(root)
+    return load_queue(root, settings, settings.review, NOW).counts()
+
+
+@pytest.mark.parametrize(("limit", "expected"), [
+    # R6, R1, R2: the learning card is shown whatever the limit; 1 review fills a limit
+    # of 1 and leaves no room for the new card; a limit of 3 takes both reviews, 1 new
+    (0, (0, 1, 0)), (1, (0, 1, 1)), (2, (0, 1, 2)), (3, (1, 1, 2))])
+def test_intraday_learning_cards_are_not_limited_r6(tmp_path: Path, utc: None, limit: int,
+                                                    expected: tuple[int, int, int]) -> None:
+    in_ten_minutes = _learning("2026-11-23T09:10:00.000Z", "2026-11-23T09:00:00.000Z")
+    assert _queue_counts(tmp_path, f"review:\n  max_reviews_per_day: {limit}\n",
+                         in_ten_minutes) == expected
+
+
+def test_interday_learning_cards_are_not_limited_either_r7(tmp_path: Path, utc: None) -> None:
+    # a one-day step begun yesterday: Anki would take it against the review limit of 1
+    # (Learn 1, Due 0); flashmark shows it as Learn, unlimited, and one review (Due 1)
+    one_day_step = _learning("2026-11-23T08:00:00.000Z", "2026-11-22T08:00:00.000Z")
+    assert _queue_counts(tmp_path, "review:\n  max_reviews_per_day: 1\n",
+                         one_day_step) == (0, 1, 1)

@@ -288,3 +288,32 @@ def test_unreadable_yaml_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "flashmark.yaml").write_text(json.dumps([1, 2]))
     with pytest.raises(ConfigError, match="mapping at the top level"):
         load_review_settings(tmp_path)
+
+
+def test_a_queue_over_chosen_cards_is_a_filtered_deck(tmp_path: Path) -> None:
+    """`review --search`: the matching cards that are new, learning today or in review,
+    due or not (review ahead), without the daily limits; suspended, buried and other
+    cards stay out. Built by `review.overview.build_queues` as the reviewer does."""
+    from flashmark.review.overview import build_queues, search_ids
+    from tests.review.search_support import make_vault
+
+    vault = tmp_path / "vault"
+    ids = make_vault(vault)
+    (vault / "flashmark.yaml").write_text('parser:\n  flashcard_tags: ["#flashcard"]\n'
+                                          "review:\n  new_per_day: 0\n"
+                                          "  max_reviews_per_day: 1\n")
+    settings = load_settings(vault)
+    review = load_review_settings(vault)
+    matched = search_ids(vault, settings, "-deck:flashcard/b/sub or suspended or buried",
+                         NOW)
+    assert {ids["suspended due"], ids["buried due"], ids["new one"]} <= matched
+    overview, queue = build_queues(vault, settings, review, NOW,
+                                   search="-deck:flashcard/b/sub or suspended or buried")
+    assert [c.id for c in queue.learning] == [ids["learning fsrs"]]
+    assert {c.id for c in queue.reviews} == {ids["due legacy"], ids["later fsrs"],
+                                            ids["leech card"]}
+    assert [c.id for c in queue.new] == [ids["new one"]] and queue.new_today == 1
+    assert {c.kind for c in queue.reviews} == {REVIEW} and queue.held_back == 0
+    # today's queue of the same vault: the limits hold, nothing is reviewed ahead
+    assert overview.new_today == 0 and overview.held_back == 3 and not overview.reviews
+    assert ids["later fsrs"] not in {c.id for c in overview.reviews}

@@ -17,6 +17,7 @@ from flashmark.cli.main import main
 from flashmark.config import load_settings
 from flashmark.errors import EXIT_USAGE
 from flashmark.review.search import SearchError, parse, search_vault
+from flashmark.vault.scan import scan_vault
 from tests.review.search_support import NOW, make_vault
 
 PARSES = [
@@ -280,3 +281,27 @@ def test_a_sibling_of_todays_review_is_buried_not_due(tmp_path: Path) -> None:
         'parser:\n  flashcard_tags: ["#flashcard"]\nreview:\n  bury_siblings: false\n')
     off = load_settings(tmp_path)
     assert [r.id for r in search_vault(tmp_path, off, "is:due", NOW).rows] == [other.id]
+
+
+def test_card_texts_read_per_note_equal_the_searchs_texts(tmp_path: Path) -> None:
+    """`CardTexts` (the browser's rows read their texts when drawn) gives what a search
+    with ``texts`` keeps, from the card table, and from the note when the table has no
+    current row for it (here: the note changed since)."""
+    from flashmark.review.search import CardTexts
+
+    vault = tmp_path / "vault"
+    make_vault(vault)
+    settings = load_settings(vault)
+    with_texts = search_vault(vault, settings, "", NOW, texts=True).rows
+    without = search_vault(vault, settings, "", NOW).rows
+    assert [r.id for r in without] == [r.id for r in with_texts]
+    assert not any(r.front or r.back for r in without)
+    reader = CardTexts(vault, settings)
+    assert [reader.of(r) for r in without] == [(r.front, r.back) for r in with_texts]
+    # prose added (the cards and their ids stay): the index knows the note changed, the
+    # card table does not, so its texts are read from the note
+    note = vault / "a.md"
+    note.write_text(note.read_text() + "\nSome prose after the cards.\n")
+    scan_vault(vault, settings).close()
+    fresh = CardTexts(vault, settings)
+    assert [fresh.of(r) for r in without] == [(r.front, r.back) for r in with_texts]

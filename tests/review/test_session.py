@@ -16,6 +16,7 @@ from flashmark.review.queue import QueueCard, load_queue
 from flashmark.review.session import (
     ReviewSession,
     ShownCard,
+    card_fronts,
     editor_command,
     suspended_cards,
     unsuspend,
@@ -355,3 +356,16 @@ def test_new_card_siblings_and_undo_keep_the_counts(vault: Path) -> None:
     assert session.counts()[0] == before[0] - 1 - len(siblings)
     session.undo()
     assert session.counts() == before and len(session.new) == waiting
+
+
+def test_card_fronts_reads_each_card_from_its_note(vault: Path) -> None:
+    session = _session(vault)
+    first = _current(session)
+    session.bury()
+    second = _current(session)
+    settings = load_settings(vault)
+    asked = [(first.id, first.path), (second.id, second.path), ("0000ffff", first.path),
+             (first.id + "0", "no such note.md")]
+    fronts = card_fronts(vault, settings, asked)
+    assert fronts == {first.id: first.card.front, second.id: second.card.front}
+    assert first.card.front.strip() and first.card.front != second.card.front

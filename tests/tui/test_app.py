@@ -20,7 +20,9 @@ from flashmark.model import Rating
 from flashmark.review.card_view import card_renderable, render_text
 from flashmark.scheduling import format_interval
 from flashmark.tui.app import FlashmarkApp
-from flashmark.tui.screens import DeckScreen, HelpScreen, ReviewScreen
+from flashmark.tui.deck_screen import DeckScreen
+from flashmark.tui.help_screen import HelpScreen
+from flashmark.tui.review_screen import ReviewScreen
 from flashmark.tui.stats_screen import StatsScreen
 from flashmark.tui.widgets import KeyButton
 from flashmark.vault.reviewlog import (
@@ -115,7 +117,7 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
         # ... and ctrl+z after a new rating
         await pilot.press("enter")  # reveal
         await pilot.press("enter")  # Good
-        await pilot.pause()
+        await ready(pilot)
         good = reviews(_effective(vault))[-1]
         assert good.rating == "good"
         await pilot.press("ctrl+z")
@@ -157,7 +159,7 @@ def test_review_session_end_to_end(vault: Path, expect: Any, monkeypatch: pytest
         # it can be rated under its new id
         expected, after = expect.rating(edited.id, edited.path, Rating.GOOD, NOW)
         await pilot.press("space", "3")
-        await pilot.pause()
+        await ready(pilot)
         assert (vault / edited.path).read_bytes() == expected
         assert reviews(_effective(vault))[-1].id == edited.id
 
@@ -195,11 +197,11 @@ def test_learning_card_comes_back_in_the_session(vault: Path) -> None:
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
         first = shown(app)
         await pilot.press("space", "1")  # Again: back in 10 minutes
-        await pilot.pause()
+        await ready(pilot)
         assert shown(app).id != first.id
         clock.now = NOW + dt.timedelta(minutes=10)
         await pilot.press("space", "3")
-        await pilot.pause()
+        await ready(pilot)
         assert shown(app).id == first.id
 
     drive(vault, steps, clock=clock)
@@ -208,7 +210,7 @@ def test_learning_card_comes_back_in_the_session(vault: Path) -> None:
 def test_finished_and_waiting_messages(vault: Path) -> None:
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
         await pilot.press("space", "3")
-        await pilot.pause()
+        await ready(pilot)
         message = str(app.screen.query_one("#message").render())
         assert "Congratulations" in message and "1 card reviewed" in message
         await pilot.press("escape")
@@ -253,7 +255,7 @@ def test_deck_screen_navigation_filter_and_review(vault: Path) -> None:
 def test_stats_and_help_screens(vault: Path) -> None:
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
         await pilot.press("space", "1", "space", "3")
-        await pilot.pause()
+        await ready(pilot)
         await pilot.press("s")
         await ready(pilot)
         assert isinstance(app.screen, StatsScreen)
@@ -277,7 +279,7 @@ def test_unsuspend_from_the_deck_list(vault: Path) -> None:
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("exclamation_mark")
-        await pilot.pause()
+        await ready(pilot)
         table = app.screen.query_one(DataTable)
         assert table.row_count == 1
         await pilot.press("enter")

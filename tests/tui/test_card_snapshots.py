@@ -22,7 +22,7 @@ from textual.pilot import Pilot
 from flashmark.config import load_settings
 from flashmark.review.settings import load_review_settings
 from flashmark.tui.app import Context, FlashmarkApp
-from flashmark.tui.screens import ReviewScreen
+from flashmark.tui.review_screen import ReviewScreen
 from tests.tui.tui_support import ready
 
 CARDS = Path(__file__).resolve().parent / "cards"

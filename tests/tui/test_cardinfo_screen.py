@@ -10,15 +10,15 @@ from textual.pilot import Pilot
 
 from flashmark.tui.app import FlashmarkApp
 from flashmark.tui.cardinfo_screen import CardInfoScreen
-from flashmark.tui.screens import ReviewScreen
-from tests.tui.tui_support import drive, shown
+from flashmark.tui.review_screen import ReviewScreen
+from tests.tui.tui_support import drive, ready, shown
 
 
 def test_info_of_the_card_on_screen(vault: Path) -> None:
     async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
         first = shown(app)
         await pilot.press("space", "1")  # Again: the card comes back later today
-        await pilot.pause()
+        await ready(pilot)
         await pilot.press("u")  # undo: the same card is shown again
         await pilot.pause()
         card = shown(app)

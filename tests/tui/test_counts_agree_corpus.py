@@ -1,9 +1,9 @@
 """Issue 12's "one definition": on a copy of the real vault, at a fixed --now, the counts
 derived from `scan --json` (by the rules written out below, not by flashmark's code),
 `due --json`, `stats --json`, the `scan` table and the reviewer's deck list (Pilot) are
-the same numbers: before any rating, after rating cards of a reversible and a cloze
-question (their siblings hidden), burying one card and suspending another, and with
-daily limits set."""
+the same numbers, in total and deck by deck: before any rating, after rating cards of a
+reversible and a cloze question (their siblings hidden), forgetting a card (Learn),
+burying one card and suspending another, and with daily limits set."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from flashmark.cli.main import main
 from flashmark.config import load_settings
 from flashmark.review.settings import load_review_settings
 from flashmark.tui.app import START_DECKS, Context, FlashmarkApp
-from flashmark.tui.screens import DeckScreen
+from flashmark.tui.deck_screen import DeckScreen
 from flashmark.vault.lock import vault_lock
 from flashmark.vault.reviewlog import Bury, ReviewLog, Suspend
 from tests.tui.tui_support import ready
@@ -87,6 +87,13 @@ class Expected:
             self.status[cid] = status
         self.counts = Counter(self.status.values())
 
+    def per_deck(self) -> dict[str | None, Counter[str]]:
+        """Cards per status in each deck (its own cards, not its sub-decks')."""
+        out: dict[str | None, Counter[str]] = defaultdict(Counter)
+        for cid, status in self.status.items():
+            out[self.deck[cid]][status] += 1
+        return out
+
     def pools(self, limited: bool) -> dict[str, Counter[str]]:
         """Waiting cards per limit group: LIMITED_DECK's and the rest's."""
         out: dict[str, Counter[str]] = defaultdict(Counter)
@@ -97,8 +104,11 @@ class Expected:
         return out
 
 
-def _deck_list(root: Path) -> tuple[tuple[int, int, int], str]:
-    """The deck list's totals (New, Learn, Due) and its totals line."""
+DeckCounts = dict[str, tuple[int, int, int]]
+
+
+def _deck_list(root: Path) -> tuple[tuple[int, int, int], str, DeckCounts]:
+    """The deck list's totals (New, Learn, Due), its totals line and every deck's row."""
     ctx = Context(root, load_settings(root), load_review_settings(root), lambda: NOW)
     app = FlashmarkApp(ctx, start=START_DECKS)
     found: list[Any] = []
@@ -112,9 +122,11 @@ def _deck_list(root: Path) -> tuple[tuple[int, int, int], str]:
             assert (node.new, node.learning, node.review) == screen.overview.counts()
             found.append(screen.overview.counts())
             found.append(str(screen.query_one("#totals").render()))
+            found.append({name: (n.new, n.learning, n.review)
+                          for name, n in screen.nodes.items()})
 
     asyncio.run(go())
-    return found[0], found[1]
+    return found[0], found[1], found[2]
 
 
 def _check_all(root: Path, expected: tuple[int, int, int], waiting: Expected) -> None:
@@ -137,9 +149,26 @@ def _check_all(root: Path, expected: tuple[int, int, int], waiting: Expected) ->
     table = _run("scan", str(root), "--now", NOW_TEXT).strip().splitlines()
     assert table[0].split() == ["deck", "New", "Learn", "Due", "total"]
     assert [int(n) for n in table[-1].split()[-4:-1]] == list(expected)
-    counts, line = _deck_list(root)
+    counts, line, rows = _deck_list(root)
     assert counts == expected
     assert f"New {new:,} · Learn {learning:,} · Due {due:,}" in line
+    # deck by deck: `due --json`'s line of each deck (with its sub-decks: what reviewing
+    # it shows) that no other line is under is the deck list's row, and its waiting
+    # cards are scan --json's
+    decks = [d for d in _lines("due", str(root), "--now", NOW_TEXT, "--json", "--days", "1")
+             if d["deck"] is not None]
+    names = {d["deck"] for d in decks}
+    leaves = [d for d in decks if not any(n.startswith(d["deck"] + "/") for n in names)]
+    assert len(leaves) > 20
+    per_deck = waiting.per_deck()
+    for d in leaves:
+        assert rows[d["deck"]] == (d["new"], d["learning"], d["due"]), d["deck"]
+        mine = sum((c for deck, c in per_deck.items()
+                    if deck is not None and (deck + "/").startswith(d["deck"] + "/")),
+                   Counter[str]())
+        assert (d["new_waiting"], d["learning"], d["due_waiting"], d["suspended"],
+                d["buried"]) == (mine["new"], mine["learning"], mine["due"],
+                                 mine["suspended"], mine["buried"]), d["deck"]
 
 
 def test_every_count_agrees(tmp_path: Path, utc: None,
@@ -166,12 +195,14 @@ def test_every_count_agrees(tmp_path: Path, utc: None,
                     and all(before.status[c["id"]] == "due" for c in group))
 
     reversible, cloze = pick("reversible"), pick("cloze")
-    rated = {reversible["id"], cloze["id"]}
-    for cid in rated:
+    for cid in (reversible["id"], cloze["id"]):
         _run("rate", cid, "good", str(root), "--now", NOW_TEXT)
     singles = [g[0] for g in by_question.values()
                if len(g) == 1 and before.status[g[0]["id"]] == "due"]
-    bury, suspend = singles[0], singles[1]
+    bury, suspend, forgotten = singles[0], singles[1], singles[2]
+    # a lapse: the card is in relearning, due again within the day (Learn)
+    _run("rate", forgotten["id"], "again", str(root), "--now", NOW_TEXT)
+    rated = {reversible["id"], cloze["id"], forgotten["id"]}
     log = ReviewLog(root)
     with vault_lock(root):
         log.append(Bury(time="2026-11-23T09:00:00.000Z", id=bury["id"], path=bury["path"],
@@ -182,9 +213,10 @@ def test_every_count_agrees(tmp_path: Path, utc: None,
     after = Expected(cards, rated, {bury["id"]}, {suspend["id"]})
     hidden = len(by_question[reversible["path"], reversible["line"]]) - 1 + len(
         by_question[cloze["path"], cloze["line"]]) - 1
-    # the two rated cards are no longer due; their siblings, the buried and the
-    # suspended card neither
-    assert after.counts["due"] == before.counts["due"] - 2 - hidden - 2
+    # the three rated cards are no longer due; the siblings of two, the buried and the
+    # suspended card neither; the forgotten one is learning
+    assert after.counts["due"] == before.counts["due"] - 3 - hidden - 2
+    assert after.counts["learning"] == before.counts["learning"] + 1
     assert after.counts["buried"] == hidden + 1 and after.counts["suspended"] == 1
     _check_all(root, (min(20, after.counts["new"]), after.counts["learning"],
                       after.counts["due"]), after)

@@ -21,9 +21,10 @@ from flashmark.model import Rating
 from flashmark.review.overview import open_review
 from flashmark.review.settings import load_review_settings
 from flashmark.tui.app import FlashmarkApp
-from flashmark.tui.screens import RatedElsewhereScreen, ReviewScreen
+from flashmark.tui.rated_elsewhere_screen import RatedElsewhereScreen
+from flashmark.tui.review_screen import ReviewScreen
 from flashmark.vault.reviewlog import Event, Pending, ReviewLog, in_effect, reviews
-from tests.tui.tui_support import NOW, Clock, drive, review_session, shown
+from tests.tui.tui_support import NOW, Clock, drive, ready, review_session, shown
 
 
 def _events(vault: Path) -> list[Event]:
@@ -53,7 +54,7 @@ def test_edit_of_the_note_while_shown(vault: Path) -> None:
         await pilot.pause()
         assert any("changed on disk" in m for m in _messages(app))
         await pilot.press("space", "3")
-        await pilot.pause()
+        await ready(pilot)
         text = path.read_bytes()
         assert text.endswith(b"\nA line added by another editor.\n")
         rated = reviews(_events(vault))
@@ -72,7 +73,7 @@ def test_card_rated_by_another_process_while_shown(vault: Path) -> None:
         _flashmark_rate(vault, card.id)
         assert len(reviews(_events(vault))) == 1
         await pilot.press("space", "3")
-        await pilot.pause()
+        await ready(pilot)
         assert isinstance(app.screen, RatedElsewhereScreen)
         assert "rated elsewhere" in app.screen.message
         await pilot.press("s")
@@ -84,7 +85,7 @@ def test_card_rated_by_another_process_while_shown(vault: Path) -> None:
         second = shown(app)
         _flashmark_rate(vault, second.id, "hard")
         await pilot.press("space", "4")
-        await pilot.pause()
+        await ready(pilot)
         assert isinstance(app.screen, RatedElsewhereScreen)
         await pilot.press("r")
         await pilot.pause()
@@ -105,7 +106,7 @@ def test_card_reviewed_elsewhere_since_queued_is_skipped(vault: Path) -> None:
         for item in upcoming:
             _flashmark_rate(vault, item.id, "easy")
         await pilot.press("space", "3")
-        await pilot.pause()
+        await ready(pilot)
         on_screen = shown(app)
         assert on_screen.id not in {item.id for item in upcoming}
         notices = [m for m in _messages(app) if "reviewed elsewhere" in m]
@@ -124,7 +125,7 @@ def test_card_deleted_then_rated_keeps_the_rating_as_pending(vault: Path) -> Non
         start, end = card.card.question.span.start, card.card.question.span.end
         path.write_bytes(data[:start] + data[end:])
         await pilot.press("space", "2")
-        await pilot.pause()
+        await ready(pilot)
         assert any("no longer in its note" in m and "pending" in m for m in _messages(app))
         pending = [e for e in _events(vault) if isinstance(e, Pending)]
         assert [(p.id, p.rating) for p in pending] == [(card.id, "hard")]
@@ -148,7 +149,7 @@ def test_read_only_note_is_never_replaced(vault: Path) -> None:
         path.chmod(0o444)
         holder["path"] = path
         await pilot.press("space", "3")
-        await pilot.pause()
+        await ready(pilot)
         assert any("read-only" in m and "pending" in m for m in _messages(app)), _messages(app)
         assert path.read_bytes() == before and path.stat().st_ino == inode
         assert stat.S_IMODE(path.stat().st_mode) == 0o444
@@ -174,7 +175,7 @@ def test_two_sessions_on_one_vault(vault: Path) -> None:
         assert other.session.rate(Rating.GOOD).rated
         # the other session goes on to the next card; so does this one after asking
         await pilot.press("space", "3")
-        await pilot.pause()
+        await ready(pilot)
         assert isinstance(app.screen, RatedElsewhereScreen)
         await pilot.press("escape")
         await pilot.pause()
@@ -183,7 +184,7 @@ def test_two_sessions_on_one_vault(vault: Path) -> None:
         nxt = other.session.next_card()
         assert nxt is not None and nxt.id == shown(app).id
         await pilot.press("space", "3")
-        await pilot.pause()
+        await ready(pilot)
         other.session.reveal()
         result = other.session.rate(Rating.GOOD)
         assert result.conflict and not result.rated
@@ -210,7 +211,7 @@ def test_timer_and_todays_study_in_the_header(vault: Path) -> None:
         screen._tick()
         assert "1:00 · today 0 cards" in str(info.render())  # capped at 60 s
         await pilot.press("space", "3")
-        await pilot.pause()
+        await ready(pilot)
         rated = reviews(_events(vault))
         assert [r.duration_ms for r in rated] == [60000]
         screen._tick()

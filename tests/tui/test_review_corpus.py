@@ -16,7 +16,7 @@ from flashmark.config import load_settings
 from flashmark.model import Rating
 from flashmark.review.settings import load_review_settings
 from flashmark.tui.app import Context, FlashmarkApp
-from flashmark.tui.screens import ReviewScreen
+from flashmark.tui.review_screen import ReviewScreen
 from flashmark.vault.reviewlog import ReviewLog, reviews
 from tests.tui.tui_support import ready
 
@@ -52,7 +52,7 @@ def test_review_on_the_real_vault(tmp_path: Path, expect_in: Any,
                 originals.append((note, note.read_bytes()))
                 expected, after = expect.rating(card.id, card.path, rating, NOW)
                 await pilot.press("space", key)
-                await pilot.pause()
+                await ready(pilot)
                 assert note.read_bytes() == expected
                 assert reviews(ReviewLog(root).effective())[-1].after == after
             for note, data in reversed(originals):

@@ -12,7 +12,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from flashmark.tui.screens import ReviewScreen
+from flashmark.tui.review_screen import ReviewScreen
 from tests.tui.tui_support import SIZE, make_app, ready
 
 Snap = Callable[..., bool]

@@ -31,9 +31,10 @@ class Clock:
 
 
 def make_app(vault: Path, *, start: StartScreen = "review", deck: str | None = None,
-             clock: Clock | None = None, theme: str | None = None) -> FlashmarkApp:
+             clock: Clock | None = None, theme: str | None = None,
+             search: str | None = None) -> FlashmarkApp:
     ctx = Context(vault, load_settings(vault), load_review_settings(vault), clock or Clock())
-    return FlashmarkApp(ctx, start=start, deck=deck, theme=theme)
+    return FlashmarkApp(ctx, start=start, deck=deck, theme=theme, search=search)
 
 
 _BUSY = (WorkerState.PENDING, WorkerState.RUNNING)
@@ -73,7 +74,7 @@ def drive(vault: Path, steps: Steps, **kwargs: Any) -> FlashmarkApp:
 
 def review_session(app: FlashmarkApp) -> ReviewSession:
     """The session of the review screen (under a question put over it, if any)."""
-    from flashmark.tui.screens import ReviewScreen
+    from flashmark.tui.review_screen import ReviewScreen
 
     for screen in reversed(app.screen_stack):
         if isinstance(screen, ReviewScreen):

@@ -1,5 +1,6 @@
 """`flashmark forget|suspend|unsuspend|bury CARD_ID...`, `flashmark flag N CARD_ID...`,
-`flashmark set-due CARD_ID... --days SPEC`: the browser's actions for scripts."""
+`flashmark set-due CARD_ID... --days SPEC`, `flashmark reschedule CARD_ID...`: the
+browser's actions for scripts."""
 
 from __future__ import annotations
 
@@ -20,7 +21,11 @@ HELPS = {
             "purple); 0 takes the flag off",
     "set-due": "set cards' due date: --days 0 (today), 3, 3-7 (random in the range), "
                "with ! (3-7!) to set the interval too",
+    "reschedule": "set review cards' due date where FSRS puts it now: the interval their "
+                  "memory state gives at the desired retention, from their last review "
+                  "(new and learning cards are left as they are)",
 }
+WRITES = ("forget", "set-due", "reschedule")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,7 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "with --search. Every action is logged in .flashmark/reviews.jsonl "
                         "and `flashmark undo` takes back the whole command"
                         + ("; the new SR entry is written into the note like a rating."
-                           if name in ("forget", "set-due") else "."))
+                           if name in WRITES else "."))
         if name == "flag":
             p.add_argument("flag", type=int, choices=range(8), metavar="N",
                            help="the flag, 0 (none) to 7")
@@ -73,7 +78,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     now = parse_now(args.now)
     cards = targets(root, settings, args.card_ids, args.search, now,
                     all_notes=args.all_notes)
-    if args.action in ("forget", "set-due"):
+    if args.action in WRITES:
         outcomes = write_action(root, settings, args.action.replace("-", "_"), cards, now,
                                 spec=spec, dry_run=args.dry_run, all_notes=args.all_notes)
     else:
@@ -86,7 +91,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
                                    "changed": o.changed, "dry_run": args.dry_run}
             if o.line is not None:
                 obj["line"] = o.line
-            if args.action in ("forget", "set-due"):
+            if args.action in WRITES:
                 obj["before"], obj["after"] = o.before, o.after
             if o.detail is not None:
                 obj["detail"] = o.detail

@@ -17,9 +17,21 @@ from flashmark.errors import UsageError, VaultError
 from flashmark.vault.scan import ScanResult
 
 
-def add_vault_arguments(p: argparse.ArgumentParser) -> None:
+def add_vault_folder_argument(p: argparse.ArgumentParser) -> None:
+    """The optional VAULT positional every command takes (default: the current folder)."""
     p.add_argument("vault", nargs="?", default=".", metavar="VAULT",
                    help="the vault folder (default: the current folder)")
+
+
+def add_card_id_argument(p: argparse.ArgumentParser) -> None:
+    """The CARD_ID positional of the commands that act on one card."""
+    p.add_argument("card_id", metavar="CARD_ID",
+                   help="the card's id as `flashmark scan --json` prints it (or a unique "
+                        "prefix of 6+ digits)")
+
+
+def add_vault_arguments(p: argparse.ArgumentParser) -> None:
+    add_vault_folder_argument(p)
     p.add_argument("--all", action="store_true", dest="all_notes",
                    help="read cards in every note, not only notes with a flashcard tag")
     p.add_argument("--no-cache", action="store_true",

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from flashmark.cli.common import add_now_argument, open_settings, parse_now
+from flashmark.cli.common import (
+    add_card_id_argument,
+    add_now_argument,
+    add_vault_folder_argument,
+    open_settings,
+    parse_now,
+)
 from flashmark.cli.output import json_line
 from flashmark.errors import EXIT_OK
-from flashmark.review.cardinfo import CardInfo, info_text
+
+if TYPE_CHECKING:  # (imported when run: every command builds the parser)
+    from flashmark.review.cardinfo import CardInfo
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,11 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "retrievability now), reps, lapses, suspended/buried/leech/flag, and "
                     "its review history from .flashmark/reviews.jsonl (or the SR entry in "
                     "the note when the log has none: cards reviewed by the Obsidian plugin).")
-    p.add_argument("card_id", metavar="CARD_ID",
-                   help="the card's id as `flashmark scan --json` prints it (or a unique "
-                        "prefix of 6+ digits)")
-    p.add_argument("vault", nargs="?", default=".", metavar="VAULT",
-                   help="the vault folder (default: the current folder)")
+    add_card_id_argument(p)
+    add_vault_folder_argument(p)
     p.add_argument("--all", action="store_true", dest="all_notes",
                    help="look for the card in every note, not only flashcard notes")
     p.add_argument("--json", action="store_true", help="print the info as one JSON object")
@@ -43,6 +48,8 @@ def load_info(vault: str, card_id: str, now_text: str | None, all_notes: bool) -
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    from flashmark.review.cardinfo import info_text
+
     out = out or sys.stdout
     info = load_info(args.vault, args.card_id, args.now, args.all_notes)
     if args.json:

@@ -13,7 +13,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from flashmark import __version__
 from flashmark.errors import (
@@ -67,7 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "(Obsidian vaults, obsidian-spaced-repetition and pytextgen syntax).",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"flashmark {__version__}")
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    # The commands' parsers are _CommandParsers; `register` functions only need the
+    # ArgumentParser interface.
+    sub = cast("argparse._SubParsersAction[argparse.ArgumentParser]",
+               parser.add_subparsers(title="commands", metavar="COMMAND",
+                                     parser_class=_CommandParser))
     scan.register(sub)
     check.register(sub)
     rate.register(sub)
@@ -86,6 +90,25 @@ def build_parser() -> argparse.ArgumentParser:
     info.register(sub)
     actions.register(sub)
     return parser
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser that takes options between its positionals, as users type
+    them: `flashmark search 'is:due' --json ~/vault` (plain argparse gives the optional
+    VAULT up once an option follows QUERY: "unrecognized arguments")."""
+
+    _inside = False
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        if self._inside:  # parse_known_intermixed_args calls back here, twice
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
 
 
 def _opens_review(argv: list[str]) -> bool:

@@ -18,7 +18,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Schedule the card with FSRS for the given rating and write its new SR "
                     "entry into the note (only that entry's bytes change; the write is "
                     "atomic and re-locates the card if the note changed). The rating is "
-                    "appended to .flashmark/reviews.jsonl.")
+                    "appended to .flashmark/reviews.jsonl. A lapse that makes the card a "
+                    "leech is logged and warned of (suspended with review.leech_action: "
+                    "suspend). A card that is no longer in its note (but was known) keeps "
+                    "the rating as a pending log line and exits 4.")
     p.add_argument("card_id", metavar="CARD_ID",
                    help="the card's id as `flashmark scan --json` prints it (or a unique "
                         "prefix of 6+ digits)")
@@ -47,23 +50,35 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     u.set_defaults(run=run_undo)
 
 
-def run_rate(args: argparse.Namespace, out: TextIO | None = None) -> int:
+def run_rate(args: argparse.Namespace, out: TextIO | None = None,
+             err: TextIO | None = None) -> int:
     out = out or sys.stdout
-    from flashmark.review.rating import rate_card
+    err = err or sys.stderr
+    from flashmark.review.leech import note_leech
+    from flashmark.review.rating import rate_card_or_keep
+    from flashmark.vault.reviewlog import ReviewLog
 
     root, settings = open_settings(args.vault)
     now = parse_now(args.now)
     duration = None if args.duration is None else round(args.duration * 1000)
-    result = rate_card(root, settings, args.card_id, Rating(args.rating), now,
-                       duration_ms=duration, all_notes=args.all_notes)
+    # A card that left its note raises CardGoneError (exit 4), its rating kept as pending.
+    result = rate_card_or_keep(root, settings, args.card_id, Rating(args.rating), now,
+                               duration_ms=duration, all_notes=args.all_notes)
+    # The same leech rule as the reviewer's: the Leech (and Suspend) events, the warning.
+    leech = note_leech(root, ReviewLog(root), settings.review, result.event, now)
     q = result.card.question
     if args.json:
-        json_line({"id": result.card.id, "path": result.rel, "line": q.span.line + 1,
-                   "sibling": result.card.sibling, "rating": args.rating,
-                   "before": result.before, "after": result.after}, out)
+        obj = {"id": result.card.id, "path": result.rel, "line": q.span.line + 1,
+               "sibling": result.card.sibling, "rating": args.rating,
+               "before": result.before, "after": result.after}
+        if leech is not None:
+            obj["leech"] = {"lapses": leech.lapses, "suspended": leech.suspended}
+        json_line(obj, out)
     else:
         out.write(f"{result.rel}:{q.span.line + 1}: {args.rating} -> "
                   f"{_describe(result.after)}\n")
+    if leech is not None:
+        err.write(f"flashmark: {result.rel}:{q.span.line + 1}: {leech.warning}\n")
     return EXIT_OK
 
 

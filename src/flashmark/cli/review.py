@@ -36,6 +36,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_now_argument(p)
     add_deck_argument(p, "review only the decks it selects (an unknown deck is an error "
                          "naming the closest ones)")
+    p.add_argument("--search", metavar="QUERY",
+                   help="review the cards this query matches (`flashmark search`'s syntax) "
+                        "as Anki's custom study does: new, learning and review cards, due "
+                        "or not, no daily limit; suspended and buried cards stay out")
     p.add_argument("--decks", action="store_true",
                    help="start on the deck list instead of the first card")
     p.add_argument("--theme", choices=["dark", "light"], help="colour theme (default: dark)")
@@ -44,6 +48,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     t0 = time.perf_counter()
+    search = getattr(args, "search", None)
+    if search is not None:
+        from flashmark.review.search import parse
+
+        parse(search)  # a bad query fails before the vault is read
+        if args.decks:
+            raise UsageError("--search opens the reviewer on the matching cards; "
+                             "--decks opens the deck list: give one of the two")
     root, settings = open_settings(args.vault)
     from flashmark.review.settings import load_review_settings
 
@@ -62,7 +74,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 
     prefetch = Prefetch(root, settings, review, clock, deck=args.deck,
                         use_cache=not args.no_cache, all_notes=args.all_notes,
-                        first_card=not args.decks)
+                        first_card=not args.decks, search=search)
 
     from flashmark.tui.app import START_DECKS, START_REVIEW, Context, FlashmarkApp
 
@@ -70,7 +82,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     ctx = Context(root, settings, review, clock, use_cache=not args.no_cache,
                   all_notes=args.all_notes)
     app = FlashmarkApp(ctx, deck=args.deck, start=START_DECKS if args.decks else START_REVIEW,
-                       loader=prefetch.opened, exit_after_first_card=bench, t0=t0, theme=args.theme)
+                       loader=prefetch.opened, exit_after_first_card=bench, t0=t0, theme=args.theme,
+                       search=search)
     # An unknown deck or a vault without cards is refused here, before the app takes the
     # terminal (Textual is imported by now, so the queue was built meanwhile).
     prefetch.raise_refusal()

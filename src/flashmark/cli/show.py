@@ -9,7 +9,7 @@ import shutil
 import sys
 from typing import TextIO
 
-from flashmark.cli.common import open_settings
+from flashmark.cli.common import add_card_id_argument, add_vault_folder_argument, open_settings
 from flashmark.cli.output import json_line
 from flashmark.errors import EXIT_OK, UsageError
 
@@ -23,11 +23,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Print a card's front (or with --answer its back) as the reviewer draws "
                     "it: math as Unicode, clozes blanked or revealed, no card syntax. Plain "
                     "text when the output is not a terminal.")
-    p.add_argument("card_id", metavar="CARD_ID",
-                   help="the card's id as `flashmark scan --json` prints it (or a unique "
-                        "prefix of 6+ digits)")
-    p.add_argument("vault", nargs="?", default=".", metavar="VAULT",
-                   help="the vault folder (default: the current folder)")
+    add_card_id_argument(p)
+    add_vault_folder_argument(p)
     p.add_argument("--answer", action="store_true",
                    help="the back: a cloze with its answers, another card's answer side")
     p.add_argument("--width", type=int, metavar="N",

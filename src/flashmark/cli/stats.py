@@ -16,7 +16,6 @@ from flashmark.cli.common import (
 )
 from flashmark.cli.output import json_line
 from flashmark.errors import EXIT_OK
-from flashmark.statistics import card_facts, statistics_of
 from flashmark.vault.reviewlog import ReviewLog
 
 BARS = " ▁▂▃▄▅▆▇█"
@@ -52,6 +51,7 @@ def _spark(values: list[int]) -> str:
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     from flashmark.review.overview import vault_report
+    from flashmark.statistics import card_facts, statistics_of
 
     result = scan_from_args(args, "scanning")
     try:

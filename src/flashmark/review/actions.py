@@ -4,11 +4,17 @@ undo of any of them.
 
 Every action is typed log events (`vault.reviewlog`: `Suspend`, `Unsuspend`, `Bury`,
 `Flag`, `Forget`, `SetDue`), all the events of one command sharing a ``batch`` so that
-`undo_newest` takes them back together. Forget and set-due write the note through the
+`undo_newest` takes them back together. Forget, set-due and reschedule write the note through the
 one write path exactly as a rating does (review/rating.py: under the vault lock,
 `reconcile` first, the event staged, one `sr_edit` through `apply_edits`, then a
 `Commit`); their undo puts the note's bytes back (`rating.revert_write_locked`).
 Whether a card is suspended or flagged now comes from `review.search`'s state adapter.
+
+Reschedule is Anki's FSRS reschedule (deck options, "Reschedule cards on change"; the
+FSRS Helper's "Reschedule"): a review card's next interval is worked out again from its
+memory state with the current parameters and desired retention, and it falls due that
+many days after its last review. Here that is a `SetDue` event whose ``days`` is
+``RESCHEDULE`` (the scheduler chose the day, not the user): one write path, one undo.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flashmark.config import Settings
 from flashmark.days import day_start
@@ -47,6 +54,7 @@ from flashmark.vault.reviewlog import (
     Event,
     Flag,
     Forget,
+    Leech,
     Review,
     ReviewLog,
     SetDue,
@@ -57,8 +65,12 @@ from flashmark.vault.reviewlog import (
 )
 from flashmark.vault.srwrite import sr_edit
 
+if TYPE_CHECKING:
+    from flashmark.scheduling import FsrsScheduler
+
 LOG_ACTIONS = (Suspend.kind, Unsuspend.kind, Bury.kind, Flag.kind)
-WRITE_ACTIONS = (Forget.kind, SetDue.kind)
+RESCHEDULE = "reschedule"  # SetDue.days of a reschedule: the day the scheduler gives
+WRITE_ACTIONS = (Forget.kind, SetDue.kind, RESCHEDULE)
 MAX_DAYS = 36500
 
 
@@ -224,17 +236,65 @@ def due_entry(loc: Located, settings: Settings, now: dt.datetime, spec: DaysSpec
                               last_review=now).text
 
 
+def rescheduled_entry(loc: Located, settings: Settings,
+                      scheduler: FsrsScheduler | None = None) -> str | None:
+    """The entry of a review card due where FSRS puts it today: its interval the one its
+    memory state (S) gives at the desired retention (no fuzz, within maximum_interval),
+    counted from its last review (as a rating counts it), everything else kept. None for a card
+    a reschedule leaves alone: new, in (re)learning steps (Anki too only reschedules
+    review cards) or unreadable. A legacy (SM-2) entry's memory state is derived from
+    its interval (`scheduling.memory_state_from_sm2`), so it keeps its interval and due
+    date unless the interval is past maximum_interval: the legacy format has nothing
+    else to reschedule from."""
+    from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+
+    text = loc.card.entry_text
+    entry = srcodec.parse_entry(text) if text is not None else None
+    if entry is None or isinstance(entry, RawEntry) or entry.is_new:
+        return None
+    if scheduler is None:
+        scheduler = FsrsScheduler(SchedulerConfig.from_settings(settings.scheduling))
+    maximum = settings.scheduling.maximum_interval
+    if isinstance(entry, Sm2Entry):
+        memory = scheduler.memory_state(entry)
+        if memory is None:
+            return None
+        interval = min(max(1, round(scheduler.interval_of(memory[0]))), maximum)
+        last_day = entry.due - dt.timedelta(days=entry.interval)
+        return srcodec.sm2_entry(last_day + dt.timedelta(days=interval), interval,
+                                 entry.ease).text
+    if entry.state != 2 or not entry.stability > 0 or entry.last_review is None:
+        return None
+    interval = min(max(1, round(scheduler.interval_of(entry.stability))), maximum)
+    # Only the due time and interval fields change: the others keep their text exactly
+    # (the plugin writes S and D with 8 decimals, `srcodec.fsrs_entry` as short as can be).
+    fields = entry.text.split(",")
+    fields[1] = srcodec.iso_ms(entry.last_review + dt.timedelta(days=interval))
+    fields[2] = str(interval)
+    return ",".join(fields)
+
+
 def write_action(root: Path, settings: Settings, action: str, cards: Sequence[Target],
                  now: dt.datetime, *, spec: DaysSpec | None = None, dry_run: bool = False,
                  all_notes: bool = False) -> list[Outcome]:
-    """Forget or set the due date of ``cards``: each card's entry is written into its
-    note like a rating (staged event, one edit, commit)."""
+    """Forget, set the due date of or reschedule ``cards``: each card's entry is written
+    into its note like a rating (staged event, one edit, commit)."""
+    # the card's new entry, None when the action leaves it as it is
     if action == "forget":
-        def new_entry(loc: Located) -> str:
-            return forgotten_entry(loc, settings, now)
+        def new_entry(loc: Located) -> str | None:
+            text = loc.card.entry_text
+            return (None if text is None or srcodec.parse_entry(text).is_new
+                    else forgotten_entry(loc, settings, now))
     elif action == "set_due" and spec is not None:
-        def new_entry(loc: Located) -> str:
+        def new_entry(loc: Located) -> str | None:
             return due_entry(loc, settings, now, spec)
+    elif action == RESCHEDULE:
+        from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+
+        scheduler = FsrsScheduler(SchedulerConfig.from_settings(settings.scheduling))
+
+        def new_entry(loc: Located) -> str | None:
+            return rescheduled_entry(loc, settings, scheduler)
     else:
         raise ValueError(action)
     finder = CardFinder(root, settings, all_notes=all_notes)
@@ -249,12 +309,11 @@ def write_action(root: Path, settings: Settings, action: str, cards: Sequence[Ta
             loc = finder.find(card.id)
             before = loc.card.entry_text
             after = new_entry(loc)
-            unchanged = (after == before if action == "set_due"
-                         else before is None or srcodec.parse_entry(before).is_new)
             line = loc.question.span.line + 1
-            if unchanged or dry_run:
-                out.append(Outcome(loc.card.id, loc.rel, line, action, not unchanged,
-                                   before, before if unchanged else after))
+            if after is None or after == before or dry_run:
+                changed = after is not None and after != before
+                out.append(Outcome(loc.card.id, loc.rel, line, action, changed,
+                                   before, after if changed else before))
                 continue
             staged: Forget | SetDue
             edit = sr_edit(loc.data, loc.question, loc.card.sibling, after,
@@ -264,9 +323,9 @@ def write_action(root: Path, settings: Settings, action: str, cards: Sequence[Ta
                                 sibling=loc.card.sibling, before=before, after=after,
                                 edit=_record(edit), staged=True, batch=batch)
             else:
-                assert spec is not None
+                days = RESCHEDULE if spec is None else spec.text
                 staged = SetDue(time=time_text, id=loc.card.id, path=loc.rel,
-                                sibling=loc.card.sibling, days=spec.text, before=before,
+                                sibling=loc.card.sibling, days=days, before=before,
                                 after=after, edit=_record(edit), staged=True, batch=batch)
             _write(root, settings, log, loc, edit, after, staged, time_text, all_notes)
             out.append(Outcome(loc.card.id, loc.rel, line, action, True, before, after))
@@ -315,15 +374,25 @@ def undo_newest(root: Path, settings: Settings, now: dt.datetime, *,
         if not effective:
             raise FlashmarkError("nothing to undo: the review log has no rating or action "
                                  "left to take back")
-        newest = effective[-1]
-        batch = getattr(newest, "batch", None)
-        group: list[Event] = [newest] if batch is None else [
-            e for e in reversed(effective) if getattr(e, "batch", None) == batch]
+        group = _batch_of(effective[-1], in_effect(log.events()))
         time_text = _now_utc(now)
         for e in group:
             if isinstance(e, Review | Forget | SetDue):
                 revert_write_locked(root, settings, log, e, now, all_notes=all_notes)
             else:
-                assert isinstance(e, Bury | Suspend | Unsuspend | Flag)
+                assert isinstance(e, Bury | Suspend | Unsuspend | Flag | Leech)
                 log.append(Undo(time=time_text, of=e.uid, id=e.id, path=e.path))
     return group
+
+
+def _batch_of(newest: Event, effective: list[Event]) -> list[Event]:
+    """``newest`` and the other events of its batch, newest first. A rating's batch is
+    its uid: the `Leech` (and `Suspend`) it made (`review.leech.note_leech`) go with it,
+    whichever of them is named."""
+    batch = getattr(newest, "batch", None)
+    if batch is None and isinstance(newest, Review):
+        batch = newest.uid
+    if batch is None:
+        return [newest]
+    return [e for e in reversed(effective)
+            if getattr(e, "batch", None) == batch or e.uid == batch]

@@ -274,8 +274,8 @@ def info_text(info: CardInfo) -> str:
     ]
     buffer = StringIO()
     table([[k + ":", v] for k, v in rows], set(), buffer)
-    source = {"log": "from the review log", "note": "from the SR entry in the note only "
-              "(reviewed before flashmark's log)", "none": "none yet"}[info.history_source]
+    source = {"log": "from the review log", "note": "the SR entry in the note only, "
+              "reviewed before flashmark's log", "none": "none yet"}[info.history_source]
     buffer.write(f"\nhistory ({source}):\n")
     if info.history:
         lines = [["time", "event", "rating", "ivl", "S", "D", "took"]]

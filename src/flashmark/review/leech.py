@@ -8,25 +8,35 @@ the default, only marks it). The reviewer says so each time (Anki's repeat warni
 
 Lapses are the FSRS entry's own count; an SM-2 entry keeps none, so for it they are
 counted from the review log (the Agains of the card while in review).
+
+`note_leech` is the one place a rating becomes a leech: the reviewer and `flashmark
+rate` both call it after a rating is written. Its events carry the rating's uid as their
+``batch``, so an undo of the rating (the reviewer's `u`, `flashmark undo`) takes them
+back with it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from flashmark.config import Settings
+from flashmark.config import ReviewSettings, Settings
 from flashmark.errors import FlashmarkError
 from flashmark.identity import card_ids
-from flashmark.model import STATE_REVIEW, WARNING, Diagnostic, FsrsEntry
+from flashmark.model import LEECH_SUSPEND, STATE_REVIEW, WARNING, Diagnostic, FsrsEntry
 from flashmark.syntax import parse_note, srcodec
 from flashmark.vault.codec import Summary, key_and_state
+from flashmark.vault.lock import vault_lock
 from flashmark.vault.notefile import decode_note
 from flashmark.vault.reviewlog import (
     LOG_PATH,
     Event,
     Leech,
     Review,
+    ReviewLog,
+    Suspend,
     follow_renames,
     in_effect,
     parse_line,
@@ -56,6 +66,43 @@ def lapses_after(after: str, card_id: str, events: Iterable[Event]) -> int:
                if isinstance(e, Review) and e.id == card_id and is_lapse(e.rating, e.before))
 
 
+@dataclass(frozen=True, slots=True)
+class LeechNotice:
+    """A rating made its card a leech (again): the events logged and the warning."""
+
+    lapses: int
+    suspended: bool  # leech_action: suspend
+    events: tuple[Leech | Suspend, ...]  # as logged, the `Leech` first
+
+    @property
+    def warning(self) -> str:
+        """What the reviewer and `flashmark rate` say (Anki's leech message)."""
+        if self.suspended:
+            return f"Leech: forgotten {self.lapses} times; suspended"
+        return f"Leech: forgotten {self.lapses} times; consider rewriting or splitting it"
+
+
+def note_leech(root: Path, log: ReviewLog, review: ReviewSettings, rating: Review,
+               now: dt.datetime) -> LeechNotice | None:
+    """After ``rating`` (a committed `Review`) is written: when it is a lapse that brings
+    the card's lapses to the threshold or another half of it (`leech_warning_due`), log a
+    `Leech` event, and a `Suspend` with ``review.leech_action: suspend``, both in the
+    rating's batch. None when the rating makes no leech. Takes the vault's lock to log."""
+    threshold = review.leech_threshold
+    if not threshold or not is_lapse(rating.rating, rating.before):
+        return None
+    lapses = lapses_after(rating.after, rating.id, log.events())
+    if not leech_warning_due(lapses, threshold):
+        return None
+    when = srcodec.iso_ms(now)
+    events: list[Leech | Suspend] = [Leech(time=when, id=rating.id, path=rating.path,
+                                           lapses=lapses, batch=rating.uid)]
+    suspend = review.leech_action == LEECH_SUSPEND
+    if suspend:
+        events.append(Suspend(time=when, id=rating.id, path=rating.path, batch=rating.uid))
+    with vault_lock(root):
+        logged = tuple(log.append(e) for e in events)
+    return LeechNotice(lapses, suspend, logged)
 
 
 def logged_leeches(root: Path) -> dict[str, int]:
@@ -100,5 +147,5 @@ def leech_findings(root: Path, settings: Settings, notes: Iterable[tuple[str, Su
     return out
 
 
-__all__ = ["is_lapse", "lapses_after", "leech_findings", "leech_warning_due",
-           "logged_leeches"]
+__all__ = ["LeechNotice", "is_lapse", "lapses_after", "leech_findings",
+           "leech_warning_due", "logged_leeches", "note_leech"]

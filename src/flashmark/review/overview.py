@@ -53,16 +53,19 @@ class Opened:
 
 def build_queues(root: Path, settings: Settings, review: ReviewSettings, now: dt.datetime, *,
                  deck: str | None = None, use_cache: bool = True, all_notes: bool = False,
-                 notes: list[tuple[str, Summary]] | None = None) -> tuple[Queue, Queue]:
+                 notes: list[tuple[str, Summary]] | None = None,
+                 search: str | None = None) -> tuple[Queue, Queue]:
     """Today's queues: every deck's (the deck list) and ``deck``'s (the same when None).
-    Scans the vault unless ``notes`` is given (a warm index reads no note).
+    Scans the vault unless ``notes`` is given (a warm index reads no note). With
+    ``search`` (a `review.search` query), the second queue holds the cards it matches
+    as a filtered deck takes them (`review.queue`: due or not, no daily limit).
 
     A vault without cards is a `NoCardsError`, a ``deck`` pattern that selects no deck
     an `UnknownDeckError` naming the closest decks: the reviewer refuses to start on them
     rather than say "nothing is due"."""
     if notes is not None:
         return _queues(root, settings, review, now, as_note_cards(notes), None, deck=deck,
-                       all_notes=all_notes)
+                       all_notes=all_notes, search=search, use_cache=use_cache)
     result = scan_vault(root, settings, use_cache=use_cache, all_notes=all_notes)
     try:
         records = result.flashcard_notes()
@@ -70,28 +73,43 @@ def build_queues(root: Path, settings: Settings, review: ReviewSettings, now: dt
             raise result.no_cards_error()
         # the index is open meanwhile: it says which notes hold the log's cards
         return _queues(root, settings, review, now, records, result.notes_holding,
-                       deck=deck, all_notes=all_notes)
+                       deck=deck, all_notes=all_notes, search=search, use_cache=use_cache)
     finally:
         result.close()
 
 
 def _queues(root: Path, settings: Settings, review: ReviewSettings, now: dt.datetime,
             notes: Sequence[NoteCards], holders: NoteHolders | None, *, deck: str | None,
-            all_notes: bool) -> tuple[Queue, Queue]:
+            all_notes: bool, search: str | None, use_cache: bool) -> tuple[Queue, Queue]:
     cutoff = DueCutoff(now, settings.scheduling.day_boundary)
     state = log_state(read_log_events(root / ".flashmark" / LOG_NAME, cutoff), cutoff)
     # the queue lists every card waiting today: the notes holding one are read card by
     # card, the others counted from their tallies
-    tallied = today_tally(notes, state, cutoff, review,
-                          note_sibling_groups(root, settings, all_notes=all_notes),
-                          holders=holders, waiting=True)
+    siblings = note_sibling_groups(root, settings, all_notes=all_notes)
+    tallied = today_tally(notes, state, cutoff, review, siblings, holders=holders,
+                          waiting=True)
     intervals = note_intervals(root, settings, all_notes=all_notes)
     overview = build_queue((), state, cutoff, review, tallied=tallied, intervals=intervals)
-    if deck is None:
+    if deck is None and search is None:
         return overview, overview
-    DeckSelection(deck).require_known(d for d in overview.decks if d != NO_DECK)
-    return overview, build_queue((), state, cutoff, review, deck=deck, tallied=tallied,
-                                 intervals=intervals)
+    if deck is not None:
+        DeckSelection(deck).require_known(d for d in overview.decks if d != NO_DECK)
+    only = None if search is None else search_ids(root, settings, search, now,
+                                                  use_cache=use_cache, all_notes=all_notes)
+    return overview, build_queue(notes, state, cutoff, review, deck=deck, siblings=siblings,
+                                 tallied=tallied, holders=holders, intervals=intervals,
+                                 only=only)
+
+
+def search_ids(root: Path, settings: Settings, query: str, now: dt.datetime, *,
+               use_cache: bool = True, all_notes: bool = False) -> set[str]:
+    """The ids of the cards ``query`` matches (`review.search`; a bad query is a
+    `SearchError`)."""
+    from flashmark.review.search import search_vault
+
+    result = search_vault(root, settings, query, now, use_cache=use_cache,
+                          all_notes=all_notes)
+    return {row.id for row in result.rows}
 
 
 def opened_from(root: Path, settings: Settings, clock: Clock, queues: tuple[Queue, Queue], *,
@@ -104,11 +122,12 @@ def opened_from(root: Path, settings: Settings, clock: Clock, queues: tuple[Queu
 def open_review(root: Path, settings: Settings, review: ReviewSettings, clock: Clock, *,
                 deck: str | None = None, use_cache: bool = True, all_notes: bool = False,
                 notes: list[tuple[str, Summary]] | None = None,
-                first_card: bool = True) -> Opened:
+                first_card: bool = True, search: str | None = None) -> Opened:
     """Everything the reviewer needs to paint its first card: today's queues and, unless
-    told not to, the first card read from its note."""
+    told not to, the first card read from its note. ``search``: review the cards that
+    query matches (`build_queues`)."""
     queues = build_queues(root, settings, review, clock(), deck=deck, use_cache=use_cache,
-                          all_notes=all_notes, notes=notes)
+                          all_notes=all_notes, notes=notes, search=search)
     return opened_from(root, settings, clock, queues, all_notes=all_notes, first_card=first_card)
 
 

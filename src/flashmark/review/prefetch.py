@@ -80,9 +80,10 @@ class Prefetch:
 
     def __init__(self, root: Path, settings: Settings, review: ReviewSettings, clock: Clock,
                  *, deck: str | None = None, use_cache: bool = True, all_notes: bool = False,
-                 first_card: bool = True) -> None:
+                 first_card: bool = True, search: str | None = None) -> None:
         self.args = (root, settings, review, clock)
         self.deck = deck
+        self.search = search
         self.use_cache = use_cache
         self.all_notes = all_notes
         self.first_card = first_card
@@ -104,7 +105,8 @@ class Prefetch:
 
 
             overview, queue = build_queues(root, settings, review, self.now, deck=self.deck,
-                                           use_cache=self.use_cache, all_notes=self.all_notes)
+                                           use_cache=self.use_cache, all_notes=self.all_notes,
+                                           search=self.search)
             return ("ok", _pack(overview), None if queue is overview else _pack(queue))
         except FlashmarkError as exc:
             return ("error", str(exc), exc.exit_code)

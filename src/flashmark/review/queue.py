@@ -16,6 +16,13 @@ What each card is today (new, learning, due, suspended, buried, a hidden sibling
 cards queued are those the daily limits let through (`review.limits`). ``budgets`` says
 how many of the queued new cards each limit group (`ReviewSettings.group_of`) holds, for
 the session's bookkeeping.
+
+A queue over chosen cards (``only``: `flashmark review --search`, the browser's "review
+these") is Anki's filtered deck / custom study: the chosen cards that are new, in
+learning due today or review cards, due or not (reviewing ahead), with no daily limit.
+Suspended, buried (hidden siblings included) and unreadable cards stay out, as they
+stay out of Anki's filtered decks, and so do learning cards whose next step is on a
+later day (a step is minutes long: it is not reviewed ahead).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -36,6 +43,7 @@ from flashmark.model import (
     REVIEW,
     STATE_REVIEW,
     TODAY_DUE,
+    TODAY_LATER,
     TODAY_LEARNING,
     TODAY_NEW,
     QueueKind,
@@ -53,6 +61,8 @@ from flashmark.review.today import (
     TodayTally,
     as_note_cards,
     cards_today,
+    count_by_deck,
+    holders_in_summaries,
     note_intervals,
     note_sibling_groups,
     relative_overdueness,
@@ -240,7 +250,8 @@ def build_queue(notes: Notes, state: LogState, cutoff: DueCutoff,
                 settings: ReviewSettings, *, deck: str | None = None,
                 seed: int | None = None, siblings: SiblingGroups | None = None,
                 tallied: TodayTally | None = None, holders: NoteHolders | None = None,
-                intervals: IntervalReader | None = None, lists: bool = True) -> Queue:
+                intervals: IntervalReader | None = None, lists: bool = True,
+                only: Collection[str] | None = None) -> Queue:
     """Today's queue for the cards of ``notes`` ((rel path, summary) pairs or
     `NoteCards`, vault order), only those of the decks the pattern ``deck`` selects when
     given (`flashmark.decks`).
@@ -250,21 +261,43 @@ def build_queue(notes: Notes, state: LogState, cutoff: DueCutoff,
     overdue`` (without it, that order is ``due``). ``tallied``: `today_tally` of
     ``notes``, when already worked out (``holders``: see `review.today.tally_today`).
     ``lists=False``: only the per-deck counts and the limits (for `deck_counts`), no card
-    lists. ``seed`` fixes the random order (default: the date, so a restart keeps it)."""
+    lists. ``only``: the queue of these card ids as a filtered deck takes them (module
+    docstring): review cards due later too, no daily limit; ``notes`` must then hold
+    them. ``seed`` fixes the random order (default: the date, so a restart keeps it)."""
     with gc_paused():  # a tuple per queued card, no cycles
-        if tallied is None or (lists and not tallied.waiting):
+        chosen = None
+        if only is not None:
+            chosen = chosen_today(notes, only, state, cutoff, settings, siblings,
+                                  holders=holders)
+        if tallied is None or (lists and chosen is None and not tallied.waiting):
             tallied = today_tally(notes, state, cutoff, settings, siblings, holders=holders,
-                                  waiting=lists)
+                                  waiting=lists and chosen is None)
         return _build_queue(tallied, state, cutoff, settings, deck=deck, seed=seed,
-                            intervals=intervals, lists=lists)
+                            intervals=intervals, lists=lists, chosen=chosen)
+
+
+def chosen_today(notes: Notes, only: Collection[str], state: LogState, cutoff: DueCutoff,
+                 settings: ReviewSettings, siblings: SiblingGroups | None = None, *,
+                 holders: NoteHolders | None = None) -> list[CardToday]:
+    """The cards of ``only`` (ids) classified one by one (`today_cards`), in vault order:
+    only the notes holding them are read."""
+    ids = set(only)
+    records = as_note_cards(notes)
+    find = holders if holders is not None else holders_in_summaries(records)
+    paths = find(ids) if ids else set()
+    cards = today_cards(((n.rel, n.summary) for n in records if n.rel in paths), state,
+                        cutoff, settings, siblings)
+    return [c for c in cards if c.id in ids]
 
 
 def _build_queue(tallied: TodayTally, state: LogState, cutoff: DueCutoff,
                  settings: ReviewSettings, *, deck: str | None, seed: int | None,
-                 intervals: IntervalReader | None, lists: bool) -> Queue:
+                 intervals: IntervalReader | None, lists: bool,
+                 chosen: list[CardToday] | None) -> Queue:
     # The cards classified one by one hold every card the log names (and, with lists,
     # every card waiting today): the limits, the ratings and the lists come from them,
-    # the per-deck counts from the tally.
+    # the per-deck counts from the tally. A filtered deck (``chosen``) lists and counts
+    # its chosen cards only.
     by_id = {c.id: c.deck for c in tallied.logged_cards()} if (
         state.introduced_today or state.due_reviewed_today) else {}
     limits = DailyLimits(
@@ -275,14 +308,20 @@ def _build_queue(tallied: TodayTally, state: LogState, cutoff: DueCutoff,
     reviews: list[QueueCard] = []
     new: list[QueueCard] = []
     selected = None if deck is None else DeckPattern(deck).selects
-    decks = tallied.by_name(selected)
+    listed: Iterable[CardToday]
+    if chosen is None:
+        decks = tallied.by_name(selected)
+        listed = tallied.logged_cards()
+    else:
+        listed = chosen = [c for c in chosen if selected is None or selected(c.deck)]
+        decks = count_by_deck(chosen)
     reviewed_today = state.reviewed_today
     rated_today = 0
     if reviewed_today:
-        for card in tallied.logged_cards():
+        for card in listed:
             if card.id in reviewed_today and (selected is None or selected(card.deck)):
                 rated_today += reviewed_today[card.id]
-    for card in tallied.cards if lists else ():
+    for card in (tallied.cards if chosen is None else chosen) if lists else ():
         if selected is not None and not selected(card.deck):
             continue
         status = card.status
@@ -290,8 +329,9 @@ def _build_queue(tallied: TodayTally, state: LogState, cutoff: DueCutoff,
             new.append(_queue_card(card, NEW_CARD))
         elif status == TODAY_LEARNING:
             learning.append(_queue_card(card, LEARNING))
-        elif status == TODAY_DUE:
-            reviews.append(_queue_card(card, REVIEW))
+        elif status == TODAY_DUE or (chosen is not None and status == TODAY_LATER
+                                     and card.state == STATE_REVIEW):
+            reviews.append(_queue_card(card, REVIEW))  # (a filtered deck reviews ahead)
     learning.sort(key=lambda c: (c.key, c.ordinal))
     order = settings.order
     if order == "random":
@@ -306,7 +346,10 @@ def _build_queue(tallied: TodayTally, state: LogState, cutoff: DueCutoff,
     else:
         reviews.sort(key=lambda c: (c.key, c.ordinal))
     due_reviews = len(reviews)
-    reviews, new_taken = limits.gather(reviews, new)
+    if chosen is None:
+        reviews, new_taken = limits.gather(reviews, new)
+    else:  # a filtered deck: no daily limit
+        new_taken = new
     # Cards of one limit group share their groups (nested deck patterns), so the session
     # taking the first ``budgets[g]`` new cards of group g takes exactly ``new_taken``.
     budgets = dict.fromkeys(settings.groups, 0)

@@ -82,6 +82,62 @@ def _find_in(rel: str, path: str, data: bytes, card_id: str, settings: Settings,
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class GoneCard:
+    """What is known of a card that left its note: where it was, and its entry then."""
+
+    id: str
+    path: str
+    sibling: int
+    entry_text: str | None
+
+
+def _indexed_card(index: Index, rel: str, card_id: str) -> GoneCard | None:
+    """The card as the index's `scan --json` lines for ``rel`` have it, if stored."""
+    import json
+
+    from flashmark.cardjson import unpack_card_json
+
+    blob = index.card_json(rel)
+    lines = unpack_card_json(blob) if blob is not None else None
+    for line in (lines or b"").splitlines():
+        if card_id.encode() not in line:
+            continue
+        row = json.loads(line)
+        if row.get("id") == card_id:
+            readable, entry = _entry_text(row.get("schedule"))
+            return GoneCard(card_id, rel, int(row["sibling"]), entry) if readable else None
+    return None
+
+
+def _entry_text(schedule: dict[str, object] | None) -> tuple[bool, str | None]:
+    """(readable, the SR entry text) of a `scan --json` schedule (None: new)."""
+    if schedule is None:
+        return True, None
+    try:
+        if schedule["kind"] == "sm2":
+            return True, srcodec.sm2_entry(dt.date.fromisoformat(str(schedule["due"])),
+                                     int(str(schedule["interval"])),
+                                     int(str(schedule["ease"]))).text
+        if schedule["kind"] == "fsrs":
+            last = schedule["last_review"]
+            return True, srcodec.fsrs_entry(
+                due=_instant(schedule["due"]),
+                interval=int(str(schedule["interval"])),
+                stability=float(str(schedule["stability"])),
+                difficulty=float(str(schedule["difficulty"])),
+                state=int(str(schedule["state"])), reps=int(str(schedule["reps"])),
+                lapses=int(str(schedule["lapses"])), step=int(str(schedule["step"])),
+                last_review=None if last is None else _instant(last)).text
+    except (KeyError, ValueError):
+        pass
+    return False, None
+
+
+def _instant(value: object) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(value)).astimezone(dt.UTC)
+
+
 class CardFinder:
     """Finds cards by id: the index says which note holds the id (one SQL query, no walk
     of the vault); when it is stale, a scan brings it up to date and the query runs
@@ -93,15 +149,36 @@ class CardFinder:
         self.all_notes = all_notes
         self.log = ReviewLog(root)
         self._places: dict[str, str] = {}  # card id -> note, for ids found before
+        # cards the index listed but their note no longer has (see `gone`)
+        self._indexed: dict[str, GoneCard] = {}
 
     def _paths(self, card_id: str, fresh: bool) -> list[str]:
         if fresh:
             scan_vault(self.root, self.settings, all_notes=self.all_notes).close()
         index = Index(default_index_path(self.root), _fingerprint(self.settings, self.all_notes))
         try:
-            return index.paths_with_card(card_id)
+            paths = index.paths_with_card(card_id)
+            if not fresh and len(card_id) == ID_LENGTH:
+                for rel in paths:
+                    row = _indexed_card(index, rel, card_id)
+                    if row is not None:
+                        self._indexed[card_id] = row
+            return paths
         finally:
             index.close()
+
+    def gone(self, card_id: str) -> GoneCard | None:
+        """A card that existed but is no longer in its note (call after `find` failed):
+        the review log's last word on it (a rating, an external change, a pending
+        rating), else the index's record of it before the rescan. None when neither knows
+        the id with its entry (a typo, or a card never scanned with its schedule)."""
+        if len(card_id) != ID_LENGTH:
+            return None
+        for e in reversed(in_effect(follow_renames(self.log.events()))):
+            if isinstance(e, Review | External | Pending) and e.id == card_id:
+                entry = e.before if isinstance(e, Pending) else e.after
+                return GoneCard(card_id, e.path, e.sibling, entry)
+        return self._indexed.get(card_id)
 
     def find(self, card_id: str) -> Located:
         if len(card_id) < 6 or any(c not in "0123456789abcdef" for c in card_id):
@@ -340,29 +417,39 @@ def schedule(scheduler: FsrsScheduler, settings: Settings, card: Card, rating: R
              now: dt.datetime, balancer: LoadBalancer | None = None,
              siblings: tuple[str, ...] = ()) -> str:
     """The entry text ``card`` gets when rated ``rating`` at ``now``."""
+    return schedule_entry(scheduler, settings, card.id, card.entry_text, rating, now,
+                          balancer, siblings)
+
+
+def schedule_entry(scheduler: FsrsScheduler, settings: Settings, card_id: str,
+                   before: str | None, rating: Rating, now: dt.datetime,
+                   balancer: LoadBalancer | None = None, siblings: tuple[str, ...] = ()
+                   ) -> str:
+    """The entry text card ``card_id`` with entry ``before`` gets when rated ``rating``."""
     from flashmark.scheduling.load_balance import Balance
 
-    before = card.entry_text
     entry = srcodec.parse_entry(before) if before is not None else None
     if isinstance(entry, RawEntry):
-        raise FlashmarkError(f"the SR entry '!{entry.text}' of card {card.id} cannot be read "
+        raise FlashmarkError(f"the SR entry '!{entry.text}' of card {card_id} cannot be read "
                              f"({entry.reason})")
     assert entry is None or isinstance(entry, Sm2Entry | FsrsEntry)
     balance = Balance(balancer, siblings) if balancer is not None else None
-    key = int(card.id, 16)
+    key = int(card_id, 16)
     if settings.scheduling.state_format == "sm2":
         return scheduler.review_as_sm2(entry, rating, now, key, balance).text
     return scheduler.review(entry, rating, now, key, balance).text
 
 
-def keep_pending(root: Path, settings: Settings, log: ReviewLog, card: Card, rel: str,
-                 rating: Rating, now: dt.datetime, *, duration_ms: int | None,
+def keep_pending(root: Path, settings: Settings, log: ReviewLog, card: Card | GoneCard,
+                 rel: str, rating: Rating, now: dt.datetime, *, duration_ms: int | None,
                  reason: str) -> Pending:
     """Log a rating that cannot be written (the card left its note, the note cannot be
-    written) as `pending`, so it is not lost: what `rate_card` does when its write fails."""
+    written) as `pending`, so it is not lost: what `rate_card` does when its write fails,
+    the reviewer when the card on screen left its note, `rate_card_or_keep` for a card
+    that left its note before `flashmark rate`."""
     scheduler = scheduler_for(settings)
     try:
-        after = schedule(scheduler, settings, card, rating, now)
+        after = schedule_entry(scheduler, settings, card.id, card.entry_text, rating, now)
     except FlashmarkError:
         after = card.entry_text or ""
     with vault_lock(root):
@@ -370,6 +457,52 @@ def keep_pending(root: Path, settings: Settings, log: ReviewLog, card: Card, rel
                                   sibling=card.sibling, rating=rating.value,
                                   duration_ms=duration_ms, before=card.entry_text,
                                   after=after, scheduler=scheduler.version, reason=reason))
+
+
+class CardGoneError(ConflictError):
+    """`flashmark rate` on a card that existed (the review log or the index knows it) but
+    is no longer in its note: the rating is kept as a `pending` log line (exit 4, as when
+    the card leaves its note during the write)."""
+
+    def __init__(self, message: str, pending: Pending, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.pending = pending
+
+
+GONE_REASON = "the card is no longer in its note"
+
+
+def _empty_now(root: Path, rel: str) -> bool:
+    try:
+        return os.path.getsize(root / rel) == 0
+    except OSError:
+        return False
+
+
+def rate_card_or_keep(root: Path, settings: Settings, card_id: str, rating: Rating,
+                      now: dt.datetime, *, duration_ms: int | None = None,
+                      all_notes: bool = False) -> RateOutcome:
+    """`rate_card`, and for a card that left its note (its id known from the review log
+    or the index) the rating kept as `pending`, as the reviewer keeps it: raises
+    `CardGoneError` then. An id never seen, or a card whose note is empty right now
+    (being saved), stays `CardNotFoundError`."""
+    finder = CardFinder(root, settings, all_notes=all_notes)
+    try:
+        return rate_card(root, settings, card_id, rating, now, duration_ms=duration_ms,
+                         all_notes=all_notes, finder=finder)
+    except CardNotFoundError:
+        gone = finder.gone(card_id)
+        if gone is None or _empty_now(root, gone.path):
+            # An empty note is most likely being saved this instant: "try again" (the
+            # error says so) is right, not a pending rating for a card that is coming back.
+            raise
+    pending = keep_pending(root, settings, finder.log, gone, gone.path, rating, now,
+                           duration_ms=duration_ms, reason=GONE_REASON)
+    raise CardGoneError(
+        f"card {card_id} is no longer in {gone.path}; the {rating.value} rating is kept in "
+        "the review log as pending", pending,
+        hint="the card's text was edited (ids follow the text), the card was deleted, or "
+             "the note is being saved: `flashmark scan --json` lists the current cards")
 
 
 def _rate_locked(root: Path, settings: Settings, card_id: str, rating: Rating,

@@ -29,13 +29,14 @@ Syntax (README, "Finding and fixing cards"):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from flashmark.config import Settings
 from flashmark.decks import DeckPattern
@@ -453,29 +454,59 @@ def _key_state(entry_text: str) -> tuple[str, str]:
 
 
 def has_state(row: CardRow, word: str, facts: LogFacts) -> bool:
-    """Does ``is:word`` hold for ``row`` today? The rules of `review.today.cards_today`:
-    a suspended or buried card (a hidden sibling included) is not due; unreadable
-    entries are in no state; a leech is a card with a `leech` event in effect."""
-    key = row.key
+    """Does ``is:word`` hold for ``row`` today? (`state_test`'s answer for one card.)"""
+    return state_test(word, facts)(row)
+
+
+def state_test(word: str, facts: LogFacts) -> Callable[[CardRow], bool]:
+    """The test of ``is:word`` today, by the rules of `review.today.cards_today`: a
+    suspended or buried card (a hidden sibling included) is not due; unreadable entries
+    are in no state; a leech is a card with a `leech` event in effect. Each test reads
+    the row's facts tuple (`vault.cardtable`) directly: a search runs it on every card
+    of the vault, and the properties of `CardRow` cost a call each."""
+    # positions in the facts tuple: id 0, key 7, state 8
     if word == IS_NEW:
-        return key == NEW
+        return lambda r: r.facts[7] == NEW
     if word == IS_LEARN:
-        return key not in (NEW, UNREADABLE) and row.state == STATE_LEARNING
+        def learn(r: CardRow) -> bool:
+            f = r.facts
+            return f[8] == STATE_LEARNING and f[7] not in (NEW, UNREADABLE)
+        return learn
     if word == IS_REVIEW:
-        return key not in (NEW, UNREADABLE) and row.state == STATE_REVIEW
+        def review(r: CardRow) -> bool:
+            f = r.facts
+            return f[8] == STATE_REVIEW and f[7] not in (NEW, UNREADABLE)
+        return review
     if word == IS_SUSPENDED:
-        return row.id in facts.suspended
+        suspended = facts.suspended
+        return lambda r: r.facts[0] in suspended
     if word == IS_BURIED:
-        return row.id in facts.buried or _hidden_sibling(row, facts)
+        buried = facts.buried
+        return lambda r: r.facts[0] in buried or _hidden_sibling(r, facts)
     if word == IS_DUE:
-        if key in (NEW, UNREADABLE) or row.id in facts.suspended or row.id in facts.buried:
-            return False
-        if row.state == STATE_LEARNING:
-            return key < facts.cutoff.instant
-        return facts.cutoff.is_due(key) and row.id not in facts.siblings
+        return _due_test(facts)
     if word == IS_LEECH:
-        return row.id in facts.leeches
+        leeches = facts.leeches
+        return lambda r: r.facts[0] in leeches
     raise ValueError(f"unknown card state {word!r}")
+
+
+def _due_test(facts: LogFacts) -> Callable[[CardRow], bool]:
+    hidden = facts.suspended | facts.buried
+    siblings = facts.siblings
+    end_of_day = facts.cutoff.instant
+    today = facts.cutoff.today_text
+
+    def due(r: CardRow) -> bool:  # (DueCutoff.is_due inlined)
+        f = r.facts
+        key = f[7]
+        if key in (NEW, UNREADABLE) or f[0] in hidden:
+            return False
+        if f[8] == STATE_LEARNING:
+            return bool(key < end_of_day)
+        return (key <= today if len(key) == 10 else key < end_of_day) and f[0] not in siblings
+
+    return due
 
 
 def card_states(row: CardRow, facts: LogFacts) -> set[str]:
@@ -500,6 +531,19 @@ def lapses_of(row: CardRow, facts: LogFacts) -> int:
 
 Memory = Callable[[CardRow], tuple[float, float] | None]  # (S, D) of a card
 Recall = Callable[[CardRow], float | None]  # retrievability now
+
+
+def _comparison(cmp: str, b: float) -> Callable[[float], bool]:
+    """``_compare(cmp, a, b)`` as a test of ``a`` (a search asks it of every card)."""
+    if cmp == "<":
+        return lambda a: a < b
+    if cmp == "<=":
+        return lambda a: a <= b
+    if cmp == ">":
+        return lambda a: a > b
+    if cmp == ">=":
+        return lambda a: a >= b
+    return lambda a: _compare(cmp, a, b)
 
 
 def _compare(cmp: str, a: float, b: float) -> bool:
@@ -544,24 +588,38 @@ def matcher(tree: Node, facts: LogFacts, *, memory: Memory, recall: Recall
 
     def build(node: Node) -> Callable[[CardRow], bool]:
         op = node.op
-        if op == "and":
+        if op in ("and", "or"):
             parts = [build(c) for c in node.children]
-            return lambda r: all(p(r) for p in parts)
-        if op == "or":
-            parts = [build(c) for c in node.children]
-            return lambda r: any(p(r) for p in parts)
+            if not parts:  # the empty query: every card
+                return lambda r: op == "and"
+            return functools.reduce(_both if op == "and" else _either, parts)
         if op == "not":
             inner = build(node.children[0])
             return lambda r: not inner(r)
         if op == "text":
             found = text_finder(node.value)
             return lambda r: found(r.front.lower()) or found(r.back.lower())
-        if op == "deck":
+        if op == "deck":  # answers kept per deck (a vault has a few hundred)
             selects = DeckPattern(node.value).selects
-            return lambda r: selects(r.deck)
-        if op == "tag":
+            decks: dict[str | None, bool] = {}
+
+            def deck(r: CardRow) -> bool:
+                d = r.facts[5]
+                hit = decks.get(d)
+                if hit is None:
+                    hit = decks[d] = selects(d)
+                return hit
+            return deck
+        if op == "tag":  # answers kept per note (its cards share its tags)
             tag = DeckPattern(node.value).selects
-            return lambda r: any(tag(t) for t in r.tags)
+            notes: dict[str, bool] = {}
+
+            def tagged(r: CardRow) -> bool:
+                hit = notes.get(r.path)
+                if hit is None:
+                    hit = notes[r.path] = any(tag(t) for t in r.tags)
+                return hit
+            return tagged
         if op == "path":
             path = _path_matcher(node.value)
             return lambda r: path(r.path)
@@ -571,8 +629,7 @@ def matcher(tree: Node, facts: LogFacts, *, memory: Memory, recall: Recall
             prefix = node.value.casefold()
             return lambda r: r.id.startswith(prefix)
         if op == "is":
-            word = node.value
-            return lambda r: has_state(r, word, facts)
+            return state_test(node.value, facts)
         if op == "flag":
             flag = int(node.number)
             return lambda r: facts.flags.get(r.id, 0) == flag
@@ -589,6 +646,17 @@ def matcher(tree: Node, facts: LogFacts, *, memory: Memory, recall: Recall
         raise AssertionError(op)  # pragma: no cover
 
     return build(tree)
+
+
+# (pairs of closures, not all()/any() over a generator: a search asks every card)
+def _both(a: Callable[[CardRow], bool], b: Callable[[CardRow], bool]
+          ) -> Callable[[CardRow], bool]:
+    return lambda r: a(r) and b(r)
+
+
+def _either(a: Callable[[CardRow], bool], b: Callable[[CardRow], bool]
+            ) -> Callable[[CardRow], bool]:
+    return lambda r: a(r) or b(r)
 
 
 def _prop(node: Node, facts: LogFacts, memory: Memory, recall: Recall
@@ -614,9 +682,16 @@ def _prop(node: Node, facts: LogFacts, memory: Memory, recall: Recall
             return None
         return sd[0] if name == PROP_S else sd[1]
 
+    holds = _comparison(cmp, number)
+    if name == PROP_IVL:  # the facts tuple read directly: key 7, interval 9
+        def interval(row: CardRow) -> bool:
+            f = row.facts
+            return f[9] is not None and f[7] not in (NEW, UNREADABLE) and holds(f[9])
+        return interval
+
     def test(row: CardRow) -> bool:
         v = value(row)
-        return v is not None and _compare(cmp, v, number)
+        return v is not None and holds(v)
 
     return test
 
@@ -639,6 +714,14 @@ class SearchResult:
     recall: Recall
 
 
+if TYPE_CHECKING:
+    from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+
+    # the scheduler, its config, weights, decay, factor, stability_for_interval
+    _Views = tuple[FsrsScheduler, SchedulerConfig, tuple[float, ...], float, float,
+                   Callable[[float, float, tuple[float, ...]], float]]
+
+
 def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recall]:
     """A card's (S, D) and its retrievability at ``now``, as the FSRS adapter sees its
     entry (legacy entries: the memory state the adapter derives from interval and ease).
@@ -649,14 +732,26 @@ def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recal
     every card needs; tests/review/test_search.py checks both agree."""
     from flashmark.days import elapsed_days
     from flashmark.model import Sm2Entry
-    from flashmark.scheduling import FsrsScheduler, SchedulerConfig, stability_for_interval
     from flashmark.syntax import srcodec
 
-    scheduler = FsrsScheduler(SchedulerConfig.from_settings(settings.scheduling))
-    config = scheduler.config
-    weights = config.parameters
-    decay = -float(weights[20])
-    factor = float(0.9 ** (1.0 / decay)) - 1.0
+    # The scheduler (and the fsrs package) is loaded on the first card asked about: most
+    # searches never ask.
+    made: list[_Views] = []
+
+    def views() -> _Views:
+        if not made:
+            from flashmark.scheduling import (
+                FsrsScheduler,
+                SchedulerConfig,
+                stability_for_interval,
+            )
+
+            scheduler = FsrsScheduler(SchedulerConfig.from_settings(settings.scheduling))
+            weights = tuple(scheduler.config.parameters)
+            decay = -float(weights[20])
+            made.append((scheduler, scheduler.config, weights, decay,
+                         float(0.9 ** (1.0 / decay)) - 1.0, stability_for_interval))
+        return made[0]
 
     def legacy(row: CardRow) -> Sm2Entry | None:
         if row.entry_text is None or row.key in (NEW, UNREADABLE) or row.stability is not None:
@@ -670,10 +765,11 @@ def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recal
                 return None  # the plugin's Reset: a new card to the scheduler
             return row.stability, min(max(row.difficulty, 1.0), 10.0)
         entry = legacy(row)
-        return None if entry is None else scheduler.memory_state(entry)
+        return None if entry is None else views()[0].memory_state(entry)
 
     def recall(row: CardRow) -> float | None:
         last: dt.datetime | dt.date
+        _, config, weights, decay, factor, stability_for_interval = views()
         if row.stability is not None:
             if (not row.stability > 0 or row.last_review is None
                     or _fsrs_state(row) == "0"):
@@ -806,17 +902,70 @@ def sort_rows(rows: list[CardRow], by: str, facts: LogFacts, memory: Memory,
     return [r for _, _, r in present] + [r for v, _, r in keyed if v is None]
 
 
+class CardTexts:
+    """The front and back of cards a search found without their texts (`search_vault`
+    without ``texts``), read a note at a time when first asked for: the browser draws a
+    few dozen of its 10,000 rows, and decoding every text costs more than the search."""
+
+    def __init__(self, root: Path, settings: Settings, *, all_notes: bool = False) -> None:
+        self.root = root
+        self.settings = settings
+        self.all_notes = all_notes
+        self._notes: dict[str, dict[str, tuple[str, str]]] = {}
+
+    def of(self, row: CardRow) -> tuple[str, str]:
+        """The row's (front, back): its own when the search kept them."""
+        if row.front or row.back:
+            return row.front, row.back
+        texts = self._notes.get(row.path)
+        if texts is None:
+            texts = self._notes[row.path] = self._read(row.path)
+        return texts.get(row.id, ("", ""))
+
+    def _read(self, rel: str) -> dict[str, tuple[str, str]]:
+        from flashmark.errors import NoteReadError
+        from flashmark.syntax import parse_note
+        from flashmark.vault.cardtable import CardTable, rows_of
+        from flashmark.vault.notefile import read_note
+        from flashmark.vault.scan import _fingerprint
+
+        table = CardTable(self.root, _fingerprint(self.settings, self.all_notes))
+        try:
+            stored = table.note_texts(rel)
+        finally:
+            table.close()
+        if stored is not None:
+            return stored
+        try:  # no current row in the card table: the note itself
+            note_text = read_note(rel, str(self.root / rel))
+        except NoteReadError:
+            return {}
+        note = parse_note(note_text.text, self.settings.parser, all_notes=self.all_notes)
+        return {r.id: (r.front, r.back) for r in rows_of(note, rel)}
+
+
 def search_vault(root: Path, settings: Settings, query: str | Node, now: dt.datetime, *,
                  sort: str = "vault", use_cache: bool = True, all_notes: bool = False,
                  texts: bool = False) -> SearchResult:
     """The cards of the vault at ``root`` that ``query`` matches. A warm index reads no
     note; the cards' texts are decoded only when the query has free text or ``texts``
     asks for them (then only the matches' are kept)."""
+    from flashmark.parallel import gc_paused
+
+    tree = parse(query) if isinstance(query, str) else query
+    # A row object per card of the vault, no reference cycle: the cyclic collector would
+    # walk them again and again for nothing (a third of a warm search's time).
+    with gc_paused():
+        return _search(root, settings, tree, now, sort=sort, use_cache=use_cache,
+                       all_notes=all_notes, texts=texts)
+
+
+def _search(root: Path, settings: Settings, tree: Node, now: dt.datetime, *, sort: str,
+            use_cache: bool, all_notes: bool, texts: bool) -> SearchResult:
     from flashmark.vault.cardtable import CardTable, rows_of
     from flashmark.vault.reviewlog import ReviewLog
     from flashmark.vault.scan import _fingerprint, scan_vault
 
-    tree = parse(query) if isinstance(query, str) else query
     cutoff = DueCutoff(now, settings.scheduling.day_boundary)
     facts = log_facts(ReviewLog(root).events(), cutoff,
                       siblings=vault_siblings(root, settings, all_notes=all_notes))

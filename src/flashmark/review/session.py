@@ -41,7 +41,6 @@ from flashmark.model import (
     ACTION_RATE,
     ACTION_SUSPEND,
     LEARNING,
-    LEECH_SUSPEND,
     NEW_CARD,
     STATE_LEARNING,
     ActionKind,
@@ -52,9 +51,10 @@ from flashmark.model import (
     Sm2Entry,
 )
 from flashmark.review.balance import balancing, record_rating, vault_balancer
-from flashmark.review.leech import is_lapse, lapses_after, leech_warning_due
+from flashmark.review.leech import note_leech
 from flashmark.review.queue import Queue, QueueCard, cutoff_end, read_log_events
 from flashmark.review.rating import (
+    GONE_REASON,
     CardFinder,
     Located,
     RatedElsewhereError,
@@ -68,7 +68,7 @@ from flashmark.syntax import parse_note, srcodec
 from flashmark.vault.codec import NEW, UNREADABLE, due_key, key_and_state
 from flashmark.vault.edit import NoteWriteError
 from flashmark.vault.lock import vault_lock
-from flashmark.vault.notefile import decode_note
+from flashmark.vault.notefile import decode_note, read_note
 from flashmark.vault.reviewlog import (
     LOG_NAME,
     Bury,
@@ -489,35 +489,28 @@ class ReviewSession:
     def _note_leech(self, cur: ShownCard, rating: Rating, outcome: RateOutcome,
                     action: _Action) -> str | None:
         """After a lapse: log a `Leech` (and suspend the card with ``leech_action:
-        suspend``) when its lapses reach the threshold or another half of it
-        (`review.leech`). Returns the reviewer's warning."""
-        threshold = self.review.leech_threshold
-        if not threshold or not is_lapse(rating.value, outcome.before):
-            return None
+        suspend``) when its lapses reach the threshold or another half of it, as
+        `flashmark rate` does (`review.leech.note_leech`). Returns the reviewer's warning."""
         with self._lock:
-            lapses = lapses_after(outcome.after, cur.id, self.finder.log.events())
-        if not leech_warning_due(lapses, threshold):
+            notice = note_leech(self.root, self.finder.log, self.review, outcome.event,
+                                self.clock())
+        if notice is None:
             return None
-        when = srcodec.iso_ms(self.clock())
-        action.leech_events.append(self._log_event(
-            Leech(time=when, id=cur.id, path=cur.path, lapses=lapses)))
-        if self.review.leech_action == LEECH_SUSPEND:
-            action.leech_events.append(self._log_event(
-                Suspend(time=when, id=cur.id, path=cur.path)))
+        action.leech_events.extend(notice.events)
+        if notice.suspended:
             if action.requeued is not None and action.requeued in self.learning:
                 self.learning.remove(action.requeued)
                 action.requeued = None
-            return f"Leech: forgotten {lapses} times; suspended (! on the deck list lists it)"
-        return f"Leech: forgotten {lapses} times; consider rewriting or splitting it"
+            return f"{notice.warning} (! on the deck list lists it)"
+        return notice.warning
 
     def _keep_pending(self, cur: ShownCard, rating: Rating, duration: int,
                       message: str | None) -> RateResult:
         """The card left its note before its rating could be written: log the rating as
         `pending` (as `flashmark rate` does), say so, go on with the next card."""
-        reason = "the card is no longer in its note"
         with self._lock:
             keep_pending(self.root, self.settings, self.finder.log, cur.card, cur.path,
-                         rating, self.clock(), duration_ms=duration, reason=reason)
+                         rating, self.clock(), duration_ms=duration, reason=GONE_REASON)
         gone = f"{cur.path}:{cur.line}: the card is no longer in the note"
         if gone in self.skipped:
             self.skipped.remove(gone)  # said once, below
@@ -735,5 +728,26 @@ def suspended_cards(events: list[Event]) -> list[Suspend]:
     return list(current.values())
 
 
-__all__ = ["RateResult", "ReviewSession", "ShownCard", "editor_command",
+def card_fronts(root: Path, settings: Settings, cards: list[tuple[str, str]], *,
+                all_notes: bool = False) -> dict[str, str]:
+    """The fronts (``Card.front``, the text the browser lists) of ``cards``, given as
+    (id, vault-relative note path): each note is read once. A card no longer in its
+    note, or in a note that cannot be read, has none."""
+    wanted: dict[str, set[str]] = {}
+    for card_id, rel in cards:
+        wanted.setdefault(rel, set()).add(card_id)
+    fronts: dict[str, str] = {}
+    for rel, ids in wanted.items():
+        try:
+            text = read_note(rel, str(root / rel)).text
+        except FlashmarkError:
+            continue
+        for question in parse_note(text, settings.parser, all_notes=all_notes).questions:
+            for card in cards_of(question, rel):
+                if card.id in ids:
+                    fronts[card.id] = card.front
+    return fronts
+
+
+__all__ = ["RateResult", "ReviewSession", "ShownCard", "card_fronts", "editor_command",
            "suspended_cards", "unsuspend"]

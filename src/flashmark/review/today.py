@@ -1,4 +1,4 @@
-"""What each card is today: the one definition behind every count (issue 12).
+"""What each card is today: the one definition behind every count (docs/architecture.md).
 
 `cards_today` gives every card of the vault one `CardToday` record whose ``status``
 (a ``model.TodayStatus``) says what the card is today:

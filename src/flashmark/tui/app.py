@@ -25,7 +25,8 @@ from flashmark.review.overview import Opened, open_review
 from flashmark.review.queue import Queue
 from flashmark.review.session import Clock, ReviewSession, suspended_cards, unsuspend
 from flashmark.review.settings import ReviewSettings
-from flashmark.tui.screens import DeckScreen, ReviewScreen
+from flashmark.tui.deck_screen import DeckScreen
+from flashmark.tui.review_screen import ReviewScreen
 from flashmark.vault.media import MediaIndex
 from flashmark.vault.reviewlog import ReviewLog, Suspend
 
@@ -70,17 +71,19 @@ class FlashmarkApp(App[int]):
     TITLE = "flashmark"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("q", "quit", "Quit", show=False),
+        Binding("q", "quit", "Quit", show=False,
+                tooltip="every rating is already saved"),
     ]
 
     def __init__(self, ctx: Context, *, deck: str | None = None,
                  start: StartScreen = START_REVIEW,
                  loader: Callable[[], Opened] | None = None,
                  exit_after_first_card: bool = False, t0: float | None = None,
-                 theme: str | None = None) -> None:
+                 theme: str | None = None, search: str | None = None) -> None:
         super().__init__()
         self.ctx = ctx
         self.deck = deck
+        self.search = search  # the first review's query (`flashmark review --search`)
         self.start = start
         self._loader = loader
         self.exit_after_first_card = exit_after_first_card
@@ -123,16 +126,18 @@ class FlashmarkApp(App[int]):
                          else self.deck_screen)
         self._load_initial()
 
-    def _open(self, deck: str | None, first_card: bool = True) -> Opened:
+    def _open(self, deck: str | None, first_card: bool = True,
+              search: str | None = None) -> Opened:
         c = self.ctx
         return open_review(c.root, c.settings, c.review, c.clock, deck=deck,
-                           use_cache=c.use_cache, all_notes=c.all_notes, first_card=first_card)
+                           use_cache=c.use_cache, all_notes=c.all_notes, first_card=first_card,
+                           search=search)
 
     @work(thread=True, exclusive=True, group="load")
     def _load_initial(self) -> None:
         try:
             opened = (self._loader() if self._loader is not None
-                      else self._open(self.deck, self.start == START_REVIEW))
+                      else self._open(self.deck, self.start == START_REVIEW, self.search))
         except FlashmarkError as exc:
             self.call_from_thread(self._fail, exc)
             return
@@ -177,6 +182,17 @@ class FlashmarkApp(App[int]):
             self.call_from_thread(self.notify, str(exc), severity="error")
             return
         self.call_from_thread(cast(Any, self._push_review), opened, deck)
+
+    @work(thread=True, exclusive=True, group="load")
+    def review_search(self, query: str) -> None:
+        """Review the cards ``query`` matches now (the browser's "review these"): a
+        filtered deck of them (`review.queue`), on top of the screen it was asked from."""
+        try:
+            opened = self._open(None, search=query)
+        except FlashmarkError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.call_from_thread(cast(Any, self._push_review), opened, None)
 
     async def _push_review(self, opened: Opened, deck: str | None) -> None:
         self._show_overview(opened.overview)

@@ -12,7 +12,8 @@ The figures come from `flashmark.statistics` and `flashmark.stats` (what `flashm
 stats --json` prints). Drawn with Rich text in plain widgets rather than a plotting
 library: a framed plot (textual-plotext) needs about twelve rows for ten bars and draws
 no calendar, where these fit the whole heatmap in 9 rows of an 80x24 terminal; and
-nothing is imported before the screen opens (screens.py imports this module then).
+nothing is imported before the screen opens (the deck list and the reviewer import this
+module then).
 Every graph is drawn at its widget's width, and again when the width or theme changes.
 """
 
@@ -45,6 +46,7 @@ from flashmark.statistics import (
     Statistics,
 )
 from flashmark.stats import Report
+from flashmark.tui.keys import bar_keys
 from flashmark.tui.widgets import BLOCKS, KeyBar, column_chart
 
 if TYPE_CHECKING:
@@ -404,16 +406,22 @@ def _app(screen: Screen[Any]) -> FlashmarkApp:
     return app
 
 
+TABS_KEYS = Binding.Group("Tabs", compact=True)
+
+
 class StatsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,s", "app.pop_screen", "Back"),
-        Binding("question_mark", "help", "Keys", key_display="?"),
-        Binding("right,tab", "tab(1)", "Next tab", show=False, priority=True),
-        Binding("left,shift+tab", "tab(-1)", "Previous tab", show=False, priority=True),
+        Binding("left,shift+tab", "tab(-1)", "Previous tab", key_display="←", group=TABS_KEYS,
+                priority=True),
+        Binding("right,tab", "tab(1)", "Next tab", key_display="→", group=TABS_KEYS,
+                priority=True),
+        Binding("a", "scope", "Deck/all",
+                tooltip="the reviewed deck's statistics, or all decks'"),
+        Binding("question_mark", "help", "Keys", key_display="?", tooltip="this list"),
         Binding("1", "show_tab('overview')", "Overview", show=False),
         Binding("2", "show_tab('reviews')", "Reviews", show=False),
         Binding("3", "show_tab('cards')", "Cards", show=False),
-        Binding("a", "scope", "This deck / all", show=False),
     ]
     DEFAULT_CSS = """
     StatsScreen TabbedContent { height: 1fr; }
@@ -453,11 +461,11 @@ class StatsScreen(Screen[None]):
                 with Horizontal():
                     yield Graph(id="difficulty")
                     yield Graph(id="retrievability")
-        yield KeyBar([("esc", "Back"), ("←→", "Tabs"), ("a", "Deck/all"), ("?", "Keys")])
+        yield KeyBar(bar_keys(self.BINDINGS))
 
     def on_mount(self) -> None:
         if self.review_deck is None:
-            from flashmark.tui.screens import ReviewScreen
+            from flashmark.tui.review_screen import ReviewScreen
 
             below = self.app.screen_stack[:-1]
             if below and isinstance(below[-1], ReviewScreen):
@@ -552,6 +560,6 @@ class StatsScreen(Screen[None]):
         self._load(self.deck)
 
     def action_help(self) -> None:
-        from flashmark.tui.screens import HelpScreen
+        from flashmark.tui.help_screen import HelpScreen
 
         self.app.push_screen(HelpScreen())

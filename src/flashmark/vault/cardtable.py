@@ -161,6 +161,7 @@ class CardTable:
         out: list[CardRow] = []
         upserts: list[tuple[str, bytes, str, bytes, bytes, str]] = []
         ordinal = 0
+        make = CardRow
         for rel, path in notes:
             got = stored.get(rel)
             if (text_test is not None and got is not None and got[2] is not None
@@ -182,14 +183,35 @@ class CardTable:
                 if text_test is not None and not text_test(lowered):
                     continue
             tags, facts, kept_texts = decoded
+            if kept_texts is None:  # (the common case, kept to one call per card)
+                out.extend([make(rel, tags, f, ordinal + k)
+                            for k, f in enumerate(facts, 1)])
+                ordinal += len(facts)
+                continue
             for k, f in enumerate(facts):
                 ordinal += 1
-                row = _row(rel, tags, f, ordinal)
-                if kept_texts is not None:
-                    row.front, row.back = kept_texts[k]
+                row = make(rel, tags, f, ordinal)
+                row.front, row.back = kept_texts[k]
                 out.append(row)
         self._store(upserts)
         return out
+
+    def note_texts(self, rel: str) -> dict[str, tuple[str, str]] | None:
+        """(front, back) of each card of the note ``rel`` by card id, from its current
+        row; None when it has none (then read the note)."""
+        if self.db is None:
+            return None
+        try:
+            got = self.db.execute(
+                "SELECT s.facts, s.texts FROM search_cards s JOIN notes n ON n.path = s.path "
+                "WHERE s.path = ? AND s.digest = n.digest AND s.fingerprint = ?",
+                (rel, self.fingerprint)).fetchone()
+        except sqlite3.Error:
+            return None
+        decoded = None if got is None else _decode((got[0], got[1], None), True)
+        if decoded is None or decoded[2] is None:
+            return None
+        return {f[0]: pair for f, pair in zip(decoded[1], decoded[2], strict=True)}
 
     def _stored(self, texts: bool) -> dict[str, tuple[bytes, bytes | None, str | None]]:
         """The current rows: rel -> (facts blob, texts blob and lower-cased texts when

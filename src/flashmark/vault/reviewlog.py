@@ -245,10 +245,12 @@ UNDOABLE = (Review, Forget, SetDue, Bury, Suspend, Unsuspend, Flag)
 class Leech(CardEvent):
     """The card's lapses reached the leech threshold (``review.leech_threshold``), or
     another half of it past that (Anki's repeat warnings): ``lapses`` is the count then.
-    A card is a leech from its first such line on (`review.today`)."""
+    A card is a leech from its first such line on (`review.today`). ``batch``: the uid
+    of the rating that made it, which an undo of that rating takes it back with."""
 
     kind: ClassVar[EventKind] = "leech"
     lapses: int
+    batch: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
