@@ -93,8 +93,15 @@ def assert_same(notes: Sequence[NoteCards], cutoff: DueCutoff, log: Log,
     # the same cards, ordinals included
     by_place = {(c.path, c.id): c for c in cards}
     assert all(by_place[c.path, c.id] == c for c in fast.cards)
+    # the queue's lists: every waiting card, classified alike, in vault order, though
+    # only the notes the log touches were classified card by card
+    listing = _fast(notes, cutoff, log, siblings, waiting=True)
+    assert listing.waiting_today() == [c for c in cards if c.waiting]
+    assert {c.path for c in listing.cards} == touched
+    assert listing.by_name() == per_card
     for days in (0, 1, 7, 30, 400):
         assert fast.forecast(cutoff, days) == due_forecast(cards, cutoff, days)
+        assert listing.forecast(cutoff, days) == due_forecast(cards, cutoff, days)
     decks = Counter(c.deck for c in cards)
     for deck, _ in decks.most_common(4) + decks.most_common()[-2:]:  # big and small decks
         def selects(d: str | None, deck: str | None = deck) -> bool:

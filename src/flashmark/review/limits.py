@@ -90,6 +90,9 @@ class DailyLimits:
         pools_of = self.pools_of
         capped = self.capped
         taken_reviews: list[C] = []
+        if all(r.review == math.inf for r in room.values()):
+            taken_reviews = list(reviews)  # no review limit (the default): all of them
+            reviews = ()
         for card in reviews:
             groups = pools_of(card.deck)
             if all(room[g].review >= 1 for g in groups):

@@ -321,7 +321,7 @@ def _build_queue(tallied: TodayTally, state: LogState, cutoff: DueCutoff,
         for card in listed:
             if card.id in reviewed_today and (selected is None or selected(card.deck)):
                 rated_today += reviewed_today[card.id]
-    for card in (tallied.cards if chosen is None else chosen) if lists else ():
+    for card in (tallied.waiting_today() if chosen is None else chosen) if lists else ():
         if selected is not None and not selected(card.deck):
             continue
         status = card.status
