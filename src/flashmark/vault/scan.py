@@ -200,7 +200,7 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
         if (row is not None and row.size == f.size and row.mtime_ns == f.mtime_ns
                 and row.recorded_ns - f.mtime_ns > RACY_NS):
             try:
-                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, None,
+                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard == 1, None,
                                             load_tally(row.tally), reader=reader,
                                             source=(index, row.digest) if index else None)
                 continue
@@ -223,7 +223,7 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
         dig, flashcard, blob, ids, tally_blob, cards = outcome
         if row is not None and row.digest == dig and row.size == f.size and not blob:
             try:
-                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard, None,
+                records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard == 1, None,
                                             load_tally(row.tally), reader=reader,
                                             source=(index, row.digest) if index else None)
                 touched.append((f.mtime_ns, dig, f.rel))
