@@ -19,6 +19,7 @@ from flashmark.review.balance import balancer_from_summaries
 from flashmark.review.queue import scan_summaries
 from flashmark.scheduling import FsrsScheduler, SchedulerConfig
 from flashmark.scheduling.load_balance import (
+    HORIZON_DAYS,
     Balance,
     LoadBalancer,
     choose_day,
@@ -88,9 +89,8 @@ def test_easy_days_on_a_fixed_histogram() -> None:
 
 
 def _balancer(counts: dict[int, int], easy: dict[int, float] | None = None) -> LoadBalancer:
-    due = [(f"c{d}-{k}", TODAY + dt.timedelta(days=d)) for d, n in counts.items()
-           for k in range(n)]
-    return LoadBalancer(due, start=TODAY, easy_days=easy)
+    return LoadBalancer({TODAY + dt.timedelta(days=d): n for d, n in counts.items()},
+                        start=TODAY, easy_days=easy)
 
 
 def test_the_balancer_draws_with_the_seed() -> None:
@@ -107,10 +107,16 @@ def test_the_balancer_draws_with_the_seed() -> None:
     assert lb.choose(90.7, 1, 36500, today=TODAY, seed=1) is not None
     assert lb.choose(30.0, 91, 36500, today=TODAY, seed=1) is None
     # Moving a card updates the histogram.
-    lb.add("c7-new", TODAY + dt.timedelta(days=7))
-    assert lb.count(TODAY + dt.timedelta(days=7)) == 1
-    lb.add("c7-new", None)
-    assert lb.count(TODAY + dt.timedelta(days=7)) == 0
+    day7, day8 = TODAY + dt.timedelta(days=7), TODAY + dt.timedelta(days=8)
+    lb.move(None, day7)
+    assert lb.count(day7) == COUNTS[2] + 1
+    lb.move(day7, day8)
+    assert (lb.count(day7), lb.count(day8)) == (COUNTS[2], COUNTS[3] + 1)
+    lb.move(day8, None)
+    assert lb.count(day8) == COUNTS[3]
+    far = TODAY + dt.timedelta(days=HORIZON_DAYS)
+    lb.move(None, far)  # past the horizon: not kept
+    assert lb.count(far) == 0
 
 
 REVIEW_ENTRY = srcodec.fsrs_entry(

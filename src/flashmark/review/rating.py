@@ -415,16 +415,17 @@ def scheduler_for(settings: Settings) -> FsrsScheduler:
 
 def schedule(scheduler: FsrsScheduler, settings: Settings, card: Card, rating: Rating,
              now: dt.datetime, balancer: LoadBalancer | None = None,
-             siblings: tuple[str, ...] = ()) -> str:
-    """The entry text ``card`` gets when rated ``rating`` at ``now``."""
+             sibling_days: tuple[dt.date, ...] = ()) -> str:
+    """The entry text ``card`` gets when rated ``rating`` at ``now`` (``sibling_days``:
+    `review.balance.sibling_days`)."""
     return schedule_entry(scheduler, settings, card.id, card.entry_text, rating, now,
-                          balancer, siblings)
+                          balancer, sibling_days)
 
 
 def schedule_entry(scheduler: FsrsScheduler, settings: Settings, card_id: str,
                    before: str | None, rating: Rating, now: dt.datetime,
-                   balancer: LoadBalancer | None = None, siblings: tuple[str, ...] = ()
-                   ) -> str:
+                   balancer: LoadBalancer | None = None,
+                   sibling_days: tuple[dt.date, ...] = ()) -> str:
     """The entry text card ``card_id`` with entry ``before`` gets when rated ``rating``."""
     from flashmark.scheduling.load_balance import Balance
 
@@ -433,7 +434,7 @@ def schedule_entry(scheduler: FsrsScheduler, settings: Settings, card_id: str,
         raise FlashmarkError(f"the SR entry '!{entry.text}' of card {card_id} cannot be read "
                              f"({entry.reason})")
     assert entry is None or isinstance(entry, Sm2Entry | FsrsEntry)
-    balance = Balance(balancer, siblings) if balancer is not None else None
+    balance = Balance(balancer, sibling_days) if balancer is not None else None
     key = int(card_id, 16)
     if settings.scheduling.state_format == "sm2":
         return scheduler.review_as_sm2(entry, rating, now, key, balance).text
@@ -509,7 +510,12 @@ def _rate_locked(root: Path, settings: Settings, card_id: str, rating: Rating,
                  now: dt.datetime, time_text: str, duration_ms: int | None,
                  all_notes: bool, finder: CardFinder, balancer: LoadBalancer | None,
                  expect_entry: tuple[str | None] | None) -> RateOutcome:
-    from flashmark.review.balance import balancing, record_rating, vault_balancer
+    from flashmark.review.balance import (
+        balancing,
+        record_rating,
+        sibling_days,
+        vault_balancer,
+    )
 
     loc = finder.find(card_id)
     if expect_entry is not None and loc.card.entry_text != expect_entry[0]:
@@ -530,8 +536,9 @@ def _rate_locked(root: Path, settings: Settings, card_id: str, rating: Rating,
         balancer = vault_balancer(root, settings, now, all_notes=all_notes)
     if not balancing(settings):
         balancer = None
-    siblings = tuple(i for i in card_ids(loc.question, loc.rel) if i != card.id)
-    after = schedule(scheduler, settings, card, rating, now, balancer, siblings)
+    near = (sibling_days(loc.question, loc.rel, card.id, settings, now)
+            if balancer is not None else ())
+    after = schedule(scheduler, settings, card, rating, now, balancer, near)
     log = finder.log
     events = log.events()
     known, last = _last_known(events, card.id)
@@ -581,7 +588,7 @@ def _rate_locked(root: Path, settings: Settings, card_id: str, rating: Rating,
     log.append(Commit(time=time_text, of=staged.uid,
                       edit=done if done != staged.edit else None))
     if balancer is not None:
-        record_rating(balancer, settings, card.id, after, now)
+        record_rating(balancer, settings, before, after, now)
     event = dataclasses.replace(staged, staged=False, edit=done)
     return RateOutcome(card, loc.rel, before, after, applied, event)
 

@@ -50,7 +50,7 @@ from flashmark.model import (
     Rating,
     Sm2Entry,
 )
-from flashmark.review.balance import balancing, record_rating, vault_balancer
+from flashmark.review.balance import balancing, record_rating, sibling_days, vault_balancer
 from flashmark.review.leech import note_leech
 from flashmark.review.queue import Queue, QueueCard, cutoff_end, read_log_events
 from flashmark.review.rating import (
@@ -420,7 +420,9 @@ class ReviewSession:
 
         with self._lock:
             balancer = self._balancer_locked()
-        balance = (Balance(balancer, tuple(self._siblings(cur.located)))
+        loc = cur.located
+        balance = (Balance(balancer, sibling_days(loc.question, loc.rel, loc.card.id,
+                                                  self.settings, self.clock()))
                    if balancer is not None else None)
         return self.scheduler().preview(entry, self.clock(), int(cur.card.id, 16), balance)
 
@@ -594,7 +596,7 @@ class ReviewSession:
                   all_notes=self.all_notes, expect=action.event.uid)
         assert isinstance(action.event, Review)
         if self._balancer is not None:
-            record_rating(self._balancer, self.settings, action.event.id,
+            record_rating(self._balancer, self.settings, action.event.after,
                           action.event.before, self.clock())
         self.studied_today -= 1
         self.studied_ms -= min(action.event.duration_ms or 0,

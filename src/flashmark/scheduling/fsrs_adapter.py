@@ -410,7 +410,7 @@ class FsrsScheduler:
             choice = balance.balancer.choose(
                 self.interval_of(stability), minimum, maximum,
                 today=days.learner_day(when, self.config.day_boundary),
-                seed=fuzz_seed(card_key, when), siblings=balance.siblings)
+                seed=fuzz_seed(card_key, when), sibling_days=balance.sibling_days)
             if choice is not None:
                 return choice.interval
         fuzzed = (new_card.due - when).days

@@ -22,7 +22,7 @@ load of the other candidate days (their cards over their summed fractions), then
 minimum day. As in Anki a day with no card due keeps the weight 1 whatever its weekday.
 
 The histogram counts review cards per learner day (the index's due keys), built once
-per process or review session and kept up to date as ratings land (:meth:`add`).
+per process or review session and kept up to date as ratings land (:meth:`move`).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ __all__ = [
     "MAX_BALANCED_INTERVAL",
     "Balance",
     "Choice",
+    "DayCounts",
     "LoadBalancer",
     "choose_day",
     "day_weights",
@@ -134,11 +135,12 @@ def choose_day(weighted: list[tuple[int, float]], draw: float) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Balance:
-    """What the scheduler needs to balance one card: the histogram, and the ids of the
-    card's siblings (the other cards of its question), kept off the same day."""
+    """What the scheduler needs to balance one card: the histogram, and the learner days
+    on which the card's siblings (the other cards of its question) are due as review
+    cards, kept off those days."""
 
     balancer: LoadBalancer
-    siblings: tuple[str, ...] = ()
+    sibling_days: tuple[dt.date, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,28 +151,32 @@ class Choice:
     candidates: tuple[tuple[int, float], ...]
 
 
+DayCounts = Mapping[dt.date, int]  # learner day -> review cards due that day
+
+
 class LoadBalancer:
     """Review cards per learner day, and the choice of a day for a new interval."""
 
-    def __init__(self, due: Iterable[tuple[str, dt.date]]
-                 | Callable[[], Iterable[tuple[str, dt.date]]], *, start: dt.date,
+    def __init__(self, due: DayCounts | Callable[[], DayCounts], *, start: dt.date,
                  easy_days: Mapping[int, float] | None = None) -> None:
-        """``due``: (card id, learner day it is due) of the review cards, or a function
-        giving them, called when a day is first needed (a rating whose interval is not
-        balanced never reads the vault's histogram). Days before ``start`` or
-        ``HORIZON_DAYS`` after it are not kept (never asked for)."""
+        """``due``: review cards per learner day, or a function giving them, called when
+        a day is first needed (a rating whose interval is not balanced never reads the
+        vault's histogram). Days before ``start`` or ``HORIZON_DAYS`` after it are not
+        kept (never asked for). Counts, not cards: at ten times the real vault the
+        histogram holds a million review cards, and a rating only ever moves one (its
+        old and new days are in its entries: :meth:`move`)."""
         self.start = start
         self.end = start + dt.timedelta(days=HORIZON_DAYS)
         self.easy_days: dict[int, float] = dict(easy_days or {})
-        self._cards: dict[dt.date, set[str]] = {}
-        self._day_of: dict[str, dt.date] = {}
+        self._counts: dict[dt.date, int] = {}
         self._load = due if callable(due) else None
         if not callable(due):
             self._add_all(due)
 
-    def _add_all(self, due: Iterable[tuple[str, dt.date]]) -> None:
-        for card_id, day in due:
-            self._move(card_id, day)
+    def _add_all(self, due: DayCounts) -> None:
+        for day, n in due.items():
+            if self.start <= day < self.end:
+                self._counts[day] = self._counts.get(day, 0) + n
 
     @property
     def loaded(self) -> bool:
@@ -183,25 +189,21 @@ class LoadBalancer:
 
     def count(self, day: dt.date) -> int:
         self._ensure()
-        return len(self._cards.get(day, ()))
+        return self._counts.get(day, 0)
 
-    def add(self, card_id: str, day: dt.date | None) -> None:
-        """Record that ``card_id`` is now due on ``day`` (None: not a review card any
-        more), forgetting the day it had. Before the histogram is loaded there is nothing
-        to update: the load will read the card as it is then."""
-        if self._load is None:
-            self._move(card_id, day)
-
-    def _move(self, card_id: str, day: dt.date | None) -> None:
-        old = self._day_of.pop(card_id, None)
-        if old is not None:
-            self._cards[old].discard(card_id)
-        if day is not None and self.start <= day < self.end:
-            self._cards.setdefault(day, set()).add(card_id)
-            self._day_of[card_id] = day
+    def move(self, old: dt.date | None, new: dt.date | None) -> None:
+        """Record that a review card due on ``old`` (None: it was not a review card) is
+        now due on ``new`` (None: not a review card any more). Before the histogram is
+        loaded there is nothing to update: the load will read the card as it is then."""
+        if self._load is not None or old == new:
+            return
+        if old is not None and self._counts.get(old, 0) > 0:
+            self._counts[old] -= 1
+        if new is not None and self.start <= new < self.end:
+            self._counts[new] = self._counts.get(new, 0) + 1
 
     def choose(self, interval: float, minimum: int, maximum: int, *, today: dt.date,
-               seed: int, siblings: Iterable[str] = ()) -> Choice | None:
+               seed: int, sibling_days: Iterable[dt.date] = ()) -> Choice | None:
         """The balanced interval in days for a card rated on learner day ``today``, or
         None when this interval is not balanced (the caller fuzzes it)."""
         # (whole days compared, as Anki does: 90.7 is still balanced)
@@ -212,9 +214,9 @@ class LoadBalancer:
         if today < self.start or days[-1] >= self.end:
             return None  # outside what the histogram holds (a session past midnight...)
         self._ensure()
-        sibling_ids = set(siblings)
+        siblings_due = set(sibling_days)
         counts = [self.count(day) for day in days]
-        near = [bool(sibling_ids & self._cards.get(day, set())) for day in days]
+        near = [day in siblings_due for day in days]
         easy = easy_day_factors(self.easy_days, [day.weekday() for day in days], counts)
         weighted = day_weights(lower, counts, near, easy)
         chosen = choose_day(weighted, random.Random(seed).random())
