@@ -27,7 +27,6 @@ import os
 import re
 import shutil
 import sqlite3
-import stat
 import statistics
 import subprocess
 import sys
@@ -36,24 +35,12 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_support import FLOOR, copy_writable  # noqa: E402
+
 SOURCE = HERE.parent / ".." / "shared" / "corpus" / "information"
 SECTION = "## Scale (issue 17)"
 
-FLOOR = r"""
-import os, re, sys
-pat = re.compile(r"<!--SR:|\{@\{|:@:")
-n = 0
-def walk(d):
-    global n
-    for e in os.scandir(d):
-        if e.is_dir(follow_symlinks=False):
-            if not e.name.startswith("."):
-                walk(e.path)
-        elif e.name.endswith(".md"):
-            with open(e.path, "rb") as f:
-                n += len(pat.findall(f.read().decode("utf-8")))
-walk(sys.argv[1])
-"""
 
 ROWS = [
     ("floor", "read + regex floor"),
@@ -96,17 +83,6 @@ def run(cmd: list[str]) -> tuple[float, float]:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()}")
     return wall, usage.ru_maxrss / 1024
-
-
-def writable_copy(source: Path, dest: Path) -> Path:
-    shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".flashmark"))
-    for folder, dirs, files in os.walk(dest):
-        for name in [*dirs, *files]:
-            path = os.path.join(folder, name)
-            mode = os.lstat(path).st_mode
-            if not stat.S_ISLNK(mode):
-                os.chmod(path, stat.S_IMODE(mode) | stat.S_IWUSR)
-    return dest
 
 
 def card_ids(vault: Path, count: int) -> list[str]:
@@ -227,7 +203,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if args.only != "big":
             print("1x:", file=sys.stderr)
-            results["1x"] = measure(writable_copy(args.source, Path(tmp) / "vault"), args.runs,
+            results["1x"] = measure(copy_writable(args.source, Path(tmp) / "vault"), args.runs,
                                     set(args.skip))
         if args.only != "1x":
             copies = sum(1 for e in os.scandir(args.big) if e.name.startswith("copy"))

@@ -25,21 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-FLOOR = r"""
-import os, re, sys
-pat = re.compile(r"<!--SR:|\{@\{|:@:")
-n = 0
-def walk(d):
-    global n
-    for e in os.scandir(d):
-        if e.is_dir(follow_symlinks=False):
-            if not e.name.startswith("."):
-                walk(e.path)
-        elif e.name.endswith(".md"):
-            with open(e.path, "rb") as f:
-                n += len(pat.findall(f.read().decode("utf-8")))
-walk(sys.argv[1])
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_support import FLOOR
 
 
 def timed(cmd: list[str], before: object = None) -> float:
