@@ -52,6 +52,9 @@ def test_the_reviewer_keys_with_their_explanations() -> None:
     assert "  u, ctrl+z       Undo: undo the last rating, bury or suspend" in lines
     assert any(ln.startswith("  0, 1, 2, 3, 4, 5, 6, 7 Flag: flag the card") for ln in lines)
     assert any(ln.startswith("  ctrl+p          Commands") for ln in lines)
+    # the card's own scroll keys (test_review_screen: they scroll a long card)
+    assert any(ln.startswith("  ↑, ↓, PgUp, PgDn Scroll: a card longer than the screen")
+               for ln in lines)
 
 
 def test_a_new_binding_is_listed_without_editing_the_help(

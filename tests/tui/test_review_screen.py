@@ -116,3 +116,32 @@ def test_undo_pressed_during_the_write_undoes_that_rating(
         assert shown(app).id == card.id and (vault / card.path).read_bytes() == before
 
     drive(vault, steps)
+
+
+def test_the_arrow_keys_scroll_a_card_longer_than_the_screen(tmp_path: Path) -> None:
+    """The card is focused from the start: ↓, PgDn and End scroll a long card, Home
+    brings it back (the keys the help lists under "Scroll")."""
+    root = tmp_path / "long"
+    root.mkdir()
+    lines = "\n".join(f"line {k} of a long answer" for k in range(60))
+    (root / "long.md").write_text(f"#flashcard\n\nA long question\n?@?\n{lines}\n",
+                                  encoding="utf-8")
+    (root / "flashmark.yaml").write_text('parser:\n  flashcard_tags: ["#flashcard"]\n',
+                                         encoding="utf-8")
+    seen: list[float] = []
+
+    async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
+        from textual.containers import VerticalScroll
+
+        card = app.screen.query_one("#card", VerticalScroll)
+        assert app.focused is card
+        await pilot.press("space")  # the answer: longer than the screen
+        await ready(pilot)
+        for key in ("down", "pagedown", "end", "home"):
+            await pilot.press(key)
+            await pilot.pause()
+            seen.append(card.scroll_y)
+
+    drive(root, steps)
+    down, page, end, home = seen
+    assert 0 < down < page < end and home == 0

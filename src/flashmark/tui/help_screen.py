@@ -19,10 +19,18 @@ KEY_WIDTH = 15
 Section = tuple[str, Callable[[], Sequence[Sequence[BindingType]]]]
 
 
+# The card on the review screen is a VerticalScroll, focused from the start: Textual's
+# own bindings scroll it (not the screen's, so listed here).
+SCROLL_KEYS: list[BindingType] = [
+    Binding("up,down,pageup,pagedown", "scroll", "Scroll",
+            tooltip="a card longer than the screen (Home, End: its top, its end)"),
+]
+
+
 def _review() -> Sequence[Sequence[BindingType]]:
     from flashmark.tui.review_screen import ReviewScreen
 
-    return [ReviewScreen.BINDINGS]
+    return [ReviewScreen.BINDINGS, SCROLL_KEYS]
 
 
 def _decks() -> Sequence[Sequence[BindingType]]:

@@ -13,7 +13,8 @@ from textual.binding import Binding, BindingType
 KEY_NAMES = {
     "space": "space", "enter": "enter", "escape": "esc", "exclamation_mark": "!",
     "question_mark": "?", "minus": "-", "slash": "/", "right": "→", "left": "←",
-    "up": "↑", "down": "↓",
+    "up": "↑", "down": "↓", "pageup": "PgUp", "pagedown": "PgDn", "home": "Home",
+    "end": "End",
 }
 
 
