@@ -799,7 +799,8 @@ def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recal
 
     def recall(row: CardRow) -> float | None:
         f = row.facts  # (entry 6, key 7, interval 9, stability 10, last review 14)
-        _, config, weights, decay, factor, stability_for_interval, _ = views()
+        _, config, weights, decay, factor, stability_for_interval, _ = (
+            made[0] if made else views())
         if f[10] is not None:
             stability, last_review = f[10], f[14]
             if not stability > 0 or last_review is None or _fsrs_state(row) == "0":
