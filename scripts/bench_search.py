@@ -26,6 +26,8 @@ QUERIES = [
     "is:new",
     "prop:ivl>=30 -is:suspended",
     "prop:r<0.8",
+    "prop:s>100",
+    "prop:d>5",
     "tag:language/in/English type:cloze",
     "mitochondria",
     "deck:flashcard/active/special/* (enzyme or protein)",

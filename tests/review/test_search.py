@@ -305,3 +305,96 @@ def test_card_texts_read_per_note_equal_the_searchs_texts(tmp_path: Path) -> Non
     scan_vault(vault, settings).close()
     fresh = CardTexts(vault, settings)
     assert [fresh.of(r) for r in without] == [(r.front, r.back) for r in with_texts]
+
+
+# Cards sharing what scheduler_views keeps answers by: the same legacy entry twice, the
+# same interval and ease on other days, the same due day and interval with another
+# ease, an FSRS last review shared with another stability, a hand-written date (decoded,
+# not kept as written), an interval 0, an FSRS Reset, a new card.
+_SHARED = """#flashcard
+
+a1:@:b <!--SR:!2026-11-20,3,250-->
+
+a2:@:b <!--SR:!2026-11-20,3,250-->
+
+a3:@:b <!--SR:!2026-10-02,3,250-->
+
+a4:@:b <!--SR:!2026-11-20,3,130-->
+
+a5:@:b <!--SR:!20-11-2026,3,250-->
+
+a6:@:b <!--SR:!2026-11-25,0,210-->
+
+f1:@:b <!--SR:!fsrs,2026-11-30T10:00:00.000Z,9,9.5,4.2,2,3,0,0,2026-11-21T10:00:00.000Z-->
+
+f2:@:b <!--SR:!fsrs,2026-12-30T10:00:00.000Z,30,31.25,6.8,2,5,1,0,2026-11-21T10:00:00.000Z-->
+
+f3:@:b <!--SR:!fsrs,2026-11-30T10:00:00.000Z,9,9.5,4.2,0,3,0,0,2026-11-21T10:00:00.000Z-->
+
+n1:@:b
+"""
+
+
+def _shared_vault(root: Path, note: str = _SHARED) -> Path:
+    root.mkdir(exist_ok=True)
+    (root / "flashmark.yaml").write_text('parser:\n  flashcard_tags: ["#flashcard"]\n')
+    (root / "n.md").write_text(note)
+    return root
+
+
+@pytest.mark.parametrize("days_later", [0, 3, 400])
+def test_answers_kept_per_shared_entry_are_each_cards_own(tmp_path: Path,
+                                                          days_later: int) -> None:
+    """Every card of a search gets the scheduler's own retrievability and memory state,
+    whatever it shares with the cards asked about before it, in either order."""
+    from flashmark.model import FsrsEntry, Sm2Entry
+    from flashmark.review.search import scheduler_views
+    from flashmark.scheduling import FsrsScheduler, SchedulerConfig
+    from flashmark.syntax import srcodec
+
+    root = _shared_vault(tmp_path / "v")
+    settings = load_settings(root)
+    now = NOW + dt.timedelta(days=days_later, hours=7)
+    rows = search_vault(root, settings, "", now).rows
+    assert len(rows) == 10
+    scheduler = FsrsScheduler(SchedulerConfig.from_settings(settings.scheduling))
+    for order in (rows, rows[::-1]):
+        memory, recall = scheduler_views(settings, now)  # one pair: its answers kept
+        for row in order:
+            entry = srcodec.parse_entry(row.entry_text) if row.entry_text else None
+            assert entry is None or isinstance(entry, Sm2Entry | FsrsEntry)
+            expected = scheduler.retrievability(entry, now)
+            got = recall(row)
+            assert (got is None) == (expected is None), row
+            assert got is None or got == pytest.approx(expected, abs=1e-12)
+            state = scheduler.memory_state(entry) if entry is not None else None
+            assert memory(row) == (None if state is None else pytest.approx(state))
+            fresh_memory, fresh_recall = scheduler_views(settings, now)  # nothing kept
+            assert (recall(row), memory(row)) == (fresh_recall(row), fresh_memory(row))
+    same_entry = [r for r in rows if r.entry_text == "2026-11-20,3,250"]
+    assert len(same_entry) == 2 and recall(same_entry[0]) == recall(same_entry[1])
+    same_last = [r for r in rows if r.entry_text and "2026-11-21T10" in r.entry_text]
+    assert len({recall(r) for r in same_last}) == 3  # f1, f2 differ; f3 (Reset): None
+
+
+def test_a_changed_entry_is_not_served_a_kept_answer(tmp_path: Path) -> None:
+    """The same card, its entry rewritten (another interval and ease; another last
+    review): the views that answered for the old entry answer for the new one."""
+    from flashmark.review.search import scheduler_views
+
+    root = _shared_vault(tmp_path / "v")
+    settings = load_settings(root)
+    memory, recall = scheduler_views(settings, NOW)
+    before = {r.id: (recall(r), memory(r)) for r in search_vault(root, settings, "",
+                                                                  NOW).rows}
+    note = (root / "n.md").read_text()
+    (root / "n.md").write_text(
+        note.replace("a1:@:b <!--SR:!2026-11-20,3,250-->", "a1:@:b <!--SR:!2026-11-20,19,170-->")
+        .replace("9,9.5,4.2,2,3,0,0,2026-11-21T10", "9,9.5,4.2,2,3,0,0,2026-11-01T10"))
+    after = search_vault(root, settings, "", NOW).rows
+    fresh_memory, fresh_recall = scheduler_views(settings, NOW)
+    changed = 0
+    for row in after:
+        assert (recall(row), memory(row)) == (fresh_recall(row), fresh_memory(row))
+        changed += (recall(row), memory(row)) != before[row.id]
+    assert changed == 2

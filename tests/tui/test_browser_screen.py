@@ -298,3 +298,36 @@ def test_rows_are_added_in_chunks_and_a_sort_takes_them_all(
         assert ivls == sorted(r.interval or 0 for r in expected)
 
     drive(vault, steps, start="decks")
+
+
+def test_sorting_by_front_puts_a_marked_card_in_its_alphabetical_place(vault: Path) -> None:
+    """The mark of a marked card is drawn before its front, not sorted with it: a sort
+    by Front orders the fronts' texts (before, "● " sorted after every letter)."""
+    from flashmark.tui._shared import _one_line
+    from flashmark.tui.browser_screen import FRONT_WIDTH
+
+    expected = search_vault(vault, load_settings(vault), "is:review", NOW, texts=True).rows
+    fronts = {r.id: _one_line(r.front, FRONT_WIDTH) for r in expected}
+    in_order = sorted(fronts.values(), key=str.casefold)
+    # the card whose front comes first: marked, it must stay first
+    first = min(expected, key=lambda r: (fronts[r.id].casefold(), r.ordinal))
+    assert first.id != expected[0].id  # (not first already in vault order)
+
+    async def steps(pilot: Pilot[Any], app: FlashmarkApp) -> None:
+        screen = await _browse(pilot, app, "is:review")
+        table = screen.query_one("#browser-table", DataTable)
+        table.move_cursor(row=table.get_row_index(first.id))
+        await pilot.press("space")
+        await pilot.pause()
+        assert screen.marked == {first.id}
+        await pilot.click("#browser-table", offset=(2, 0))  # the Front header
+        await pilot.pause()
+        column = [table.get_row_at(k)[0] for k in range(table.row_count)]
+        assert [c.value for c in column] == in_order
+        assert str(table.get_row_at(0)[0]) == "● " + fronts[first.id]
+        assert [str(c).startswith("● ") for c in column].count(True) == 1
+        await pilot.click("#browser-table", offset=(2, 0))  # descending: it goes last
+        await pilot.pause()
+        assert str(table.get_row_at(table.row_count - 1)[0]) == "● " + fronts[first.id]
+
+    drive(vault, steps)

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from flashmark.config import Settings
 from flashmark.decks import DeckPattern
 from flashmark.errors import UsageError
-from flashmark.model import STATE_LEARNING, STATE_NEW, STATE_REVIEW, QuestionType
+from flashmark.model import STATE_LEARNING, STATE_NEW, STATE_REVIEW, QuestionType, Sm2Entry
 from flashmark.review.today import SiblingGroups, hidden_siblings
 from flashmark.stats import DueCutoff
 from flashmark.vault.cardtable import CardRow
@@ -661,33 +661,35 @@ def _either(a: Callable[[CardRow], bool], b: Callable[[CardRow], bool]
 
 def _prop(node: Node, facts: LogFacts, memory: Memory, recall: Recall
           ) -> Callable[[CardRow], bool]:
-    cmp, number, name = node.cmp, node.number, node.name
+    name = node.name
     cutoff = facts.cutoff
-
-    def value(row: CardRow) -> float | None:
-        if row.key in (NEW, UNREADABLE):
-            return None
-        if name == PROP_IVL:
-            return row.interval
-        if name == PROP_DUE:
-            return _due_days(row, cutoff)
-        if name == PROP_LAPSES:
-            return lapses_of(row, facts)
-        if name == PROP_REPS:
-            return row.reps if row.reps is not None else len(facts.rated.get(row.id, ()))
-        if name == PROP_R:
-            return recall(row)
-        sd = memory(row)
-        if sd is None:
-            return None
-        return sd[0] if name == PROP_S else sd[1]
-
-    holds = _comparison(cmp, number)
+    holds = _comparison(node.cmp, node.number)
     if name == PROP_IVL:  # the facts tuple read directly: key 7, interval 9
         def interval(row: CardRow) -> bool:
             f = row.facts
             return f[9] is not None and f[7] not in (NEW, UNREADABLE) and holds(f[9])
         return interval
+    if name == PROP_R:  # (recall is None for a new or unreadable card)
+        def retrievability(row: CardRow) -> bool:
+            r = recall(row)
+            return r is not None and holds(r)
+        return retrievability
+    if name in (PROP_S, PROP_D):
+        k = 0 if name == PROP_S else 1
+
+        def memory_state(row: CardRow) -> bool:
+            sd = memory(row)
+            return sd is not None and holds(sd[k])
+        return memory_state
+
+    def value(row: CardRow) -> float | None:
+        if row.key in (NEW, UNREADABLE):
+            return None
+        if name == PROP_DUE:
+            return _due_days(row, cutoff)
+        if name == PROP_LAPSES:
+            return lapses_of(row, facts)
+        return row.reps if row.reps is not None else len(facts.rated.get(row.id, ()))
 
     def test(row: CardRow) -> bool:
         v = value(row)
@@ -717,9 +719,11 @@ class SearchResult:
 if TYPE_CHECKING:
     from flashmark.scheduling import FsrsScheduler, SchedulerConfig
 
-    # the scheduler, its config, weights, decay, factor, stability_for_interval
+    # the scheduler, its config, weights, decay, factor, stability_for_interval,
+    # memory_state_from_sm2
     _Views = tuple[FsrsScheduler, SchedulerConfig, tuple[float, ...], float, float,
-                   Callable[[float, float, tuple[float, ...]], float]]
+                   Callable[[float, float, tuple[float, ...]], float],
+                   Callable[[float, float, float, tuple[float, ...]], tuple[float, float]]]
 
 
 def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recall]:
@@ -731,7 +735,6 @@ def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recal
     (py-fsrs's `get_card_retrievability`), at a hundredth of its cost, which a search of
     every card needs; tests/review/test_search.py checks both agree."""
     from flashmark.days import elapsed_days
-    from flashmark.model import Sm2Entry
     from flashmark.syntax import srcodec
 
     # The scheduler (and the fsrs package) is loaded on the first card asked about: most
@@ -743,6 +746,7 @@ def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recal
             from flashmark.scheduling import (
                 FsrsScheduler,
                 SchedulerConfig,
+                memory_state_from_sm2,
                 stability_for_interval,
             )
 
@@ -750,7 +754,8 @@ def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recal
             weights = tuple(scheduler.config.parameters)
             decay = -float(weights[20])
             made.append((scheduler, scheduler.config, weights, decay,
-                         float(0.9 ** (1.0 / decay)) - 1.0, stability_for_interval))
+                         float(0.9 ** (1.0 / decay)) - 1.0, stability_for_interval,
+                         memory_state_from_sm2))
         return made[0]
 
     def legacy(row: CardRow) -> Sm2Entry | None:
@@ -759,35 +764,98 @@ def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recal
         entry = srcodec.parse_entry(row.entry_text)
         return entry if isinstance(entry, Sm2Entry) and not entry.is_new else None
 
+    # Answers kept for this search (its ``now`` and settings), by what they depend on:
+    # the real vault's 142,000 cards have 35,000 distinct legacy (interval, ease) pairs,
+    # 2,000 intervals, 3,000 due days and 6,000 FSRS last reviews. Each key is read from
+    # the row every time, so a card whose entry changed gets its new entry's answer.
+    sm2_memory: dict[str, tuple[float, float] | None] = {}  # "IVL,EASE" -> (S, D)
+    sm2_stability: dict[int, float] = {}  # interval -> S (stability_for_interval)
+    due_ordinals: dict[str, int] = {}  # a legacy due day (the row's key) -> its ordinal
+    days_since_day: dict[int, int] = {}  # a legacy last review (ordinal) -> elapsed days
+    days_since: dict[str, int] = {}  # an FSRS entry's last review -> elapsed days
+
     def memory(row: CardRow) -> tuple[float, float] | None:
-        if row.stability is not None and row.difficulty is not None:
-            if not row.stability > 0 or _fsrs_state(row) == "0":
+        f = row.facts  # (entry 6, key 7, interval 9, stability 10, difficulty 11)
+        if f[10] is not None and f[11] is not None:
+            if not f[10] > 0 or _fsrs_state(row) == "0":
                 return None  # the plugin's Reset: a new card to the scheduler
-            return row.stability, min(max(row.difficulty, 1.0), 10.0)
-        entry = legacy(row)
-        return None if entry is None else views()[0].memory_state(entry)
+            return f[10], min(max(f[11], 1.0), 10.0)
+        if f[6] is None or f[7] in (NEW, UNREADABLE) or f[10] is not None or f[9] is None:
+            return None  # (no interval: the entry is not a legacy one, see cardtable)
+        # A legacy entry's memory state depends on its interval and ease only: what the
+        # adapter's `memory_state` computes for it (`FsrsScheduler.to_fsrs_card`), without
+        # the entry parsed and a py-fsrs card made each time.
+        key = _ivl_ease(f[6])
+        if key in sm2_memory:
+            return sm2_memory[key]
+        ivl_ease = _sm2_fields(key) or _sm2_fields_of(legacy(row))
+        if ivl_ease is None:
+            got = sm2_memory[key] = None
+            return got
+        _, config, weights, _, _, _, memory_state_from_sm2 = views()
+        got = sm2_memory[key] = memory_state_from_sm2(
+            ivl_ease[1] / 100.0, max(1, ivl_ease[0]), config.desired_retention, weights)
+        return got
 
     def recall(row: CardRow) -> float | None:
-        last: dt.datetime | dt.date
-        _, config, weights, decay, factor, stability_for_interval = views()
-        if row.stability is not None:
-            if (not row.stability > 0 or row.last_review is None
-                    or _fsrs_state(row) == "0"):
+        f = row.facts  # (entry 6, key 7, interval 9, stability 10, last review 14)
+        _, config, weights, decay, factor, stability_for_interval, _ = (
+            made[0] if made else views())
+        if f[10] is not None:
+            stability, last_review = f[10], f[14]
+            if not stability > 0 or last_review is None or _fsrs_state(row) == "0":
                 return None
-            stability = row.stability
-            last = dt.datetime.fromisoformat(row.last_review)
+            days = days_since.get(last_review)
+            if days is None:
+                days = days_since[last_review] = elapsed_days(
+                    dt.datetime.fromisoformat(last_review), now,
+                    day_boundary=config.day_boundary, rule=config.elapsed_days)
         else:
-            entry = legacy(row)
-            if entry is None:
-                return None
-            interval = max(1, entry.interval)
-            stability = stability_for_interval(interval, config.desired_retention, weights)
-            last = entry.due - dt.timedelta(days=min(interval, (entry.due - dt.date.min).days))
-        days = elapsed_days(last, now, day_boundary=config.day_boundary,
-                            rule=config.elapsed_days)
+            if f[6] is None or f[7] in (NEW, UNREADABLE) or f[9] is None:
+                return None  # (no interval: not a legacy entry, see cardtable)
+            # The entry parsed as legacy (it has an interval) and is not new: its due
+            # day is the row's key (`vault.codec.key_and_state` keeps the date's text
+            # when it is ISO, else writes the parsed date), its interval the row's.
+            key = f[7]
+            due = due_ordinals.get(key)
+            if due is None:
+                due = due_ordinals[key] = dt.date.fromisoformat(key).toordinal()
+            interval = max(1, f[9])
+            last = due - min(interval, due - 1)  # (never before 0001-01-01)
+            days = days_since_day.get(last)
+            if days is None:
+                days = days_since_day[last] = elapsed_days(
+                    dt.date.fromordinal(last), now, day_boundary=config.day_boundary,
+                    rule=config.elapsed_days)
+            known = sm2_stability.get(interval)
+            if known is None:
+                known = sm2_stability[interval] = stability_for_interval(
+                    interval, config.desired_retention, weights)
+            stability = known
         return float((1 + factor * days / stability) ** decay)
 
     return memory, recall
+
+
+def _ivl_ease(entry_text: str) -> str:
+    """"IVL,EASE" of a legacy entry in the usual form ``DATE,IVL,EASE`` (digits), else
+    the whole text (then only that exact entry shares the answer)."""
+    parts = entry_text.split(",")
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        return parts[1] + "," + parts[2]
+    return entry_text
+
+
+def _sm2_fields(ivl_ease: str) -> tuple[int, int] | None:
+    """(interval, ease) of `_ivl_ease`'s "IVL,EASE"; None for a whole entry's text."""
+    ivl, comma, ease = ivl_ease.partition(",")
+    if not comma or "," in ease or not ivl.isdigit() or not ease.isdigit():
+        return None
+    return int(ivl), int(ease)
+
+
+def _sm2_fields_of(entry: Sm2Entry | None) -> tuple[int, int] | None:
+    return None if entry is None else (entry.interval, entry.ease)
 
 
 def _fsrs_state(row: CardRow) -> str:

@@ -186,7 +186,7 @@ class BrowserScreen(Screen[None]):
     def _cells(self, row: CardRow) -> list[Any]:
         assert self.result is not None
         memory = self.result.memory
-        return [Cell(lambda: self._front(row)),
+        return [self._front_cell(row),
                 Cell(value="new" if row.key == "" else row.key[:10]),
                 Cell(value="" if row.interval is None else row.interval),
                 Cell(lambda: "" if (sd := memory(row)) is None else round(sd[1], 1)),
@@ -194,9 +194,11 @@ class BrowserScreen(Screen[None]):
                                                      else 0)),
                 Cell(value=row.deck or "")]
 
-    def _front(self, row: CardRow) -> str:
-        mark = "● " if row.id in self.marked else ""
-        return mark + _one_line(self._texts(row)[0], FRONT_WIDTH)
+    def _front_cell(self, row: CardRow) -> Cell:
+        """The front's text as the cell's value (what a sort by Front orders), the mark
+        of a marked card drawn before it but not part of it."""
+        return Cell(lambda: _one_line(self._texts(row)[0], FRONT_WIDTH),
+                    prefix="● " if row.id in self.marked else "")
 
     def _texts(self, row: CardRow) -> tuple[str, str]:
         return self.texts.of(row) if self.texts is not None else (row.front, row.back)
@@ -255,7 +257,7 @@ class BrowserScreen(Screen[None]):
             return
         self.marked ^= {row.id}
         table = self.query_one("#browser-table", DataTable)
-        table.update_cell(row.id, "front", Cell(value=self._front(row)))
+        table.update_cell(row.id, "front", self._front_cell(row))
         table.action_cursor_down()
         assert self.result is not None
         self._status(f"{len(self.result.rows):,} of {self.result.total:,} cards match; "
@@ -403,13 +405,17 @@ class Cell:
     """A table cell worked out when first drawn or sorted by (``get``), then kept. The
     table has fixed column widths, so DataTable does not measure it (a cell with
     ``__rich_measure__`` costs a Console call even then): 10,000 rows cost only what
-    is on screen, and the D column's memory state is derived for the cards shown."""
+    is on screen, and the D column's memory state is derived for the cards shown.
+    ``prefix`` is drawn before the value but is not part of it (a sort orders values):
+    the mark of a marked card."""
 
-    __slots__ = ("_get", "_value")
+    __slots__ = ("_get", "_value", "prefix")
 
-    def __init__(self, get: Callable[[], Any] | None = None, *, value: Any = _UNSET) -> None:
+    def __init__(self, get: Callable[[], Any] | None = None, *, value: Any = _UNSET,
+                 prefix: str = "") -> None:
         self._get = get
         self._value = value
+        self.prefix = prefix
 
     @property
     def value(self) -> Any:
@@ -420,12 +426,12 @@ class Cell:
         return self._value
 
     def __str__(self) -> str:
-        return str(self.value)
+        return self.prefix + str(self.value)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions
                          ) -> Iterator[Text]:
         value = self.value
-        yield Text(f"{value:.2f}" if isinstance(value, float) else str(value),
+        yield Text(self.prefix + (f"{value:.2f}" if isinstance(value, float) else str(value)),
                    no_wrap=True, overflow="ellipsis", end="")
 
 
