@@ -1038,6 +1038,7 @@ def _search(root: Path, settings: Settings, tree: Node, now: dt.datetime, *, sor
     facts = log_facts(ReviewLog(root).events(), cutoff,
                       siblings=vault_siblings(root, settings, all_notes=all_notes))
     memory, recall = scheduler_views(settings, now)
+    test = matcher(_cheap_first(tree), facts, memory=memory, recall=recall)
     result = scan_vault(root, settings, use_cache=use_cache, all_notes=all_notes)
     try:
         records = result.flashcard_notes()
@@ -1045,11 +1046,13 @@ def _search(root: Path, settings: Settings, tree: Node, now: dt.datetime, *, sor
         if may_match is not None:
             records = [r for r in records if may_match(r.rel, [t[0] for t in r.tally])]
         if use_cache:
+            # only the matches become rows: memory in proportion to them
             table = CardTable(root, _fingerprint(settings, all_notes))
             try:
-                rows = table.rows([(r.rel, r.path) for r in records], settings.parser,
-                                  all_notes, texts=texts or tree.uses_text(),
-                                  text_test=text_prefilter(tree))
+                hits, total = table.rows([(r.rel, r.path) for r in records],
+                                         settings.parser, all_notes, texts=texts,
+                                         text_test=text_prefilter(tree), keep=test,
+                                         texts_to_keep=tree.uses_text())
             finally:
                 table.close()
         else:
@@ -1058,9 +1061,8 @@ def _search(root: Path, settings: Settings, tree: Node, now: dt.datetime, *, sor
                 rows.extend(rows_of(note, rel))
             for k, row in enumerate(rows):
                 row.ordinal = k + 1
+            hits, total = [r for r in rows if test(r)], len(rows)
     finally:
         result.close()
-    test = matcher(_cheap_first(tree), facts, memory=memory, recall=recall)
-    hits = [r for r in rows if test(r)]
-    return SearchResult(sort_rows(hits, sort, facts, memory, recall), facts, len(rows),
+    return SearchResult(sort_rows(hits, sort, facts, memory, recall), facts, total,
                         memory, recall)

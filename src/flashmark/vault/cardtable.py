@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import marshal
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from flashmark.cards import cards_of
@@ -41,6 +41,7 @@ TABLE_VERSION = 2  # 2: the lower-cased texts of each note (``lowered``)
 
 _Facts = tuple[str, int, int, str, int, str | None, str | None, str, str, int | None,
                float | None, float | None, int | None, int | None, str | None]
+_NO_FACTS: _Facts = ("", 0, 0, "", 0, None, None, "", "", None, None, None, None, None, None)
 
 
 def _field(k: int) -> property:
@@ -149,52 +150,93 @@ class CardTable:
             self._index = None
 
     def rows(self, notes: list[tuple[str, str]], parser: ParserSettings, all_notes: bool,
-             *, texts: bool, text_test: Callable[[str], bool] | None = None
-             ) -> list[CardRow]:
-        """Every card of ``notes`` ((rel, file path) in vault order), from the table
-        where it is current, from the note (and then stored) where it is not. With
-        ``text_test`` (and ``texts``), the cards of a note only when it is true of all
-        the note's fronts and backs joined (by NUL: no match spans two of them) and
-        lower-cased (kept so in the table: lower-casing a vault's text costs more than
-        searching it)."""
-        stored = self._stored(texts)
-        out: list[CardRow] = []
-        upserts: list[tuple[str, bytes, str, bytes, bytes, str]] = []
-        ordinal = 0
-        make = CardRow
-        for rel, path in notes:
-            got = stored.get(rel)
-            if (text_test is not None and got is not None and got[2] is not None
-                    and not text_test(got[2])):
-                continue  # no card of this note can match: its texts stay undecoded
-            decoded = _decode(got, texts) if got is not None else None
-            if decoded is None:
-                try:
-                    note_text = read_note(rel, path)
-                except NoteReadError:
-                    continue  # the scan reported it
-                note = parse_note(note_text.text, parser, all_notes=all_notes)
-                tags, facts, text_list = _facts_of(note, rel)
-                lowered = _lowered(text_list)
-                upserts.append((rel, digest(note_text.data), self.fingerprint,
-                                seal(marshal.dumps((tags, facts))),
-                                seal(marshal.dumps(text_list)), lowered))
-                decoded = tags, facts, (text_list if texts else None)
-                if text_test is not None and not text_test(lowered):
-                    continue
-            tags, facts, kept_texts = decoded
-            if kept_texts is None:  # (the common case, kept to one call per card)
-                out.extend([make(rel, tags, f, ordinal + k)
-                            for k, f in enumerate(facts, 1)])
-                ordinal += len(facts)
+             *, texts: bool, text_test: Callable[[str], bool] | None = None,
+             keep: Callable[[CardRow], bool] | None = None, texts_to_keep: bool = False
+             ) -> tuple[list[CardRow], int]:
+        """The cards of ``notes`` ((rel, file path) in vault order), from the table where
+        it is current, from the note (and then stored) where it is not; and how many
+        cards were looked at. With ``text_test``, the cards of a note only when it is
+        true of all the note's fronts and backs joined (by NUL: no match spans two of
+        them) and lower-cased (kept so in the table: lower-casing a vault's text costs
+        more than searching it). ``keep``: only the cards it accepts become rows (it is
+        asked of one reused row, with front and back set when ``texts_to_keep``): a
+        search of a million cards holds its matches only. ``texts``: the rows carry
+        their front and back (decoded only for the notes with a card kept).
+
+        The table is read row by row (not held whole: at ten times the real vault its
+        texts are a gigabyte), and the rows put back in vault order at the end."""
+        position = {rel: k for k, (rel, _) in enumerate(notes)}
+        counts = [0] * len(notes)  # cards looked at, per note
+        found: dict[int, list[CardRow]] = {}
+        seen = bytearray(len(notes))
+        probe = CardRow("", (), _NO_FACTS)
+        want_texts = texts or texts_to_keep
+
+        def take(pos: int, rel: str, tags: tuple[str, ...], facts: list[_Facts],
+                 text_list: list[tuple[str, str]] | None,
+                 text_blob: bytes | None) -> None:
+            counts[pos] = len(facts)
+            kept: list[CardRow] = []
+            if keep is None:
+                kept = [CardRow(rel, tags, f, k) for k, f in enumerate(facts, 1)]
+            else:
+                probe.path, probe.tags = rel, tags
+                for k, f in enumerate(facts):
+                    probe.facts = f
+                    if texts_to_keep and text_list is not None:
+                        probe.front, probe.back = text_list[k]
+                    if keep(probe):
+                        kept.append(CardRow(rel, tags, f, k + 1))
+            if not kept:
+                return
+            if texts:
+                if text_list is None and text_blob is not None:
+                    text_list = _texts(text_blob)
+                if text_list is None:
+                    return  # damaged: cannot be here (``_current`` checked it)
+                for row in kept:
+                    row.front, row.back = text_list[row.ordinal - 1]
+            found[pos] = kept
+
+        for rel, facts_blob, text_blob, lowered in self._current(want_texts):
+            pos = position.get(rel)
+            if pos is None:
                 continue
-            for k, f in enumerate(facts):
-                ordinal += 1
-                row = make(rel, tags, f, ordinal)
-                row.front, row.back = kept_texts[k]
-                out.append(row)
+            if text_test is not None and lowered is not None and not text_test(lowered):
+                seen[pos] = 1
+                continue  # no card of this note can match: its texts stay undecoded
+            decoded = _decode((facts_blob, text_blob, lowered), texts_to_keep)
+            if decoded is None or (want_texts and text_blob is None):
+                continue  # damaged: the note is read again below
+            seen[pos] = 1
+            tags, facts, text_list = decoded
+            take(pos, rel, tags, facts, text_list, text_blob)
+        upserts: list[tuple[str, bytes, str, bytes, bytes, str]] = []
+        for pos, (rel, path) in enumerate(notes):
+            if seen[pos]:
+                continue
+            try:
+                note_text = read_note(rel, path)
+            except NoteReadError:
+                continue  # the scan reported it
+            note = parse_note(note_text.text, parser, all_notes=all_notes)
+            tags, facts, text_list = _facts_of(note, rel)
+            lowered = _lowered(text_list)
+            upserts.append((rel, digest(note_text.data), self.fingerprint,
+                            seal(marshal.dumps((tags, facts))),
+                            seal(marshal.dumps(text_list)), lowered))
+            if text_test is not None and not text_test(lowered):
+                continue
+            take(pos, rel, tags, facts, text_list, None)
         self._store(upserts)
-        return out
+        out: list[CardRow] = []
+        base = 0
+        for pos, n in enumerate(counts):
+            for row in found.get(pos, ()):
+                row.ordinal += base
+                out.append(row)
+            base += n
+        return out, base
 
     def note_texts(self, rel: str) -> dict[str, tuple[str, str]] | None:
         """(front, back) of each card of the note ``rel`` by card id, from its current
@@ -213,20 +255,20 @@ class CardTable:
             return None
         return {f[0]: pair for f, pair in zip(decoded[1], decoded[2], strict=True)}
 
-    def _stored(self, texts: bool) -> dict[str, tuple[bytes, bytes | None, str | None]]:
-        """The current rows: rel -> (facts blob, texts blob and lower-cased texts when
-        asked for)."""
+    def _current(self, texts: bool
+                 ) -> Iterator[tuple[str, bytes, bytes | None, str | None]]:
+        """The current rows, one at a time: (rel, facts blob, texts blob and lower-cased
+        texts when asked for). A table that cannot be read has none (the notes are)."""
         if self.db is None:
-            return {}
+            return
         columns = "s.texts, s.lowered" if texts else "NULL, NULL"
         try:
-            return {rel: (facts, text_blob, lowered)
-                    for rel, facts, text_blob, lowered in self.db.execute(
+            yield from self.db.execute(
                 f"SELECT s.path, s.facts, {columns} FROM search_cards s JOIN notes n "
                 "ON n.path = s.path WHERE s.digest = n.digest AND s.fingerprint = ?",
-                (self.fingerprint,))}
+                (self.fingerprint,))
         except sqlite3.Error:
-            return {}
+            return
 
     def _store(self, upserts: list[tuple[str, bytes, str, bytes, bytes, str]]) -> None:
         if self.db is None or not upserts:
@@ -245,6 +287,14 @@ class CardTable:
 
 def _lowered(texts: list[tuple[str, str]]) -> str:
     return "\0".join(t for pair in texts for t in pair).lower()
+
+
+def _texts(blob: bytes) -> list[tuple[str, str]] | None:
+    try:
+        text_list: list[tuple[str, str]] = marshal.loads(unseal(blob))
+    except (DamagedBlobError, ValueError, EOFError, TypeError):
+        return None
+    return text_list
 
 
 def _decode(got: tuple[bytes, bytes | None, str | None], texts: bool
