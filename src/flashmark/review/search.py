@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from flashmark.config import Settings
 from flashmark.decks import DeckPattern
 from flashmark.errors import UsageError
-from flashmark.model import STATE_LEARNING, STATE_NEW, STATE_REVIEW, QuestionType, Sm2Entry
+from flashmark.model import STATE_LEARNING, STATE_NEW, STATE_REVIEW, QuestionType
 from flashmark.review.today import SiblingGroups, hidden_siblings
 from flashmark.stats import DueCutoff
 from flashmark.vault.cardtable import CardRow
@@ -735,7 +735,6 @@ def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recal
     (py-fsrs's `get_card_retrievability`), at a hundredth of its cost, which a search of
     every card needs; tests/review/test_search.py checks both agree."""
     from flashmark.days import elapsed_days
-    from flashmark.syntax import srcodec
 
     # The scheduler (and the fsrs package) is loaded on the first card asked about: most
     # searches never ask.
@@ -758,43 +757,35 @@ def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recal
                          memory_state_from_sm2))
         return made[0]
 
-    def legacy(row: CardRow) -> Sm2Entry | None:
-        if row.entry_text is None or row.key in (NEW, UNREADABLE) or row.stability is not None:
-            return None
-        entry = srcodec.parse_entry(row.entry_text)
-        return entry if isinstance(entry, Sm2Entry) and not entry.is_new else None
-
     # Answers kept for this search (its ``now`` and settings), by what they depend on:
     # the real vault's 142,000 cards have 35,000 distinct legacy (interval, ease) pairs,
     # 2,000 intervals, 3,000 due days and 6,000 FSRS last reviews. Each key is read from
     # the row every time, so a card whose entry changed gets its new entry's answer.
-    sm2_memory: dict[str, tuple[float, float] | None] = {}  # "IVL,EASE" -> (S, D)
+    sm2_memory: dict[tuple[int, int], tuple[float, float]] = {}  # (IVL, EASE) -> (S, D)
     sm2_stability: dict[int, float] = {}  # interval -> S (stability_for_interval)
     due_ordinals: dict[str, int] = {}  # a legacy due day (the row's key) -> its ordinal
     days_since_day: dict[int, int] = {}  # a legacy last review (ordinal) -> elapsed days
     days_since: dict[str, int] = {}  # an FSRS entry's last review -> elapsed days
 
     def memory(row: CardRow) -> tuple[float, float] | None:
-        f = row.facts  # (entry 6, key 7, interval 9, stability 10, difficulty 11)
+        f = row.facts  # (key 7, interval 9, stability 10, difficulty 11, ease 15,
+        #                 FSRS state 16: see vault.cardtable)
         if f[10] is not None and f[11] is not None:
-            if not f[10] > 0 or _fsrs_state(row) == "0":
+            if not f[10] > 0 or f[16] == 0:
                 return None  # the plugin's Reset: a new card to the scheduler
             return f[10], min(max(f[11], 1.0), 10.0)
-        if f[6] is None or f[7] in (NEW, UNREADABLE) or f[10] is not None or f[9] is None:
-            return None  # (no interval: the entry is not a legacy one, see cardtable)
+        ease, interval = f[15], f[9]
+        if ease is None or interval is None or f[7] in (NEW, UNREADABLE):
+            return None  # not a legacy review entry
         # A legacy entry's memory state depends on its interval and ease only: what the
         # adapter's `memory_state` computes for it (`FsrsScheduler.to_fsrs_card`), without
         # the entry parsed and a py-fsrs card made each time.
-        key = _ivl_ease(f[6])
-        if key in sm2_memory:
-            return sm2_memory[key]
-        ivl_ease = _sm2_fields(key) or _sm2_fields_of(legacy(row))
-        if ivl_ease is None:
-            got = sm2_memory[key] = None
-            return got
-        _, config, weights, _, _, _, memory_state_from_sm2 = views()
-        got = sm2_memory[key] = memory_state_from_sm2(
-            ivl_ease[1] / 100.0, max(1, ivl_ease[0]), config.desired_retention, weights)
+        key = (interval, ease)
+        got = sm2_memory.get(key)
+        if got is None:
+            _, config, weights, _, _, _, memory_state_from_sm2 = views()
+            got = sm2_memory[key] = memory_state_from_sm2(
+                ease / 100.0, max(1, interval), config.desired_retention, weights)
         return got
 
     def recall(row: CardRow) -> float | None:
@@ -803,7 +794,7 @@ def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recal
             made[0] if made else views())
         if f[10] is not None:
             stability, last_review = f[10], f[14]
-            if not stability > 0 or last_review is None or _fsrs_state(row) == "0":
+            if not stability > 0 or last_review is None or f[16] == 0:
                 return None
             days = days_since.get(last_review)
             if days is None:
@@ -835,33 +826,6 @@ def scheduler_views(settings: Settings, now: dt.datetime) -> tuple[Memory, Recal
         return float((1 + factor * days / stability) ** decay)
 
     return memory, recall
-
-
-def _ivl_ease(entry_text: str) -> str:
-    """"IVL,EASE" of a legacy entry in the usual form ``DATE,IVL,EASE`` (digits), else
-    the whole text (then only that exact entry shares the answer)."""
-    parts = entry_text.split(",")
-    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-        return parts[1] + "," + parts[2]
-    return entry_text
-
-
-def _sm2_fields(ivl_ease: str) -> tuple[int, int] | None:
-    """(interval, ease) of `_ivl_ease`'s "IVL,EASE"; None for a whole entry's text."""
-    ivl, comma, ease = ivl_ease.partition(",")
-    if not comma or "," in ease or not ivl.isdigit() or not ease.isdigit():
-        return None
-    return int(ivl), int(ease)
-
-
-def _sm2_fields_of(entry: Sm2Entry | None) -> tuple[int, int] | None:
-    return None if entry is None else (entry.interval, entry.ease)
-
-
-def _fsrs_state(row: CardRow) -> str:
-    """The state field of an FSRS entry ("0" new ... "3" relearning)."""
-    parts = (row.entry_text or "").split(",")
-    return parts[5] if len(parts) > 5 else ""
 
 
 def _cheap_first(node: Node) -> Node:

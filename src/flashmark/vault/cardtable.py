@@ -36,12 +36,14 @@ from flashmark.vault.codec import (
 from flashmark.vault.index import Index, default_index_path, digest
 from flashmark.vault.notefile import read_note
 
-TABLE_VERSION = 2  # 2: the lower-cased texts of each note (``lowered``)
+TABLE_VERSION = 3  # 2: the lower-cased texts of each note (``lowered``); 3: ease, FSRS state
 
 
 _Facts = tuple[str, int, int, str, int, str | None, str | None, str, str, int | None,
-               float | None, float | None, int | None, int | None, str | None]
-_NO_FACTS: _Facts = ("", 0, 0, "", 0, None, None, "", "", None, None, None, None, None, None)
+               float | None, float | None, int | None, int | None, str | None, int | None,
+               int | None]
+_NO_FACTS: _Facts = ("", 0, 0, "", 0, None, None, "", "", None, None, None, None, None, None,
+                     None, None)
 
 
 def _field(k: int) -> property:
@@ -81,6 +83,9 @@ class CardRow:
     reps: int | None = _field(12)  # type: ignore[assignment]
     lapses: int | None = _field(13)  # type: ignore[assignment]
     last_review: str | None = _field(14)  # type: ignore[assignment]
+    ease: int | None = _field(15)  # type: ignore[assignment]  # legacy entries (x100)
+    # FSRS entries: 0 new (the plugin's Reset), 1 learning, 2 review, 3 relearning
+    fsrs_state: int | None = _field(16)  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"CardRow({self.path!r}, {self.facts!r})"
@@ -94,7 +99,7 @@ def _facts_of(note: ParsedNote, rel: str) -> tuple[tuple[str, ...], list[_Facts]
     for q in note.questions:
         for card in cards_of(q, rel):
             key, state = key_and_state(card.entry_text)
-            ivl = s = d = reps = lapses = last = None
+            ivl = s = d = reps = lapses = last = ease = fsrs_state = None
             if card.entry_text is not None and key not in (NEW, UNREADABLE):
                 entry = srcodec.parse_entry(card.entry_text)
                 if isinstance(entry, FsrsEntry):
@@ -102,11 +107,12 @@ def _facts_of(note: ParsedNote, rel: str) -> tuple[tuple[str, ...], list[_Facts]
                     reps, lapses = entry.reps, entry.lapses
                     last = (None if entry.last_review is None
                             else srcodec.iso_ms(entry.last_review))
+                    fsrs_state = entry.state
                 elif isinstance(entry, Sm2Entry):
-                    ivl = entry.interval
+                    ivl, ease = entry.interval, entry.ease
             facts.append((card.id, q.span.line + 1, q.span.end_line + 1, q.type.value,
                           card.sibling, q.deck, card.entry_text, key, state, ivl, s, d,
-                          reps, lapses, last))
+                          reps, lapses, last, ease, fsrs_state))
             texts.append((card.front, card.back))
     return tuple(note.tags), facts, texts
 
