@@ -16,13 +16,14 @@ import datetime as dt
 import json
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from flashmark.cards import Card
 from flashmark.identity import card_ids
 from flashmark.model import (
     NEW_CARD_DATE,
+    CardId,
     FsrsEntry,
     Question,
     QuestionType,
@@ -126,19 +127,20 @@ def _schedule_text(entry_text: str | None) -> str:
 
 
 def note_json_lines(questions: Iterable[Question], note_path: str,
-                    blank: str = "[...]") -> str:
+                    blank: str = "[...]", ids: Sequence[list[CardId]] | None = None) -> str:
     """The JSON Lines of every card of ``questions`` (in order), exactly as
-    ``json.dumps(card_json(card), ensure_ascii=False) + "\\n"`` per card of `cards_of`."""
+    ``json.dumps(card_json(card), ensure_ascii=False) + "\\n"`` per card of `cards_of`.
+    ``ids``: the questions' `card_ids` when already computed (for the note's summary)."""
     path = _encode(note_path)
     out: list[str] = []
     add = out.append
-    for q in questions:
+    for j, q in enumerate(questions):
         deck = "null" if q.deck is None else _encode(q.deck)
         head = (f', "path": {path}, "line": {q.span.line + 1}, '
                 f'"end_line": {q.span.end_line + 1}, "type": "{q.type.value}", "sibling": ')
         middle = f', "deck": {deck}, "front": "'
         entries = q.sr.entry_texts if q.sr is not None else []
-        ids = card_ids(q, note_path)
+        q_ids = ids[j] if ids is not None else card_ids(q, note_path)
         if q.type is QuestionType.CLOZE:
             text = q.text
             # The back's pieces: escaped text before each deletion, the deletion's answer,
@@ -153,7 +155,7 @@ def note_json_lines(questions: Iterable[Question], note_path: str,
                 pos = d.end
             pieces.append(_inner(text[pos:]))
             back = "".join(pieces)
-            for sibling, cid in enumerate(ids):
+            for sibling, cid in enumerate(q_ids):
                 shown = pieces.copy()
                 for k in q.groups[sibling]:
                     shown[2 * k + 1] = blanks[k]
@@ -163,7 +165,7 @@ def note_json_lines(questions: Iterable[Question], note_path: str,
                     f'"schedule": {_schedule_text(entry)}}}\n')
         else:
             sides = (_inner(q.front), _inner(q.back))
-            for sibling, cid in enumerate(ids):
+            for sibling, cid in enumerate(q_ids):
                 front, back = sides if sibling == 0 else (sides[1], sides[0])
                 entry = entries[sibling] if sibling < len(entries) else None
                 add(f'{{"id": "{cid}"{head}{sibling}{middle}{front}", "back": "{back}", '

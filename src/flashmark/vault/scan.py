@@ -10,6 +10,7 @@ from pathlib import Path
 from flashmark.cardjson import note_json_lines, pack_card_json, unpack_card_json
 from flashmark.config import CONFIG_FILE, OSR_DATA_JSON, Settings
 from flashmark.errors import NoCardsError, NoteReadError, VaultError
+from flashmark.identity import card_ids
 from flashmark.model import WARNING, Diagnostic, ParsedNote
 from flashmark.parallel import gc_paused, worker_count
 from flashmark.syntax import parse_note
@@ -263,9 +264,14 @@ def _parse_one(f: NoteFile, known_digest: bytes | None, settings: Settings,
     if dig == known_digest:
         return dig, False, b"", "", b"", b""
     note = parse_note(note_text.text, settings.parser, all_notes=all_notes)
-    summary = summarize(note, f.rel)
+    if card_json:  # each question's ids are hashed once, for the summary and the lines
+        q_ids = [card_ids(q, f.rel) for q in note.questions]
+        summary = summarize(note, f.rel, q_ids)
+        cards = pack_card_json(note_json_lines(note.questions, f.rel, ids=q_ids))
+    else:
+        summary = summarize(note, f.rel)
+        cards = b""
     ids = "".join(" " + cid for _, _, cid, _ in summary)
-    cards = pack_card_json(note_json_lines(note.questions, f.rel)) if card_json else b""
     return (dig, note.is_flashcard_note, dump_summary(summary), ids, dump_tally(tally(summary)),
             cards)
 
