@@ -323,23 +323,24 @@ class Index:
              for p, size, mtime, dig, fc, summary, ids, tally_blob, cards in upserts])
 
     def write(self, upserts: list[Upsert],
-              touched: list[tuple[int, bytes, str]], deleted: Iterable[str]) -> None:
-        """One transaction: new or changed rows, rows whose mtime moved but content did
-        not, and rows of files that are gone. (After a recovery the new index holds only
-        the new and changed rows: the next scan reads the other notes again.)"""
+              touched: list[tuple[int, int, bytes, str]], deleted: Iterable[str]) -> None:
+        """One transaction (or the end of the one `add_rows` began): new or changed rows,
+        rows whose mtime or size moved but content did not ((size, mtime, digest, path)),
+        and rows of files that are gone. (After a recovery the new index holds only the
+        new and changed rows: the next scan reads the other notes again.)"""
         gone = [(p,) for p in deleted]
         self._guarded(lambda db: self._write(db, upserts, touched, gone))
 
     def _write(self, db: sqlite3.Connection,
                upserts: list[Upsert],
-               touched: list[tuple[int, bytes, str]], gone: list[tuple[str]]) -> None:
+               touched: list[tuple[int, int, bytes, str]], gone: list[tuple[str]]) -> None:
         now = time.time_ns()
         if not db.in_transaction:  # else: `add_rows` began it
             db.execute("BEGIN")
         try:
             self._insert(db, upserts, now)
-            db.executemany("UPDATE notes SET mtime_ns=?, digest=?, recorded_ns=" + str(now)
-                           + " WHERE path=?", touched)
+            db.executemany("UPDATE notes SET size=?, mtime_ns=?, digest=?, recorded_ns="
+                           + str(now) + " WHERE path=?", touched)
             db.executemany("DELETE FROM notes WHERE path=?", gone)
             db.execute("COMMIT")
         except BaseException:

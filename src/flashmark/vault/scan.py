@@ -221,7 +221,7 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
                                problems, json_sink, workers, progress)
     card_json = card_json or json_sink is not None
     upserts: list[Upsert] = []
-    touched: list[tuple[int, bytes, str]] = []
+    touched: list[tuple[int, int, bytes, str]] = []
     with gc_paused():
         if workers > 1 and len(pending) >= PARALLEL_MIN:
             outcomes = _parse_parallel(pending, settings, all_notes, workers, progress,
@@ -233,12 +233,14 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
             problems.append(Diagnostic(f.rel, None, WARNING, "unreadable", outcome))
             continue
         dig, flashcard, blob, ids, tally_blob, cards = outcome
-        if row is not None and row.digest == dig and row.size == f.size and not blob:
+        # Same content as the row: its size can still differ, when the note changed
+        # between the walk and its read in the scan that wrote the row.
+        if row is not None and row.digest == dig and not blob:
             try:
                 records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard == 1, None,
                                             load_tally(row.tally), reader=reader,
                                             source=(index, row.digest) if index else None)
-                touched.append((f.mtime_ns, dig, f.rel))
+                touched.append((f.size, f.mtime_ns, dig, f.rel))
                 continue
             except (DamagedBlobError, ValueError, EOFError, TypeError):
                 # The note is unchanged but its row is damaged: parse it after all.
@@ -286,6 +288,7 @@ def _scan_streaming(root: Path, settings: Settings, all_notes: bool, files: list
     reader = (settings, all_notes)
     notes: list[NoteRecord] = []
     batch: list[Upsert] = []
+    batch_bytes = 0
     parsed = 0
     try:
         with gc_paused():
@@ -309,9 +312,11 @@ def _scan_streaming(root: Path, settings: Settings, all_notes: bool, files: list
                                         reader=reader, source=(index, dig)))
                 batch.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob, ids,
                               tally_blob, cards))
-                if len(batch) >= STORE_BATCH:
+                batch_bytes += len(blob) + len(cards)
+                if len(batch) >= STORE_BATCH or batch_bytes >= STORE_BYTES:
                     index.add_rows(batch)
                     batch = []
+                    batch_bytes = 0
         if index is not None:
             index.write(batch, [], deleted)
     except BaseException:
@@ -406,6 +411,7 @@ def _parse_parallel(pending: list[tuple[NoteFile, IndexRow | None]], settings: S
 # Notes per chunk when `iter_card_json` parses notes whose lines the index lacks.
 JSON_CHUNK = 16
 STORE_BATCH = 256  # lines of this many notes are stored in one transaction
+STORE_BYTES = 4 << 20  # a streamed scan's rows are added when their blobs reach this
 
 # One note's `scan --json` lines made from its file: (digest of the text, packed lines),
 # or why it could not be read.
