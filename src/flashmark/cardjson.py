@@ -75,11 +75,6 @@ def card_json(card: Card) -> dict[str, Any]:
     }
 
 
-def _inner(text: str) -> str:
-    """``text`` JSON-escaped, without the quotes."""
-    return cast("str", _encode(text))[1:-1]
-
-
 # The common legacy entry in its canonical form: `schedule_json` reads it as these
 # three numbers (the date ISO, the ints without a decimal part), so it is written here
 # without building a dict.
