@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -282,7 +283,7 @@ def _scan_streaming(root: Path, settings: Settings, all_notes: bool, files: list
     """`scan_vault` when every note is parsed and its `scan --json` lines are wanted: the
     chunks of notes are parsed by forked workers while this process writes each note's
     lines to ``json_sink`` in vault order and its row to the index, a batch at a time
-    (one transaction, committed at the end). The records keep their tallies; their
+    (one transaction, committed at the end, or when the sink fails). The records keep their tallies; their
     summaries are read back from the index when asked for (made again from the note
     without one)."""
     reader = (settings, all_notes)
@@ -320,8 +321,13 @@ def _scan_streaming(root: Path, settings: Settings, all_notes: bool, files: list
         if index is not None:
             index.write(batch, [], deleted)
     except BaseException:
+        # Interrupted (the reader of the output went away: `scan --json | head`, Ctrl-C):
+        # the rows made so far are whole and right, so they are kept; the next scan
+        # parses only the rest.
         if index is not None:
-            index.close()  # the rows added so far are rolled back with the transaction
+            with contextlib.suppress(Exception):
+                index.write(batch, [], [])
+            index.close()
         raise
     return ScanResult(root, settings, all_notes, notes, problems, parsed, {}, index)
 
