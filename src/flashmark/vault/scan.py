@@ -283,9 +283,9 @@ def _scan_streaming(root: Path, settings: Settings, all_notes: bool, files: list
     """`scan_vault` when every note is parsed and its `scan --json` lines are wanted: the
     chunks of notes are parsed by forked workers while this process writes each note's
     lines to ``json_sink`` in vault order and its row to the index, a batch at a time
-    (one transaction, committed at the end, or when the sink fails). The records keep their tallies; their
-    summaries are read back from the index when asked for (made again from the note
-    without one)."""
+    (one transaction, committed at the end, or when the sink fails). The records keep
+    their tallies; their summaries are read back from the index when asked for (made
+    again from the note without one)."""
     reader = (settings, all_notes)
     notes: list[NoteRecord] = []
     batch: list[Upsert] = []
