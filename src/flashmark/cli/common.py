@@ -143,6 +143,8 @@ def scan_from_args(args: argparse.Namespace, label: str = "scanning", *,
 
     root, settings = open_settings(args.vault)
     bar = ProgressBar(label)
+    if json_sink is not None and sys.stdout.isatty():
+        bar.enabled = False  # the lines stream to the same terminal as it goes
     try:
         result = scan_vault(root, settings, use_cache=not args.no_cache,
                             all_notes=args.all_notes, progress=bar, card_json=card_json,
