@@ -16,13 +16,14 @@ import datetime as dt
 import json
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
 from flashmark.cards import Card
 from flashmark.identity import card_ids
 from flashmark.model import (
     NEW_CARD_DATE,
+    CardId,
     FsrsEntry,
     Question,
     QuestionType,
@@ -32,7 +33,7 @@ from flashmark.model import (
 from flashmark.syntax import srcodec
 
 # json.dumps' own string encoder for ensure_ascii=False (the C one when available).
-_encode = cast("Any", json.encoder).encode_basestring
+_encode: Callable[[str], str] = cast("Any", json.encoder).encode_basestring
 
 
 def schedule_json(entry_text: str | None) -> dict[str, Any] | None:
@@ -72,11 +73,6 @@ def card_json(card: Card) -> dict[str, Any]:
         "back": card.back,
         "schedule": schedule_json(card.entry_text),
     }
-
-
-def _inner(text: str) -> str:
-    """``text`` JSON-escaped, without the quotes."""
-    return cast("str", _encode(text))[1:-1]
 
 
 # The common legacy entry in its canonical form: `schedule_json` reads it as these
@@ -125,20 +121,42 @@ def _schedule_text(entry_text: str | None) -> str:
     return json.dumps(schedule_json(entry_text), ensure_ascii=False)
 
 
+# `_schedule_text` of the entries seen lately, in this process: a vault repeats many
+# entries (the same day, interval and ease; at 10x, every copy's), and each is parsed and
+# formatted once. Emptied when full, so its memory stays bounded.
+_SCHEDULES: dict[str, str] = {}
+_SCHEDULES_MAX = 1 << 17
+
+
+def _schedule_of(entry: str) -> str:
+    text = _SCHEDULES.get(entry)
+    if text is None:
+        if len(_SCHEDULES) >= _SCHEDULES_MAX:
+            _SCHEDULES.clear()
+        text = _SCHEDULES[entry] = _schedule_text(entry)
+    return text
+
+
 def note_json_lines(questions: Iterable[Question], note_path: str,
-                    blank: str = "[...]") -> str:
+                    blank: str = "[...]", ids: Sequence[list[CardId]] | None = None) -> str:
     """The JSON Lines of every card of ``questions`` (in order), exactly as
-    ``json.dumps(card_json(card), ensure_ascii=False) + "\\n"`` per card of `cards_of`."""
-    path = _encode(note_path)
+    ``json.dumps(card_json(card), ensure_ascii=False) + "\\n"`` per card of `cards_of`.
+    ``ids``: the questions' `card_ids` when already computed (for the note's summary)."""
+    # The per-card work is a few lookups and one f-string: everything constant for a
+    # question (its head, its back and what follows it) is formatted once.
+    encode = _encode
+    schedule_of = _SCHEDULES.get
+    path = encode(note_path)
     out: list[str] = []
     add = out.append
-    for q in questions:
-        deck = "null" if q.deck is None else _encode(q.deck)
+    for j, q in enumerate(questions):
+        deck = "null" if q.deck is None else encode(q.deck)
         head = (f', "path": {path}, "line": {q.span.line + 1}, '
                 f'"end_line": {q.span.end_line + 1}, "type": "{q.type.value}", "sibling": ')
         middle = f', "deck": {deck}, "front": "'
         entries = q.sr.entry_texts if q.sr is not None else []
-        ids = card_ids(q, note_path)
+        n_entries = len(entries)
+        q_ids = ids[j] if ids is not None else card_ids(q, note_path)
         if q.type is QuestionType.CLOZE:
             text = q.text
             # The back's pieces: escaped text before each deletion, the deletion's answer,
@@ -147,27 +165,35 @@ def note_json_lines(questions: Iterable[Question], note_path: str,
             blanks: list[str] = []
             pos = 0
             for d in q.deletions:
-                pieces.append(_inner(text[pos:d.start]))
-                pieces.append(_inner(d.answer))
-                blanks.append(_inner(f"[{d.hint}]") if d.hint else _inner(blank))
+                pieces.append(encode(text[pos:d.start])[1:-1])
+                pieces.append(encode(d.answer)[1:-1])
+                blanks.append(encode(f"[{d.hint}]" if d.hint else blank)[1:-1])
                 pos = d.end
-            pieces.append(_inner(text[pos:]))
-            back = "".join(pieces)
-            for sibling, cid in enumerate(ids):
+            pieces.append(encode(text[pos:])[1:-1])
+            tail = f'", "back": "{"".join(pieces)}", "schedule": '
+            groups = q.groups
+            for sibling, cid in enumerate(q_ids):
                 shown = pieces.copy()
-                for k in q.groups[sibling]:
+                for k in groups[sibling]:
                     shown[2 * k + 1] = blanks[k]
-                front = "".join(shown)
-                entry = entries[sibling] if sibling < len(entries) else None
-                add(f'{{"id": "{cid}"{head}{sibling}{middle}{front}", "back": "{back}", '
-                    f'"schedule": {_schedule_text(entry)}}}\n')
+                if sibling < n_entries:
+                    entry = entries[sibling]
+                    schedule = schedule_of(entry) or _schedule_of(entry)
+                else:
+                    schedule = "null"
+                add(f'{{"id": "{cid}"{head}{sibling}{middle}{"".join(shown)}{tail}'
+                    f'{schedule}}}\n')
         else:
-            sides = (_inner(q.front), _inner(q.back))
-            for sibling, cid in enumerate(ids):
-                front, back = sides if sibling == 0 else (sides[1], sides[0])
-                entry = entries[sibling] if sibling < len(entries) else None
-                add(f'{{"id": "{cid}"{head}{sibling}{middle}{front}", "back": "{back}", '
-                    f'"schedule": {_schedule_text(entry)}}}\n')
+            front, back = encode(q.front)[1:-1], encode(q.back)[1:-1]
+            tails = (f'", "back": "{back}", "schedule": ', f'", "back": "{front}", "schedule": ')
+            for sibling, cid in enumerate(q_ids):
+                if sibling < n_entries:
+                    entry = entries[sibling]
+                    schedule = schedule_of(entry) or _schedule_of(entry)
+                else:
+                    schedule = "null"
+                add(f'{{"id": "{cid}"{head}{sibling}{middle}{back if sibling else front}'
+                    f'{tails[sibling != 0]}{schedule}}}\n')
     return "".join(out)
 
 

@@ -14,7 +14,7 @@ from flashmark.cardjson import schedule_json as schedule_json
 from flashmark.config import Settings, load_settings
 from flashmark.decks import DeckSelection
 from flashmark.errors import UsageError, VaultError
-from flashmark.vault.scan import ScanResult
+from flashmark.vault.scan import JsonSink, ScanResult
 
 
 def add_vault_folder_argument(p: argparse.ArgumentParser) -> None:
@@ -135,17 +135,20 @@ def open_settings(vault: str) -> tuple[Path, Settings]:
 
 
 def scan_from_args(args: argparse.Namespace, label: str = "scanning", *,
-                   card_json: bool = False) -> ScanResult:
+                   card_json: bool = False, json_sink: JsonSink | None = None) -> ScanResult:
     """Open the vault named on the command line and scan it (progress bar on a TTY),
-    honouring --no-cache and --all (``card_json``: see `scan_vault`)."""
+    honouring --no-cache and --all (``card_json``, ``json_sink``: see `scan_vault`)."""
     from flashmark.cli.output import ProgressBar
     from flashmark.vault.scan import scan_vault
 
     root, settings = open_settings(args.vault)
     bar = ProgressBar(label)
+    if json_sink is not None and sys.stdout.isatty():
+        bar.enabled = False  # the lines stream to the same terminal as it goes
     try:
         result = scan_vault(root, settings, use_cache=not args.no_cache,
-                            all_notes=args.all_notes, progress=bar, card_json=card_json)
+                            all_notes=args.all_notes, progress=bar, card_json=card_json,
+                            json_sink=json_sink)
     finally:
         bar.close()
     return result

@@ -22,7 +22,7 @@ from flashmark.cli.output import table
 from flashmark.decks import DeckSelection
 from flashmark.errors import EXIT_OK
 from flashmark.stats import NO_DECK, DeckCounts, group_decks
-from flashmark.vault.scan import ScanResult, iter_card_json
+from flashmark.vault.scan import JsonSink, ScanResult, iter_card_json
 
 AUTO_ROWS = 40  # --depth auto: the deepest level that fits in this many rows
 
@@ -47,6 +47,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
+    if args.json and args.deck is None:
+        # Every card: the scan writes the lines as it goes (a cold one as the notes are
+        # parsed, in vault order).
+        write = _binary_writer(out)
+        try:
+            result = scan_from_args(args, "scanning", json_sink=write)
+        finally:
+            out.flush()
+        try:
+            for p in result.problems:
+                sys.stderr.write(f"{p}\n")
+            warn_if_no_cards(result)
+        finally:
+            result.close()
+        return EXIT_OK
     # The scan makes the JSON lines of the notes it parses only to store them in the index.
     result = scan_from_args(args, "scanning", card_json=args.json and not args.no_cache)
     try:
@@ -63,6 +78,16 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     finally:
         result.close()
     return EXIT_OK
+
+
+def _binary_writer(out: TextIO) -> JsonSink:
+    """Writes UTF-8 lines to ``out``: to its byte buffer when it has one (after what was
+    written as text), else decoded."""
+    binary: BinaryIO | None = getattr(out, "buffer", None)
+    if binary is None:
+        return lambda lines: out.write(lines.decode("utf-8"))
+    out.flush()
+    return binary.write
 
 
 def _print_cards(result: ScanResult, decks: DeckSelection, out: TextIO) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import marshal
 import struct
 import zlib
+from collections.abc import Sequence
 
 from flashmark.identity import card_ids
 from flashmark.model import (
@@ -23,6 +24,7 @@ from flashmark.model import (
     STATE_NEW,
     STATE_REVIEW,
     STATE_UNREADABLE,
+    CardId,
     CardState,
     FsrsEntry,
     ParsedNote,
@@ -120,14 +122,17 @@ def due_key(entry_text: str | None) -> str:
 Summary = list[tuple[str | None, str, str, CardState]]
 
 
-def summarize(note: ParsedNote, rel: str) -> Summary:
+def summarize(note: ParsedNote, rel: str,
+              ids: Sequence[list[CardId]] | None = None) -> Summary:
+    """The note's summary; ``ids``: its questions' `card_ids`, when already computed (a
+    cold `scan --json` needs them for the JSON lines too)."""
     out: Summary = []
     append = out.append
-    for q in note.questions:
+    for j, q in enumerate(note.questions):
         entries = q.sr.entry_texts if q.sr is not None else ()
         n = len(entries)
         deck = q.deck
-        for k, cid in enumerate(card_ids(q, rel)):
+        for k, cid in enumerate(ids[j] if ids is not None else card_ids(q, rel)):
             key, state = key_and_state(entries[k]) if k < n else _NEW_CARD
             append((deck, key, cid, state))
     return out

@@ -305,26 +305,42 @@ class Index:
                 raise
         self._guarded(write)
 
+    def add_rows(self, upserts: list[Upsert]) -> None:
+        """New or changed rows, in a transaction left open: a streamed scan writes its
+        rows in batches as the notes are parsed (constant memory); `write` commits them
+        all with the rest. Closing the index without `write` drops them."""
+        def add(db: sqlite3.Connection) -> None:
+            if not db.in_transaction:
+                db.execute("BEGIN")
+            self._insert(db, upserts, time.time_ns())
+        self._guarded(add)
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, upserts: list[Upsert], now: int) -> None:
+        db.executemany(
+            "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(p, size, mtime, dig, now, int(fc), summary, ids, tally_blob, cards)
+             for p, size, mtime, dig, fc, summary, ids, tally_blob, cards in upserts])
+
     def write(self, upserts: list[Upsert],
-              touched: list[tuple[int, bytes, str]], deleted: Iterable[str]) -> None:
-        """One transaction: new or changed rows, rows whose mtime moved but content did
-        not, and rows of files that are gone. (After a recovery the new index holds only
-        the new and changed rows: the next scan reads the other notes again.)"""
+              touched: list[tuple[int, int, bytes, str]], deleted: Iterable[str]) -> None:
+        """One transaction (or the end of the one `add_rows` began): new or changed rows,
+        rows whose mtime or size moved but content did not ((size, mtime, digest, path)),
+        and rows of files that are gone. (After a recovery the new index holds only the
+        new and changed rows: the next scan reads the other notes again.)"""
         gone = [(p,) for p in deleted]
         self._guarded(lambda db: self._write(db, upserts, touched, gone))
 
     def _write(self, db: sqlite3.Connection,
                upserts: list[Upsert],
-               touched: list[tuple[int, bytes, str]], gone: list[tuple[str]]) -> None:
+               touched: list[tuple[int, int, bytes, str]], gone: list[tuple[str]]) -> None:
         now = time.time_ns()
-        db.execute("BEGIN")
+        if not db.in_transaction:  # else: `add_rows` began it
+            db.execute("BEGIN")
         try:
-            db.executemany(
-                "INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(p, size, mtime, dig, now, int(fc), summary, ids, tally_blob, cards)
-                 for p, size, mtime, dig, fc, summary, ids, tally_blob, cards in upserts])
-            db.executemany("UPDATE notes SET mtime_ns=?, digest=?, recorded_ns=" + str(now)
-                           + " WHERE path=?", touched)
+            self._insert(db, upserts, now)
+            db.executemany("UPDATE notes SET size=?, mtime_ns=?, digest=?, recorded_ns="
+                           + str(now) + " WHERE path=?", touched)
             db.executemany("DELETE FROM notes WHERE path=?", gone)
             db.execute("COMMIT")
         except BaseException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from pathlib import Path
 from flashmark.cardjson import note_json_lines, pack_card_json, unpack_card_json
 from flashmark.config import CONFIG_FILE, OSR_DATA_JSON, Settings
 from flashmark.errors import NoCardsError, NoteReadError, VaultError
+from flashmark.identity import card_ids
 from flashmark.model import WARNING, Diagnostic, ParsedNote
 from flashmark.parallel import gc_paused, worker_count
 from flashmark.syntax import parse_note
@@ -170,7 +172,8 @@ PARALLEL_MIN = 400
 
 def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
                all_notes: bool = False, progress: Progress | None = None,
-               jobs: int | None = None, card_json: bool = False) -> ScanResult:
+               jobs: int | None = None, card_json: bool = False,
+               json_sink: JsonSink | None = None) -> ScanResult:
     """Walk the vault and bring the index up to date.
 
     Notes whose size and mtime match the index are not read. The others are read,
@@ -178,6 +181,12 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
     worker processes when there are many (default: one per CPU). With ``card_json``
     the notes parsed also get their `scan --json` lines (stored compressed in the index,
     read with `iter_card_json`): a cold `scan --json` parses each note once.
+
+    ``json_sink`` gets the `scan --json` lines (UTF-8) of every flashcard note with
+    cards, note by note in vault order. When no note is known to the index (a cold run,
+    ``use_cache=False``), they are passed on as the workers' chunks come back, and the
+    index rows are written in batches: memory stays flat whatever the size of the vault.
+    Otherwise the scan runs as usual and the lines come from `iter_card_json`.
     """
     if not root.exists():
         raise VaultError(f"vault folder {str(root)!r} does not exist")
@@ -207,9 +216,13 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
             except (DamagedBlobError, ValueError, EOFError, TypeError):
                 row = None  # a damaged row: read the note again
         pending.append((f, row))
-    upserts: list[Upsert] = []
-    touched: list[tuple[int, bytes, str]] = []
     workers = worker_count(jobs)
+    if json_sink is not None and len(pending) == len(files):
+        return _scan_streaming(root, settings, all_notes, files, index, list(rows),
+                               problems, json_sink, workers, progress)
+    card_json = card_json or json_sink is not None
+    upserts: list[Upsert] = []
+    touched: list[tuple[int, int, bytes, str]] = []
     with gc_paused():
         if workers > 1 and len(pending) >= PARALLEL_MIN:
             outcomes = _parse_parallel(pending, settings, all_notes, workers, progress,
@@ -221,12 +234,14 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
             problems.append(Diagnostic(f.rel, None, WARNING, "unreadable", outcome))
             continue
         dig, flashcard, blob, ids, tally_blob, cards = outcome
-        if row is not None and row.digest == dig and row.size == f.size and not blob:
+        # Same content as the row: its size can still differ, when the note changed
+        # between the walk and its read in the scan that wrote the row.
+        if row is not None and row.digest == dig and not blob:
             try:
                 records[f.rel] = NoteRecord(f.rel, f.path, row.flashcard == 1, None,
                                             load_tally(row.tally), reader=reader,
                                             source=(index, row.digest) if index else None)
-                touched.append((f.mtime_ns, dig, f.rel))
+                touched.append((f.size, f.mtime_ns, dig, f.rel))
                 continue
             except (DamagedBlobError, ValueError, EOFError, TypeError):
                 # The note is unchanged but its row is damaged: parse it after all.
@@ -242,7 +257,102 @@ def scan_vault(root: Path, settings: Settings, *, use_cache: bool = True,
     if index is not None:
         index.write(upserts, touched, rows.keys())
     notes = [records[f.rel] for f in files if f.rel in records]
-    return ScanResult(root, settings, all_notes, notes, problems, len(upserts), {}, index)
+    result = ScanResult(root, settings, all_notes, notes, problems, len(upserts), {}, index)
+    if json_sink is not None:
+        try:
+            with_cards = [r for r in result.flashcard_notes() if r.tally]
+            for lines in iter_card_json(result, with_cards, jobs):
+                json_sink(lines)
+        except BaseException:
+            result.close()
+            raise
+    return result
+
+
+JsonSink = Callable[[bytes], object]  # what it returns is ignored (a write count)
+
+# Notes per chunk of a streamed scan: small, so that the lines reach the output soon and
+# the last chunk to finish does not keep a core idle.
+STREAM_CHUNK = 32
+
+
+def _scan_streaming(root: Path, settings: Settings, all_notes: bool, files: list[NoteFile],
+                    index: Index | None, deleted: list[str], problems: list[Diagnostic],
+                    json_sink: JsonSink, workers: int,
+                    progress: Progress | None) -> ScanResult:
+    """`scan_vault` when every note is parsed and its `scan --json` lines are wanted: the
+    chunks of notes are parsed by forked workers while this process writes each note's
+    lines to ``json_sink`` in vault order and its row to the index, a batch at a time
+    (one transaction, committed at the end, or when the sink fails). The records keep
+    their tallies; their summaries are read back from the index when asked for (made
+    again from the note without one)."""
+    reader = (settings, all_notes)
+    notes: list[NoteRecord] = []
+    batch: list[Upsert] = []
+    batch_bytes = 0
+    parsed = 0
+    try:
+        with gc_paused():
+            outcomes = _parse_streamed(files, settings, all_notes, workers, progress)
+            for f, outcome in zip(files, outcomes, strict=True):
+                if isinstance(outcome, str):
+                    problems.append(Diagnostic(f.rel, None, WARNING, "unreadable", outcome))
+                    continue
+                dig, flashcard, blob, ids, tally_blob, cards = outcome
+                note_tally = load_tally(tally_blob)
+                if note_tally and (flashcard or all_notes):
+                    lines = unpack_card_json(cards)
+                    assert lines is not None  # packed just now by a worker
+                    json_sink(lines)
+                parsed += 1
+                if index is None:
+                    notes.append(NoteRecord(f.rel, f.path, flashcard, blob, note_tally,
+                                            reader=reader))
+                    continue
+                notes.append(NoteRecord(f.rel, f.path, flashcard, None, note_tally,
+                                        reader=reader, source=(index, dig)))
+                batch.append((f.rel, f.size, f.mtime_ns, dig, flashcard, blob, ids,
+                              tally_blob, cards))
+                batch_bytes += len(blob) + len(cards)
+                if len(batch) >= STORE_BATCH or batch_bytes >= STORE_BYTES:
+                    index.add_rows(batch)
+                    batch = []
+                    batch_bytes = 0
+        if index is not None:
+            index.write(batch, [], deleted)
+    except BaseException:
+        # Interrupted (the reader of the output went away: `scan --json | head`, Ctrl-C):
+        # the rows made so far are whole and right, so they are kept; the next scan
+        # parses only the rest.
+        if index is not None:
+            with contextlib.suppress(Exception):
+                index.write(batch, [], [])
+            index.close()
+        raise
+    return ScanResult(root, settings, all_notes, notes, problems, parsed, {}, index)
+
+
+def _parse_streamed(files: list[NoteFile], settings: Settings, all_notes: bool,
+                    workers: int, progress: Progress | None) -> Iterator[Outcome]:
+    """`_parse_one` with lines for each of ``files``, in order, computed by ``workers``
+    forked processes (chunk by chunk, handed back as each is done) when there are
+    many."""
+    from flashmark.parallel import Lost, chunk_bounds, stream_chunks
+
+    def parse_chunk(start: int, end: int) -> list[Outcome]:
+        return [_parse_one(f, None, settings, all_notes, True) for f in files[start:end]]
+
+    bounds = chunk_bounds(len(files), STREAM_CHUNK)
+    processes = workers if workers > 1 and len(files) >= PARALLEL_MIN else 0
+    stream = stream_chunks(parse_chunk, bounds, processes)
+    try:
+        for k, done in stream:
+            # A chunk whose worker failed is parsed here (an error in it is raised here).
+            yield from parse_chunk(*bounds[k]) if isinstance(done, Lost) else done
+            if progress is not None:
+                progress(bounds[k][1], len(files))
+    finally:
+        stream.close()
 
 
 # A worker's answer for one note: an error message, or (digest, is flashcard note,
@@ -263,9 +373,14 @@ def _parse_one(f: NoteFile, known_digest: bytes | None, settings: Settings,
     if dig == known_digest:
         return dig, False, b"", "", b"", b""
     note = parse_note(note_text.text, settings.parser, all_notes=all_notes)
-    summary = summarize(note, f.rel)
+    if card_json:  # each question's ids are hashed once, for the summary and the lines
+        q_ids = [card_ids(q, f.rel) for q in note.questions]
+        summary = summarize(note, f.rel, q_ids)
+        cards = pack_card_json(note_json_lines(note.questions, f.rel, ids=q_ids))
+    else:
+        summary = summarize(note, f.rel)
+        cards = b""
     ids = "".join(" " + cid for _, _, cid, _ in summary)
-    cards = pack_card_json(note_json_lines(note.questions, f.rel)) if card_json else b""
     return (dig, note.is_flashcard_note, dump_summary(summary), ids, dump_tally(tally(summary)),
             cards)
 
@@ -302,6 +417,7 @@ def _parse_parallel(pending: list[tuple[NoteFile, IndexRow | None]], settings: S
 # Notes per chunk when `iter_card_json` parses notes whose lines the index lacks.
 JSON_CHUNK = 16
 STORE_BATCH = 256  # lines of this many notes are stored in one transaction
+STORE_BYTES = 4 << 20  # a streamed scan's rows are added when their blobs reach this
 
 # One note's `scan --json` lines made from its file: (digest of the text, packed lines),
 # or why it could not be read.
