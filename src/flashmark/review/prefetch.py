@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flashmark.errors import FlashmarkError
+from flashmark.parallel import gc_paused
 
 if TYPE_CHECKING:
     from flashmark.config import Settings
@@ -171,8 +172,11 @@ class Prefetch:
         if outcome[0] != "ok":
             raise RuntimeError(f"building the review queue failed:\n{outcome[1]}")
         cutoff = DueCutoff(self.now, settings.scheduling.day_boundary)
-        overview = _unpack(outcome[1], cutoff, review)
-        queue = overview if outcome[2] is None else _unpack(outcome[2], cutoff, review)
+        # A tuple per queued card (180,000 at ten times the real vault), no cycles: the
+        # cyclic collector would walk them, and the app's objects, again and again.
+        with gc_paused():
+            overview = _unpack(outcome[1], cutoff, review)
+            queue = overview if outcome[2] is None else _unpack(outcome[2], cutoff, review)
         return opened_from(root, settings, clock, (overview, queue), all_notes=self.all_notes,
                        first_card=self.first_card)
 
