@@ -27,7 +27,7 @@ from flashmark.stats import DueCutoff
 from flashmark.syntax import parse_note, srcodec
 from flashmark.vault.codec import NEW, UNREADABLE, Summary, tally
 from flashmark.vault.scan import scan_vault
-from tests.review.test_today import CORPUS
+from tests.review.test_today import CORPUS, corpus
 
 
 def per_card_days(summaries: list[Summary], cutoff: DueCutoff) -> dict[dt.date, int]:
@@ -105,6 +105,8 @@ def corpus_summaries(tmp_path_factory: pytest.TempPathFactory,
         result.close()
 
 
+@corpus
+@pytest.mark.corpus
 def test_day_counts_on_the_real_vault(corpus_summaries: list[Summary]) -> None:
     keys = sorted(key for s in corpus_summaries for _, key, _, state in s
                   if state == STATE_REVIEW and key != UNREADABLE)
