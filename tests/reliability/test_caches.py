@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.measured import run_measured
+
 SAMPLE = Path(__file__).resolve().parents[2] / "notes"
 INDEX = Path(".flashmark/cache/index.sqlite3")
 
@@ -225,26 +227,12 @@ def _package_notes(apkg: Path) -> list[tuple[str, str, str]]:
 
 
 def _export_measured(env: dict[str, str], vault: Path, out: Path) -> tuple[int, str, int]:
-    """Export in a child whose address space is capped at 3 GB (so a runaway
-    allocation fails instead of swamping the machine); (exit code, stderr, peak RSS kB).
-
-    The peak is the child's own VmHWM: getrusage's ru_maxrss survives exec on Linux, so
-    a child of a large pytest worker would report the worker's size, not its own."""
-    script = (
-        "import resource, sys\n"
-        "resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))\n"
-        "from flashmark.cli.main import main\n"
-        "code = main(sys.argv[1:])\n"
-        "hwm = next(line.split()[1] for line in open('/proc/self/status')\n"
-        "           if line.startswith('VmHWM:'))\n"
-        "print('maxrss', hwm, file=sys.stderr)\n"
-        "sys.exit(code)\n")
-    done = subprocess.run([sys.executable, "-c", script, "export", str(vault), "-o", str(out)],
-                          capture_output=True, text=True, env=env, check=False)
-    assert "Traceback" not in done.stderr, done.stderr
-    *lines, last = done.stderr.splitlines()
-    assert last.startswith("maxrss ")
-    return done.returncode, "\n".join(lines), int(last.split()[1])
+    """Export in a child whose address space is capped at 3 GB: (exit code, stderr,
+    peak RSS kB)."""
+    code, err, peak = run_measured(["export", vault, "-o", out], env=env,
+                                   address_limit=3 << 30)
+    assert "Traceback" not in err, err
+    return code, err, peak
 
 
 def test_export_with_garbage_cache_entries_is_correct_and_small(

@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from flashmark.syntax import parse_note
 from flashmark.vault import scan as scan_module
 from flashmark.vault.scan import PARALLEL_MIN, scan_vault
 from flashmark.vault.walk import NoteFile, walk_notes
+from tests.measured import run_measured
 
 OLD_NS = 1_700_000_000 * 10**9
 WORDS = ["alpha", "beta", "gamma", "delta", "kappa", "sigma", "omega", "theta", "zeta"]
@@ -174,20 +173,10 @@ def test_cold_scan_json_memory_does_not_grow_with_the_output(tmp_path: Path) -> 
     """~140 MB of lines (~90 MB compressed) through a process whose own peak (VmHWM:
     ru_maxrss would count the pytest worker it was forked from) stays far below."""
     root = _make_big_vault(tmp_path / "big")
-    script = (
-        "import sys\n"
-        "from flashmark.cli.main import main\n"
-        "code = main(sys.argv[1:])\n"
-        "hwm = next(line.split()[1] for line in open('/proc/self/status')\n"
-        "           if line.startswith('VmHWM:'))\n"
-        "print('maxrss', hwm, file=sys.stderr)\n"
-        "sys.exit(code)\n")
     out = tmp_path / "out.jsonl"
     with out.open("wb") as sink:
-        done = subprocess.run([sys.executable, "-c", script, "scan", "--json", str(root)],
-                              stdout=sink, stderr=subprocess.PIPE, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    peak_kb = int(done.stderr.split()[-1])
+        code, err, peak_kb = run_measured(["scan", "--json", root], stdout=sink)
+    assert code == 0, err
     assert out.stat().st_size > 120 << 20
     # KB: the lines of a chunk at a time (holding them all: 117 MB)
     assert peak_kb < 85 << 10, peak_kb
