@@ -155,8 +155,10 @@ def note_json_lines(questions: Iterable[Question], note_path: str,
                 f'"end_line": {q.span.end_line + 1}, "type": "{q.type.value}", "sibling": ')
         middle = f', "deck": {deck}, "front": "'
         entries = q.sr.entry_texts if q.sr is not None else []
-        n_entries = len(entries)
         q_ids = ids[j] if ids is not None else card_ids(q, note_path)
+        # each card's "schedule" (its entry's, "null" past the last entry)
+        schedules = [schedule_of(e) or _schedule_of(e) for e in entries[:len(q_ids)]]
+        schedules += ["null"] * (len(q_ids) - len(schedules))
         if q.type is QuestionType.CLOZE:
             text = q.text
             # The back's pieces: escaped text before each deletion, the deletion's answer,
@@ -176,24 +178,14 @@ def note_json_lines(questions: Iterable[Question], note_path: str,
                 shown = pieces.copy()
                 for k in groups[sibling]:
                     shown[2 * k + 1] = blanks[k]
-                if sibling < n_entries:
-                    entry = entries[sibling]
-                    schedule = schedule_of(entry) or _schedule_of(entry)
-                else:
-                    schedule = "null"
                 add(f'{{"id": "{cid}"{head}{sibling}{middle}{"".join(shown)}{tail}'
-                    f'{schedule}}}\n')
+                    f'{schedules[sibling]}}}\n')
         else:
             front, back = encode(q.front)[1:-1], encode(q.back)[1:-1]
             tails = (f'", "back": "{back}", "schedule": ', f'", "back": "{front}", "schedule": ')
             for sibling, cid in enumerate(q_ids):
-                if sibling < n_entries:
-                    entry = entries[sibling]
-                    schedule = schedule_of(entry) or _schedule_of(entry)
-                else:
-                    schedule = "null"
                 add(f'{{"id": "{cid}"{head}{sibling}{middle}{back if sibling else front}'
-                    f'{tails[sibling != 0]}{schedule}}}\n')
+                    f'{tails[sibling != 0]}{schedules[sibling]}}}\n')
     return "".join(out)
 
 
