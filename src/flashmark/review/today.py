@@ -379,6 +379,10 @@ class NoteCards(Protocol):
     @property
     def summary(self) -> Summary: ...
 
+    def read_summary(self) -> Summary:
+        """The summary, not kept by the note (read once)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class SummaryNote:
@@ -390,6 +394,9 @@ class SummaryNote:
     @property
     def tally(self) -> Tally:
         return codec.tally(self.summary)
+
+    def read_summary(self) -> Summary:
+        return self.summary
 
 
 def as_note_cards(notes: Iterable[tuple[str, Summary]] | Iterable[NoteCards]
@@ -532,7 +539,7 @@ def tally_today(notes: Iterable[NoteCards], *, cutoff: DueCutoff,
                 logged.append((start, len(out)))
                 continue
             if waiting and _has_waiting(rows, end_of_day, today):
-                _list_waiting(note.rel, note.summary, waiting_out, cutoff, ordinal)
+                _list_waiting(note.rel, note.read_summary(), waiting_out, cutoff, ordinal)
             for deck, n_new, n_unreadable, learn, dates, instants in rows:
                 learning = bisect_left(learn, end_of_day)
                 due_dates = bisect_right(dates, today)
