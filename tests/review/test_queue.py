@@ -213,6 +213,72 @@ def test_fast_log_reader_keeps_what_log_state_needs(tmp_path: Path) -> None:
     assert read_log_events(tmp_path / "missing.jsonl", CUTOFF) == []
 
 
+def _reference_read(data: bytes, cutoff: DueCutoff) -> list[Event]:
+    """`read_log_events` as it was written first: every complete line looked at."""
+    from flashmark.review.queue import _ALWAYS, _utc_days
+    from flashmark.vault.reviewlog import parse_line
+
+    days = [b'"time":"' + d.encode() for d in _utc_days(cutoff)]
+    out = []
+    for line in data.split(b"\n")[:-1]:
+        if b'"event":"review"' in line:
+            if not any(d in line for d in days):
+                continue
+        elif not (any(k in line for k in _ALWAYS) or b'"event": "' in line):
+            continue
+        event, _ = parse_line(line)
+        if event is not None:
+            out.append(event)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_log_reader_finds_the_lines_a_line_by_line_reading_would(
+        tmp_path: Path, seed: int) -> None:
+    """A long log of every kind of line: compact and spaced JSON (a hand-edited or
+    merged line), reviews of many days and of today, buries, suspensions, undos,
+    leeches, garbage, a line with two markers, an empty line, a torn last line."""
+    import random
+
+    rng = random.Random(seed)
+    days = ["2026-11-21", "2026-11-22", "2026-11-23", "2026-11-24"]
+    lines: list[bytes] = []
+    for k in range(400):
+        card = f"{rng.randrange(16 ** 12):012x}"
+        time = f"{rng.choice(days)}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:00.000Z"
+        kind = rng.choice(["review"] * 6 + ["bury", "suspend", "unsuspend", "leech",
+                                            "undo", "garbage", "empty"])
+        obj: dict[str, Any] = {"v": 1, "uid": f"u{k}", "event": kind, "time": time,
+                               "id": card, "path": "x.md"}
+        if kind == "review":
+            obj.update(sibling=0, rating="good", before=None, after="x")
+        elif kind == "bury":
+            obj["until"] = "2026-11-24T00:00:00.000Z"
+        elif kind == "leech":
+            obj["lapses"] = 8
+        elif kind == "undo":
+            obj = {"v": 1, "uid": f"u{k}", "event": "undo", "of": f"u{k - 1}", "time": time}
+        if kind == "garbage":
+            lines.append(b'{"event":"review","time":"2026-11-23T' + bytes(rng.randrange(256)
+                                                                        for _ in range(8)))
+        elif kind == "empty":
+            lines.append(b"")
+        else:
+            spaced = rng.random() < 0.2
+            text = json.dumps(obj, separators=(", ", ": ") if spaced else (",", ":"))
+            if rng.random() < 0.05:  # a marker in a text field too
+                text = text[:-1] + ', "note": "\\"event\\":\\"bury\\""}'
+            lines.append(text.encode())
+    data = b"\n".join(lines) + b"\n" + b'{"v":1,"event":"bury","time":"2026-11-23'
+    log = tmp_path / "reviews.jsonl"
+    log.write_bytes(data)
+    expected = _reference_read(data, CUTOFF)
+    assert len(expected) > 50
+    assert read_log_events(log, CUTOFF) == expected
+    log.write_bytes(data[:data.rfind(b"\n") + 1])  # no torn line: the same events
+    assert read_log_events(log, CUTOFF) == expected
+
+
 def test_local_day_spans_two_utc_dates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import time as time_module
 

@@ -419,12 +419,15 @@ def log_facts(events: Iterable[object], cutoff: DueCutoff, *,
         if isinstance(e, rl.Review | rl.AnkiReview):
             day = cutoff.day_of_moment(e.moment)
             facts.rated.setdefault(e.id, []).append((day, _EASES[e.rating]))
-            was_new = (e.anki_type == "learn" if isinstance(e, rl.AnkiReview)
-                       else e.before is None or _key_state(e.before)[0] == NEW)
+            if isinstance(e, rl.AnkiReview):
+                was_new, in_review = e.anki_type == "learn", e.anki_type == "review"
+            elif e.before is None:
+                was_new, in_review = True, False
+            else:
+                key, schedule = _key_state(e.before)
+                was_new, in_review = key == NEW, schedule == STATE_REVIEW
             if was_new and e.id not in facts.introduced:
                 facts.introduced[e.id] = day
-            in_review = (e.anki_type == "review" if isinstance(e, rl.AnkiReview)
-                         else e.before is not None and _key_state(e.before)[1] == STATE_REVIEW)
             if in_review and e.rating == "again":
                 facts.again_in_review[e.id] += 1
         elif isinstance(e, rl.Flag):

@@ -443,6 +443,14 @@ class TodayTally:
     # with ``waiting``: the new, learning and due cards of the notes the log does not
     # touch (counted from their tallies), in vault order; the log holds none back
     waiting_cards: list[CardToday] = field(default_factory=list)
+    _by_deck: dict[str | None, list[CardToday]] | None = None  # ``cards`` per deck
+
+    def _cards_by_deck(self) -> dict[str | None, list[CardToday]]:
+        if self._by_deck is None:
+            self._by_deck = {}
+            for card in self.cards:
+                self._by_deck.setdefault(card.deck, []).append(card)
+        return self._by_deck
 
     def waiting_today(self) -> list[CardToday]:
         """Every card waiting today before the daily limits (new, learning, due), in
@@ -471,7 +479,11 @@ class TodayTally:
     def forecast(self, cutoff: DueCutoff, days: int,
                  selects: Callable[[str | None], bool] | None = None) -> dict[dt.date, int]:
         """`due_forecast` of every card of the decks ``selects`` accepts."""
-        cards = self.cards if selects is None else [c for c in self.cards if selects(c.deck)]
+        if selects is None:
+            cards = self.cards
+        else:  # asked once per deck, not per card (`due` asks it for every deck listed)
+            cards = [c for deck, of_deck in self._cards_by_deck().items() if selects(deck)
+                     for c in of_deck]
         out = due_forecast(cards, cutoff, days)
         window = _Window(cutoff, days)
         today = window.today
