@@ -17,6 +17,7 @@ from flashmark.stats import (
     reviews_per_day,
     state_counts,
 )
+from flashmark.syntax import srcodec
 from flashmark.vault.codec import Summary
 from flashmark.vault.reviewlog import Event, event_from_json
 
@@ -92,3 +93,32 @@ def test_state_counts_and_forecast() -> None:
                         (dt.date(2026, 11, 25), 1), (dt.date(2026, 11, 26), 0)]
     data = report([summary], EVENTS, DueCutoff(NOW), 0.9, days=3).to_json()
     assert data["states"]["review"] == 3 and len(data["reviews_per_day"]) == 3
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/New_York",
+                                  "Australia/Lord_Howe"])  # +5:30; DST; a 30-minute DST
+def test_day_of_time_is_day_of_moment_in_every_zone(zone: str) -> None:
+    """The per-minute memo of `DueCutoff.day_of_time` gives what parsing each time does,
+    around every day's start, across time changes, in flashmark's form and others."""
+    import random
+
+    os.environ["TZ"] = zone
+    time.tzset()
+    rng = random.Random(zone)
+    for boundary in (0, 4, 23):
+        cutoff = DueCutoff(NOW, boundary)
+        texts = []
+        for k in range(-200, 200):  # days around NOW: Lord Howe and New York change in them
+            start = dt.datetime.combine(NOW.date() + dt.timedelta(days=k),
+                                        dt.time(boundary)).astimezone(dt.UTC)
+            for delta in (-60_001, -1, 0, 1, 59_999, rng.randrange(86_400_000)):
+                moment = start + dt.timedelta(milliseconds=delta)
+                texts.append(srcodec.iso_ms(moment))
+        texts += ["2026-11-23T09:00:00+05:30", "2026-11-23T03:59:59.999+00:00",
+                  "2026-11-23T04:00:00"]
+        rng.shuffle(texts)
+        for text in texts + texts:  # the second time from the memo
+            moment = dt.datetime.fromisoformat(text)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=dt.UTC)
+            assert cutoff.day_of_time(text) == cutoff.day_of_moment(moment), (zone, text)

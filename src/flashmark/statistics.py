@@ -224,7 +224,7 @@ def rated_reviews(events: Iterable[Event], cutoff: DueCutoff) -> list[RatedRevie
             state = _anki_state(e, anki_interval.get(e.id))
             if e.interval is not None:
                 anki_interval[e.id] = e.interval
-        out.append(RatedReview(when, cutoff.day_of_moment(when), e.id, e.rating, state,
+        out.append(RatedReview(when, cutoff.day_of_time(e.time), e.id, e.rating, state,
                                e.duration_ms))
     return out
 
@@ -397,7 +397,7 @@ def statistics(cards: Sequence[CardFact], events: Sequence[Event], cutoff: DueCu
         if e.id in seen or e.id not in ids:
             continue
         seen.add(e.id)
-        age = (today - cutoff.day_of_moment(e.moment)).days
+        age = (today - cutoff.day_of_time(e.time)).days
         if 0 <= age < days:
             window[days - 1 - age].first_seen += 1
 

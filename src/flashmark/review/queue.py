@@ -127,7 +127,7 @@ def log_state(events: Iterable[Event], cutoff: DueCutoff) -> LogState:
     now = cutoff.now
     for e in in_effect(follow_renames(list(events))):
         if isinstance(e, Review):
-            if cutoff.day_of_moment(e.moment) != cutoff.today:
+            if cutoff.day_of_time(e.time) != cutoff.today:
                 continue
             state.reviewed_today[e.id] += 1
             if state.reviewed_today[e.id] == 1:
@@ -140,7 +140,7 @@ def log_state(events: Iterable[Event], cutoff: DueCutoff) -> LogState:
             state.leeches[e.id] = e
         elif isinstance(e, Bury):
             if e.until is None:  # no end given: buried for the day it was made
-                if cutoff.day_of_moment(e.moment) != cutoff.today:
+                if cutoff.day_of_time(e.time) != cutoff.today:
                     continue
                 until = cutoff_end(cutoff)
             else:

@@ -417,7 +417,7 @@ def log_facts(events: Iterable[object], cutoff: DueCutoff, *,
             facts.siblings |= hidden_siblings(siblings(rel), reviewed)
     for e in rl.in_effect(rl.follow_renames(evs)):
         if isinstance(e, rl.Review | rl.AnkiReview):
-            day = cutoff.day_of_moment(e.moment)
+            day = cutoff.day_of_time(e.time)
             facts.rated.setdefault(e.id, []).append((day, _EASES[e.rating]))
             if isinstance(e, rl.AnkiReview):
                 was_new, in_review = e.anki_type == "learn", e.anki_type == "review"

@@ -308,10 +308,9 @@ def _parse_time(text: str) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-def _check(name: str, annotation: str, value: Any) -> Any:
-    """``value`` if it fits the field's annotation (as written in this module)."""
-    optional = annotation.endswith(" | None")
-    base = annotation.removesuffix(" | None")
+def _check(name: str, base: str, optional: bool, value: Any) -> Any:
+    """``value`` if it fits the field's annotation (as written in this module: ``base``,
+    or ``base | None`` when ``optional``)."""
     if value is None:
         if optional:
             return None
@@ -331,13 +330,17 @@ def _check(name: str, annotation: str, value: Any) -> Any:
     raise ValueError(f"{name!r} should be {base}, not {type(value).__name__}")
 
 
-_FIELDS: dict[type[Event], tuple[tuple[str, str, bool], ...]] = {}
+# per event type: (field name, annotation without " | None", optional, required)
+_Field = tuple[str, str, bool, bool]
+_FIELDS: dict[type[Event], tuple[_Field, ...]] = {}
 
 
-def _fields(cls: type[Event]) -> tuple[tuple[str, str, bool], ...]:
+def _fields(cls: type[Event]) -> tuple[_Field, ...]:
     spec = _FIELDS.get(cls)
     if spec is None:
-        spec = tuple((f.name, str(f.type), f.default is dataclasses.MISSING
+        spec = tuple((f.name, str(f.type).removesuffix(" | None"),
+                      str(f.type).endswith(" | None"),
+                      f.default is dataclasses.MISSING
                       and f.default_factory is dataclasses.MISSING)
                      for f in dataclasses.fields(cls))
         _FIELDS[cls] = spec
@@ -356,14 +359,17 @@ def event_from_json(obj: Any) -> Event:
     if cls is None:
         raise ValueError(f"unknown event {kind!r}")
     values: dict[str, Any] = {}
-    for name, annotation, required in _fields(cls):
+    for name, base, optional, required in _fields(cls):
         if name not in obj:
-            if required and not annotation.endswith(" | None"):
+            if required and not optional:
                 raise ValueError(f"{kind} event without {name!r}")
             if required:
                 values[name] = None
             continue
-        values[name] = _check(name, annotation, obj[name])
+        value = obj[name]
+        # (the common case, a string where one is wanted, without a call)
+        values[name] = (value if base == "str" and type(value) is str
+                        else _check(name, base, optional, value))
     try:
         _parse_time(values["time"])
     except ValueError:
@@ -470,7 +476,8 @@ def parse_line(line: bytes) -> tuple[Event | None, str | None]:
     if not line.strip():
         return None, None
     try:
-        obj = json.loads(line)
+        text = line.decode("utf-8")  # (a str: json has no encoding to detect)
+        obj = json.loads(text[1:] if text.startswith("\ufeff") else text)  # a BOM
     except ValueError:
         return None, "not a JSON line (a torn write or a merge leftover?); skipped"
     try:
