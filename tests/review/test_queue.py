@@ -215,21 +215,13 @@ def test_fast_log_reader_keeps_what_log_state_needs(tmp_path: Path) -> None:
 
 def _reference_read(data: bytes, cutoff: DueCutoff) -> list[Event]:
     """`read_log_events` as it was written first: every complete line looked at."""
-    from flashmark.review.queue import _ALWAYS, _utc_days
+    from flashmark.review.queue import _utc_days, wanted_line
     from flashmark.vault.reviewlog import parse_line
 
     days = [b'"time":"' + d.encode() for d in _utc_days(cutoff)]
-    out = []
-    for line in data.split(b"\n")[:-1]:
-        if b'"event":"review"' in line:
-            if not any(d in line for d in days):
-                continue
-        elif not (any(k in line for k in _ALWAYS) or b'"event": "' in line):
-            continue
-        event, _ = parse_line(line)
-        if event is not None:
-            out.append(event)
-    return out
+    events = (parse_line(line)[0] for line in data.split(b"\n")[:-1]
+              if wanted_line(line, days))
+    return [e for e in events if e is not None]
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -202,15 +202,18 @@ def read_log_events(path: Path, cutoff: DueCutoff) -> list[Event]:
         end = data.find(b"\n", found.end())
         line = data[start:end]
         pos = end + 1
-        if b'"event":"review"' in line:
-            if not any(d in line for d in days):
-                continue
-        elif not (any(k in line for k in _ALWAYS) or b'"event": "' in line):
-            continue
-        event, _ = parse_line(line)
-        if event is not None:
-            out.append(event)
+        if wanted_line(line, days):
+            event, _ = parse_line(line)
+            if event is not None:
+                out.append(event)
     return out
+
+
+def wanted_line(line: bytes, days: list[bytes]) -> bool:
+    """Does `read_log_events` decode this log line? (``days``: today's time prefixes.)"""
+    if b'"event":"review"' in line:
+        return any(d in line for d in days)
+    return any(k in line for k in _ALWAYS) or b'"event": "' in line
 
 
 # --- the queue ------------------------------------------------------------------------
