@@ -1,10 +1,14 @@
 """Benchmark `flashmark search` on a copy of the real vault.
 
     python scripts/bench_search.py [--vault ../shared/corpus/information] [--runs 7]
+                                   [--reviews N]
 
 Copies the vault (it is read-only), runs one cold search (the card table is filled),
 then each query --runs times as a whole process with --count, and prints a Markdown
 table of medians and minimums against `python -c pass` and a warm `flashmark scan`.
+``--reviews N`` first writes a review log of N made-up ratings over the last year
+(seeded: tests/tui/stats_log.py), as a daily user's vault has, and also times `due` and
+`stats`: a search folds the whole log.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--vault", type=Path, default=HERE.parent / "shared/corpus/information")
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--reviews", type=int, default=0,
+                    help="ratings in a made-up review log of the last year (default none)")
     ap.add_argument("--browser", action="store_true",
                     help="also: open the reviewer's browser on a query matching 10,000+ "
                          "cards (in-process, Pilot at 80x24 and 120x40)")
@@ -56,9 +62,16 @@ def main() -> int:
         for p in vault.rglob("*"):
             os.chmod(p, 0o755 if p.is_dir() else 0o644)
         timed([*fm, "scan", str(vault)])
+        if args.reviews:
+            import datetime as dt
+
+            sys.path.insert(0, str(HERE))  # the repository: the `tests` package
+            from tests.tui.stats_log import write_year_of_reviews
+
+            write_year_of_reviews(vault, dt.datetime.now(dt.UTC), reviews=args.reviews)
         cold, _ = timed([*fm, "search", "is:due", str(vault), "--count"])
-        print(f"load average {os.getloadavg()[0]:.2f}; cold search (index and card table "
-              f"built): {cold:.2f} s\n")
+        print(f"load average {os.getloadavg()[0]:.2f}; {args.reviews} ratings in the log; "
+              f"cold search (index and card table built): {cold:.2f} s\n")
         print("| what | matches | median (s) | min (s) |\n|---|---:|---:|---:|")
         rows: list[tuple[str, list[str]]] = [
             ("floor: `python -c pass`", [sys.executable, "-c", "pass"]),
@@ -67,6 +80,9 @@ def main() -> int:
                  for q in QUERIES]
         rows.append(("`search 'is:due' --json` (every field printed)",
                      [*fm, "search", "is:due", str(vault), "--json"]))
+        if args.reviews:
+            rows += [("`flashmark due`", [*fm, "due", str(vault)]),
+                     ("`flashmark stats`", [*fm, "stats", str(vault)])]
         for label, cmd in rows:
             times = []
             out = ""

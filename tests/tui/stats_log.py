@@ -48,5 +48,6 @@ def write_year_of_reviews(vault: Path, now: dt.datetime, *, reviews: int = 400,
     log = vault / ".flashmark" / "reviews.jsonl"
     log.parent.mkdir(exist_ok=True)
     with log.open("a", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(e) + "\n" for e in lines)
+        # compact, as flashmark writes its lines (the fast log reader counts on it)
+        fh.writelines(json.dumps(e, separators=(",", ":")) + "\n" for e in lines)
     return len(lines)
