@@ -207,3 +207,46 @@ def test_state_format_sm2_writes_the_legacy_triple(tmp_path: Path) -> None:
     entry = parse_entry(outcome.after)
     state = FsrsScheduler(SchedulerConfig(enable_fuzzing=False)).memory_state(entry)  # type: ignore[arg-type]
     assert state is not None and abs(state[0] - 906) < 1e-6
+
+
+def test_a_damaged_cache_row_does_not_stop_a_rating(tmp_path: Path) -> None:
+    """The index's stored `scan --json` lines are a cache: a line that does not decode
+    (damage, another version) is not believed, and a card still in its note is rated."""
+    import sqlite3
+
+    from flashmark.cardjson import pack_card_json
+    from flashmark.config import load_settings
+    from flashmark.review.rating import CardFinder
+    from flashmark.vault.index import Index, default_index_path
+    from flashmark.vault.scan import _fingerprint, iter_card_json, scan_vault
+
+    root = tmp_path / "notes"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "notes", root)
+    settings = load_settings(root)
+    result = scan_vault(root, settings, card_json=True)
+    try:
+        line = next(iter(b"".join(iter_card_json(result, [
+            r for r in result.flashcard_notes() if r.tally])).splitlines()))
+    finally:
+        result.close()
+    card = json.loads(line)
+    db = sqlite3.connect(root / ".flashmark" / "cache" / "index.sqlite3")
+    for broken in (b'{"id": "' + card["id"].encode() + b'", broken',
+                   b'["' + card["id"].encode() + b'"]',
+                   json.dumps({"id": card["id"], "sibling": "0",
+                               "schedule": {"kind": "sm2"}}).encode()):
+        with db:
+            db.execute("UPDATE notes SET cards_json=? WHERE path=?",
+                       (pack_card_json(broken.decode() + "\n"), card["path"]))
+        # the line is not believed (not a traceback, not a wrong entry)...
+        index = Index(default_index_path(root), _fingerprint(settings, False))
+        try:
+            assert rating_module._indexed_card(index, card["path"], card["id"]) is None
+        finally:
+            index.close()
+        # ... and the card, still in its note, is rated
+        finder = CardFinder(root, settings)
+        outcome = rate_card(root, settings, card["id"], Rating.GOOD, NOW, finder=finder)
+        assert outcome.rel == card["path"]
+        undo_last(root, settings, NOW)
+    db.close()

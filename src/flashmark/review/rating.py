@@ -103,10 +103,18 @@ def _indexed_card(index: Index, rel: str, card_id: str) -> GoneCard | None:
     for line in (lines or b"").splitlines():
         if card_id.encode() not in line:
             continue
-        row = json.loads(line)
-        if row.get("id") == card_id:
+        # A cache: a line that does not read as `scan --json` wrote it is not believed.
+        try:
+            row = json.loads(line)
+            if row.get("id") != card_id:
+                continue
             readable, entry = _entry_text(row.get("schedule"))
-            return GoneCard(card_id, rel, int(row["sibling"]), entry) if readable else None
+            sibling = row["sibling"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        if not readable or type(sibling) is not int:
+            return None
+        return GoneCard(card_id, rel, sibling, entry)
     return None
 
 
@@ -129,7 +137,7 @@ def _entry_text(schedule: dict[str, object] | None) -> tuple[bool, str | None]:
                 state=int(str(schedule["state"])), reps=int(str(schedule["reps"])),
                 lapses=int(str(schedule["lapses"])), step=int(str(schedule["step"])),
                 last_review=None if last is None else _instant(last)).text
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, TypeError, AttributeError, OverflowError):
         pass
     return False, None
 
@@ -157,13 +165,21 @@ class CardFinder:
             scan_vault(self.root, self.settings, all_notes=self.all_notes).close()
         index = Index(default_index_path(self.root), _fingerprint(self.settings, self.all_notes))
         try:
-            paths = index.paths_with_card(card_id)
-            if not fresh and len(card_id) == ID_LENGTH:
-                for rel in paths:
-                    row = _indexed_card(index, rel, card_id)
-                    if row is not None:
-                        self._indexed[card_id] = row
-            return paths
+            return index.paths_with_card(card_id)
+        finally:
+            index.close()
+
+    def _remember_indexed(self, card_id: str, paths: list[str]) -> None:
+        """What the index's stored lines say of a card its notes no longer have, kept
+        for `gone` before the rescan replaces them (read only once a lookup failed)."""
+        if len(card_id) != ID_LENGTH or not paths:
+            return
+        index = Index(default_index_path(self.root), _fingerprint(self.settings, self.all_notes))
+        try:
+            for rel in paths:
+                row = _indexed_card(index, rel, card_id)
+                if row is not None:
+                    self._indexed[card_id] = row
         finally:
             index.close()
 
@@ -203,6 +219,8 @@ class CardFinder:
             if found:
                 self._places[found[0].card.id] = found[0].rel
                 return found[0]
+            if not fresh:
+                self._remember_indexed(card_id, attempts[-1])
         raise self._not_found(card_id, attempts[0] or ([known] if known else []))
 
     def _not_found(self, card_id: str, last_seen: list[str]) -> CardNotFoundError:
