@@ -241,3 +241,43 @@ def test_forget_set_due_reschedule_then_undo_each_on_legacy_and_fsrs_cards(
     for before in reversed(states):
         assert flashmark("undo", vault, "--now", NOW_TEXT).returncode == 0
         assert {p: p.read_bytes() for p in vault.rglob("*.md")} == before
+
+
+def test_an_undo_whose_note_cannot_be_put_back_leaves_the_leech_in_effect(
+        tmp_path: Path) -> None:
+    """A rating that made a leech (and suspended it): when its entry was changed by hand
+    since, `undo` refuses, and the leech and the suspension stay with the rating (they
+    were undone alone before: the card came back unsuspended, its rating standing)."""
+    from flashmark.vault.reviewlog import Leech
+
+    vault = tmp_path / "vault"
+    ids = make_vault(vault)
+    (vault / "flashmark.yaml").write_text(
+        'parser:\n  flashcard_tags: ["#flashcard"]\n'
+        "review:\n  leech_threshold: 1\n  leech_action: suspend\n")
+    card = ids["due legacy"]
+    done = flashmark("rate", card, "again", vault, "--now", NOW_TEXT, "--json")
+    assert done.returncode == 0, done.stderr
+    after = json.loads(done.stdout)["after"]
+    effect = in_effect(ReviewLog(vault).events())
+    assert any(isinstance(e, Leech) and e.id == card for e in effect)
+    assert any(isinstance(e, Suspend) and e.id == card for e in effect)
+    note = next(p for p in vault.rglob("*.md") if after in p.read_text())
+    note.write_text(note.read_text().replace(after, "2026-12-01,3,250"))  # by hand
+    undo = flashmark("undo", vault, "--now", NOW_TEXT)
+    assert undo.returncode == 4 and "Traceback" not in undo.stderr, undo.stderr
+    effect = in_effect(ReviewLog(vault).events())
+    assert any(isinstance(e, Leech) and e.id == card for e in effect)
+    assert any(isinstance(e, Suspend) and e.id == card for e in effect)
+
+
+def test_reschedule_leaves_an_entry_past_the_calendar_alone(tmp_path: Path) -> None:
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "flashmark.yaml").write_text('parser:\n  flashcard_tags: ["#flashcard"]\n')
+    note = vault / "n.md"
+    note.write_text("#flashcard\n\nQ:@:A <!--SR:!2026-11-22,999999999,230-->\n")
+    before = note.read_bytes()
+    done = flashmark("reschedule", "--search", "", "--vault", vault, "--now", NOW_TEXT)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert note.read_bytes() == before

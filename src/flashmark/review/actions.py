@@ -260,9 +260,12 @@ def rescheduled_entry(loc: Located, settings: Settings,
         if memory is None:
             return None
         interval = min(max(1, round(scheduler.interval_of(memory[0]))), maximum)
-        last_day = entry.due - dt.timedelta(days=entry.interval)
-        return srcodec.sm2_entry(last_day + dt.timedelta(days=interval), interval,
-                                 entry.ease).text
+        try:  # (an absurd interval reaches past the calendar: left alone)
+            last_day = entry.due - dt.timedelta(days=entry.interval)
+            due = last_day + dt.timedelta(days=interval)
+        except OverflowError:
+            return None
+        return srcodec.sm2_entry(due, interval, entry.ease).text
     if entry.state != 2 or not entry.stability > 0 or entry.last_review is None:
         return None
     interval = min(max(1, round(scheduler.interval_of(entry.stability))), maximum)
@@ -376,12 +379,18 @@ def undo_newest(root: Path, settings: Settings, now: dt.datetime, *,
                                  "left to take back")
         group = _batch_of(effective[-1], in_effect(log.events()))
         time_text = _now_utc(now)
+        # The note writes first: when one cannot be taken back (the entry changed by
+        # hand since), the log-only events of the batch (a rating's leech and suspension)
+        # stay in effect with it instead of being undone alone.
         for e in group:
             if isinstance(e, Review | Forget | SetDue):
                 revert_write_locked(root, settings, log, e, now, all_notes=all_notes)
-            else:
+        undos = []
+        for e in group:
+            if not isinstance(e, Review | Forget | SetDue):
                 assert isinstance(e, Bury | Suspend | Unsuspend | Flag | Leech)
-                log.append(Undo(time=time_text, of=e.uid, id=e.id, path=e.path))
+                undos.append(Undo(time=time_text, of=e.uid, id=e.id, path=e.path))
+        log.append_all(undos)
     return group
 
 
