@@ -281,3 +281,20 @@ def test_reschedule_leaves_an_entry_past_the_calendar_alone(tmp_path: Path) -> N
     done = flashmark("reschedule", "--search", "", "--vault", vault, "--now", NOW_TEXT)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert note.read_bytes() == before
+
+
+def test_a_rating_after_set_due_is_not_taken_for_an_outside_change(tmp_path: Path) -> None:
+    """set-due (or forget, reschedule) writes the entry itself: the next rating starts
+    from it without logging an `external` change."""
+    from flashmark.vault.reviewlog import External
+
+    vault = tmp_path / "vault"
+    ids = make_vault(vault)
+    card = ids["due legacy"]
+    for args in (("rate", card, "good", vault), ("set-due", card, "--days", "3",
+                                                  "--vault", vault),
+                 ("rate", card, "good", vault), ("forget", card, "--vault", vault),
+                 ("rate", card, "good", vault)):
+        done = flashmark(*args, "--now", NOW_TEXT)
+        assert done.returncode == 0, (args, done.stderr)
+    assert not any(isinstance(e, External) for e in ReviewLog(vault).events())

@@ -191,7 +191,7 @@ class CardFinder:
         if len(card_id) != ID_LENGTH:
             return None
         for e in reversed(in_effect(follow_renames(self.log.events()))):
-            if isinstance(e, Review | External | Pending) and e.id == card_id:
+            if isinstance(e, (*ENTRY_WRITES, Pending)) and e.id == card_id:
                 entry = e.before if isinstance(e, Pending) else e.after
                 return GoneCard(card_id, e.path, e.sibling, entry)
         return self._indexed.get(card_id)
@@ -295,13 +295,20 @@ def _now_utc(now: dt.datetime) -> str:
     return srcodec.iso_ms(now)
 
 
+# The events that say what a card's entry became: flashmark's own writes (a rating,
+# forget, set-due, reschedule) and a change another tool made. The log's last word on a
+# card is the newest of them (a set-due followed by a rating is not an outside change).
+ENTRY_WRITES = (Review, Forget, SetDue, External)
+
+
 def _last_known(events: list[Event], card_id: str) -> tuple[bool, str | None]:
     """What the log last says this card's entry is: (known, entry text), through the
     card's renames (its history under the ids it had before its text changed)."""
     for e in reversed(in_effect(follow_renames(events))):
-        if isinstance(e, Review | External) and e.id == card_id:
+        if isinstance(e, ENTRY_WRITES) and e.id == card_id:
             return True, e.after
     return False, None
+
 
 
 def _edited_in_place(events: list[Event], loc: Located, before: str, settings: Settings,
@@ -314,7 +321,7 @@ def _edited_in_place(events: list[Event], loc: Located, before: str, settings: S
     renamed = rename_map(events)
     last: dict[str, str | None] = {}
     for e in in_effect(events):
-        if (isinstance(e, Review | External) and e.path == loc.rel
+        if (isinstance(e, ENTRY_WRITES) and e.path == loc.rel
                 and e.sibling == loc.card.sibling):
             last[e.id] = e.after
     candidates = [i for i, after in last.items()
