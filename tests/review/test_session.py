@@ -369,3 +369,26 @@ def test_card_fronts_reads_each_card_from_its_note(vault: Path) -> None:
     fronts = card_fronts(vault, settings, asked)
     assert fronts == {first.id: first.card.front, second.id: second.card.front}
     assert first.card.front.strip() and first.card.front != second.card.front
+
+
+def test_card_fronts_reads_no_path_outside_the_vault(tmp_path: Path) -> None:
+    """The suspended list's paths come from the review log (data from disk, maybe merged
+    from another machine): one that leaves the vault is not read."""
+    from flashmark.cards import cards_of
+    from flashmark.config import load_settings
+    from flashmark.review.session import card_fronts
+    from flashmark.syntax import parse_note
+
+    root = tmp_path / "vault"
+    root.mkdir()
+    (root / "flashmark.yaml").write_text('parser:\n  flashcard_tags: ["#flashcard"]\n')
+    text = "#flashcard\n\nSecret question:@:answer\n"
+    (tmp_path / "outside.md").write_text(text)
+    (root / "inside.md").write_text(text)
+    settings = load_settings(root)
+    [question] = parse_note(text, settings.parser).questions
+    inside = cards_of(question, "inside.md")[0].id
+    outside = cards_of(question, "../outside.md")[0].id
+    fronts = card_fronts(root, settings, [(inside, "inside.md"), (outside, "../outside.md"),
+                                          (outside, str(tmp_path / "outside.md"))])
+    assert fronts == {inside: "Secret question"}

@@ -499,9 +499,9 @@ GONE_REASON = "the card is no longer in its note"
 
 
 def _empty_now(root: Path, rel: str) -> bool:
-    try:
-        return os.path.getsize(root / rel) == 0
-    except OSError:
+    try:  # (``rel`` may come from the review log: checked like every path from it)
+        return os.path.getsize(note_path(root, rel)) == 0
+    except (OSError, FlashmarkError):
         return False
 
 

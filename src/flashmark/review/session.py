@@ -60,6 +60,7 @@ from flashmark.review.rating import (
     RatedElsewhereError,
     RateOutcome,
     keep_pending,
+    note_path,
     rate_card,
     undo_last,
 )
@@ -740,8 +741,8 @@ def card_fronts(root: Path, settings: Settings, cards: list[tuple[str, str]], *,
         wanted.setdefault(rel, set()).add(card_id)
     fronts: dict[str, str] = {}
     for rel, ids in wanted.items():
-        try:
-            text = read_note(rel, str(root / rel)).text
+        try:  # (the paths come from the review log: data from disk, checked)
+            text = read_note(rel, note_path(root, rel)).text
         except FlashmarkError:
             continue
         for question in parse_note(text, settings.parser, all_notes=all_notes).questions:
