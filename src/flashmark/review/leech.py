@@ -101,8 +101,8 @@ def note_leech(root: Path, log: ReviewLog, review: ReviewSettings, rating: Revie
     if suspend:
         events.append(Suspend(time=when, id=rating.id, path=rating.path, batch=rating.uid))
     with vault_lock(root):
-        logged = tuple(log.append(e) for e in events)
-    return LeechNotice(lapses, suspend, logged)
+        log.append_all(events)  # one write: never a leech without its suspension
+    return LeechNotice(lapses, suspend, tuple(events))
 
 
 def logged_leeches(root: Path) -> dict[str, int]:
